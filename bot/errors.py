@@ -1,0 +1,27 @@
+"""Named exceptions of the core; the CLI and the bot translate them at the edge."""
+
+from __future__ import annotations
+
+
+class NiangjiaError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class DocumentError(NiangjiaError):
+    """A source document cannot be read or yields no clauses."""
+
+
+class ModelError(NiangjiaError):
+    """The embedding model cannot be built or loaded."""
+
+
+class IndexStateError(NiangjiaError):
+    """The index on disk is missing, stale or corrupt."""
+
+
+class IndexCorruptError(IndexStateError):
+    """The index files exist but cannot be read back."""
+
+
+class UnknownClauseError(NiangjiaError):
+    """A clause reference names a document or number that does not exist."""

@@ -1,0 +1,82 @@
+"""Parallel clauses: a document that implements another (it cites its 文号) is linked to it
+clause by clause, by the similarity of titles and texts, one to one."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from bot.documents import Clause, Document
+
+MIN_SIMILARITY = 0.35
+
+
+def _bigrams(text: str) -> Counter[str]:
+    chars = re.sub(r"[^\u3400-\u9fff\w]", "", text)
+    return Counter(chars[i : i + 2] for i in range(len(chars) - 1))
+
+
+def _tfidf(clauses: list[Clause]) -> list[dict[str, float]]:
+    bags = [_bigrams(c.title + c.title + c.text) for c in clauses]
+    df: Counter[str] = Counter()
+    for bag in bags:
+        df.update(bag.keys())
+    n = len(bags)
+    vectors = []
+    for bag in bags:
+        vec = {t: (1 + math.log(f)) * math.log(1 + n / df[t]) for t, f in bag.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors.append({t: v / norm for t, v in vec.items()})
+    return vectors
+
+
+def similarity_matrix(a: list[Clause], b: list[Clause]) -> list[list[float]]:
+    """Cosine of TF-IDF character-bigram vectors (title counted twice), plus 0.2 for equal titles."""
+    vectors = _tfidf(a + b)
+    va, vb = vectors[: len(a)], vectors[len(a) :]
+    out = []
+    for ca, x in zip(a, va, strict=True):
+        row = []
+        for cb, y in zip(b, vb, strict=True):
+            small, large = (x, y) if len(x) < len(y) else (y, x)
+            cos = sum(v * large.get(t, 0.0) for t, v in small.items())
+            row.append(cos + (0.2 if ca.title == cb.title else 0.0))
+        out.append(row)
+    return out
+
+
+def implements(doc: Document, other: Document) -> bool:
+    """True when ``doc`` cites ``other`` by 文号 or by its full title."""
+    if other.code in doc.references:
+        return True
+    body = "".join(c.text for c in doc.clauses[:3])
+    return other.title in body
+
+
+def link_parallel_clauses(docs: list[Document], threshold: float = MIN_SIMILARITY) -> None:
+    """Set ``clause.parallel`` both ways for each implementing pair, greedy one-to-one by similarity.
+
+    Only numbered clauses take part: a 前言 or 通知 has no counterpart item.
+    """
+    for doc in docs:
+        for other in docs:
+            if doc is other or not implements(doc, other):
+                continue
+            a = [c for c in doc.clauses if c.number]
+            b = [c for c in other.clauses if c.number]
+            sims = similarity_matrix(a, b)
+            pairs = sorted(
+                ((sims[i][j], i, j) for i in range(len(a)) for j in range(len(b))), reverse=True
+            )
+            used_a: set[int] = set()
+            used_b: set[int] = set()
+            for score, i, j in pairs:
+                if score < threshold:
+                    break
+                if i in used_a or j in used_b:
+                    continue
+                used_a.add(i)
+                used_b.add(j)
+                a[i].parallel = b[j].ref
+                b[j].parallel = a[i].ref
