@@ -31,7 +31,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build the settings from environment variables (``NIANGJIA_*``, ``TELEGRAM_BOT_TOKEN``)."""
+        """Build the settings from ``NIANGJIA_*`` variables and ``TELEGRAM_BOT_TOKEN``."""
         env = os.environ if env is None else env
 
         def path(name: str, default: Path) -> Path:

@@ -23,7 +23,9 @@ CJK = r"\u3400-\u9fff\uf900-\ufaff"
 CJK_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】〔〕—…·「」『』"
 
 # 文号: issuer abbreviation + 〔year〕 + number + 号, in any of the usual brackets.
-DOC_CODE_RE = re.compile(rf"[{CJK}]{{1,12}}[〔\[［(（]\s*(?:19|20)\d\d\s*[〕\]］)）]\s*\d{{1,4}}\s*号")
+DOC_CODE_RE = re.compile(
+    rf"[{CJK}]{{1,12}}[〔\[［(（]\s*(?:19|20)\d\d\s*[〕\]］)）]\s*\d{{1,4}}\s*号"
+)
 
 # Heading markers, each its own style; nesting follows their order of first appearance.
 HEADING_STYLES: list[tuple[str, re.Pattern[str]]] = [
@@ -159,7 +161,7 @@ class Document:
     references: list[str] = field(default_factory=list)  # 文号 of documents it cites
 
     def clause_by_number(self, number: str) -> Clause | None:
-        """Find a clause by its number as written or by its value (（八） = 八 = 8 within a style)."""
+        """Find a clause by its number, as written or by value within a style (（八） = (八))."""
         want = number_key(number)
         for clause in self.clauses:
             if clause.number and number_key(clause.number) == want:
@@ -265,7 +267,7 @@ def join_broken_lines(lines: list[str]) -> list[str]:
 
 
 def extract_departments(text: str) -> tuple[str, list[str]]:
-    """Split a trailing [责任单位：A、B（C）] off a clause; brackets of any style, nested ones kept."""
+    """Split a trailing [责任单位：A、B（C）] off a clause; any bracket style, nesting kept."""
     label = "|".join(DEPT_LABELS)
     for m in reversed(list(re.finditer(rf"({label})\s*[:：]", text))):
         start = m.start() - 1
@@ -428,7 +430,8 @@ def parse_document(
             doc_title = preamble[plan_title_idx]
         elif titles:
             doc_title = next(
-                (preamble[i] for i in titles if not preamble[i].endswith("文件")), preamble[titles[0]]
+                (preamble[i] for i in titles if not preamble[i].endswith("文件")),
+                preamble[titles[0]],
             )
         else:
             doc_title = Path(source).stem if source else "未命名文件"
@@ -468,8 +471,10 @@ def parse_document(
         add("", "前言", [ln for ln in preamble if not is_header(ln)], "")
 
     # Trailing sign-off: issuer line and date after the last clause.
-    while body and (DATE_LINE_RE.match(body[-1]) or is_standalone(body[-1])) and not heading_style(
-        body[-1]
+    while (
+        body
+        and (DATE_LINE_RE.match(body[-1]) or is_standalone(body[-1]))
+        and not heading_style(body[-1])
     ):
         body.pop()
 
@@ -492,7 +497,9 @@ def parse_document(
     def walk(node: _Node, path: list[str]) -> None:
         for child in node.children:
             own_text = [child.heading, *child.body] if "。" in child.heading else child.body
-            label = f"{child.number}{'、' if child.style == 'cn' else ''}{heading_title(child.heading)}"
+            label = (
+                f"{child.number}{'、' if child.style == 'cn' else ''}{heading_title(child.heading)}"
+            )
             if child.children:
                 if child.body:
                     add(child.number, heading_title(child.heading), child.body, " / ".join(path))
@@ -539,4 +546,3 @@ def load_document(path: Path) -> Document:
     else:
         raise DocumentError(f"{Path(path).name}: 无法识别的文字编码")
     return parse_document(text, source=Path(path).name)
-

@@ -173,9 +173,7 @@ def build_tokenizer(e5: E5File):
     sp = e5.special
     vocab = list(zip(e5.pieces, e5.scores, strict=True))
     tok = Tokenizer(Unigram(vocab, unk_id=sp["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence(
-        [normalizers.NFKC(), normalizers.Replace(" {2,}", " ")]
-    )
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace(" {2,}", " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = e5.pieces[sp["bos"]], e5.pieces[sp["eos"]]

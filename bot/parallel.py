@@ -32,7 +32,7 @@ def _tfidf(clauses: list[Clause]) -> list[dict[str, float]]:
 
 
 def similarity_matrix(a: list[Clause], b: list[Clause]) -> list[list[float]]:
-    """Cosine of TF-IDF character-bigram vectors (title counted twice), plus 0.2 for equal titles."""
+    """Cosine of TF-IDF character-bigram vectors (title counted twice), +0.2 for equal titles."""
     vectors = _tfidf(a + b)
     va, vb = vectors[: len(a)], vectors[len(a) :]
     out = []
@@ -55,7 +55,7 @@ def implements(doc: Document, other: Document) -> bool:
 
 
 def link_parallel_clauses(docs: list[Document], threshold: float = MIN_SIMILARITY) -> None:
-    """Set ``clause.parallel`` both ways for each implementing pair, greedy one-to-one by similarity.
+    """Set ``clause.parallel`` both ways for each implementing pair, greedy one to one.
 
     Only numbered clauses take part: a 前言 or 通知 has no counterpart item.
     """

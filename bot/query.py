@@ -1,0 +1,226 @@
+"""Query understanding: which documents, clause numbers and departments a question names, and
+what it asks for (search, who is responsible, what a department does, a clause or its parallel).
+
+Everything here works from the documents themselves (their aliases, numbers and 责任单位) and
+from general patterns of Chinese questions; nothing is keyed to particular questions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from bot.documents import CN_DIGITS, Document, number_key
+
+WHO_RE = re.compile(
+    r"(哪个|哪些|哪几个|什么|何|啥|那些)(部门|单位|科室|处室|机构)"
+    r"|谁(来)?(负责|管|牵头|抓|落实|主管|承担)|归谁|由谁|找谁"
+    r"|(责任|牵头|负责|主管)(单位|部门)是"
+)
+# The question frame of a who-question, removed before searching for its topic.
+WHO_FRAME_RE = re.compile(
+    r"[，,]?\s*(这项|这件事|这个|这块|这些)?(工作)?[，,]?\s*"
+    r"(湖北|省里|省总)?(是|都是|应该|应当|主要)?(由|归|找)?"
+    r"(哪个|哪些|哪几个|什么|何|啥)(部门|单位|科室|处室|机构)"
+    r"(来|去)?(负责|牵头|主管|管|抓|落实|承担|建立|推动|负责落实)?.{0,6}$"
+    r"|[，,]?\s*(由|归)?谁(来)?(负责|管|牵头|抓|落实|主管|承担).{0,6}$"
+)
+DUTY_RE = re.compile(
+    r"负责|承担|职责|任务|分工|管(什么|哪|啥|些)|干(什么|啥)|做(什么|哪|啥)|工作|事"
+)
+CLAUSE_NO_RE = re.compile(
+    rf"第\s*[（(]?\s*([{CN_DIGITS}]+|\d{{1,3}})\s*[）)]?\s*(条|项|款|点|部分)"
+    rf"|(?<![\w{CN_DIGITS}])[（(]\s*([{CN_DIGITS}]+)\s*[）)](?=条|项|$|[，。？?、\s]|讲|说|提|规定|里|中|的)"
+)
+PARALLEL_RE = re.compile(
+    r"对应|对照|依据|根据的|落实的?是|怎么(具体)?落实|如何(具体)?落实|相应|哪一条|哪条|哪一项|哪项"
+)
+COMPARE_RE = re.compile(r"比")
+
+
+@dataclass
+class DocMention:
+    code: str
+    start: int
+    end: int
+
+
+@dataclass
+class ClauseMention:
+    number: str  # as written, e.g. （八） or 4
+    doc_code: str | None  # the document named just before it, if any
+    start: int
+
+
+@dataclass
+class Intent:
+    """What a question asks for."""
+
+    kind: str  # search | who | dept | clause
+    docs: list[str] = field(default_factory=list)  # 文号 in order of first mention
+    clauses: list[ClauseMention] = field(default_factory=list)
+    department: str | None = None
+    wants_parallel: bool = False
+    focus_doc: str | None = None  # in "A比B…" comparisons, A
+    topic: str = ""  # the question with document names and clause numbers taken out
+
+
+def normalise_query(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[\x00-\x1f\x7f\u200b-\u200f\ufeff]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+class DepartmentDirectory:
+    """Every department named in any 责任单位, with the short forms people use for it."""
+
+    def __init__(self, docs: list[Document]) -> None:
+        self.names: list[str] = []
+        for doc in docs:
+            for clause in doc.clauses:
+                for dep in clause.departments:
+                    if dep not in self.names:
+                        self.names.append(dep)
+        self.aliases: dict[str, str] = {}
+        for name in self.names:
+            forms = {name, _nfkc(name)}
+            m = re.match(r"^(.+?)[（(](.+)[）)]$", name)
+            if m:
+                forms.update({m.group(1), m.group(2)})
+            for form in forms:
+                # A short form shared by two departments is ambiguous: keep the full names only.
+                if form in self.aliases and self.aliases[form] != name:
+                    self.aliases[form] = ""
+                else:
+                    self.aliases.setdefault(form, name)
+        self.aliases = {k: v for k, v in self.aliases.items() if v}
+        # Exact full names always win over short forms.
+        for name in self.names:
+            self.aliases[name] = name
+            self.aliases[_nfkc(name)] = name
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """Departments named in the text: leftmost-longest, so 职工技协办公室 is not 办公室."""
+        norm = _nfkc(text)
+        found: list[tuple[str, int, int]] = []
+        taken = [False] * len(norm)
+        for alias in sorted(self.aliases, key=len, reverse=True):
+            for m in re.finditer(re.escape(alias), norm):
+                if any(taken[m.start() : m.end()]):
+                    continue
+                for i in range(m.start(), m.end()):
+                    taken[i] = True
+                found.append((self.aliases[alias], m.start(), m.end()))
+        return sorted(found, key=lambda f: f[1])
+
+    def resolve(self, text: str) -> str | None:
+        """The department a name refers to, exactly or by a short form, else None."""
+        text = normalise_query(text)
+        if text in self.aliases:
+            return self.aliases[text]
+        hits = self.find(text)
+        return hits[0][0] if len(hits) == 1 else None
+
+
+def find_docs(text: str, docs: list[Document]) -> list[DocMention]:
+    """Documents a question names by 文号, short name or issuer; longest alias wins."""
+    norm = _nfkc(text)
+    spans: list[DocMention] = []
+    taken = [False] * len(norm)
+    aliases = sorted(
+        ((_nfkc(a), d.code) for d in docs for a in d.aliases), key=lambda x: len(x[0]), reverse=True
+    )
+    for alias, code in aliases:
+        for m in re.finditer(re.escape(alias), norm):
+            if any(taken[m.start() : m.end()]):
+                continue
+            for i in range(m.start(), m.end()):
+                taken[i] = True
+            spans.append(DocMention(code, m.start(), m.end()))
+    return sorted(spans, key=lambda s: s.start)
+
+
+def parse_intent(text: str, docs: list[Document], departments: DepartmentDirectory) -> Intent:
+    """Classify a question and pull out the documents, clause numbers and department it names."""
+    q = normalise_query(text)
+    mentions = find_docs(q, docs)
+    doc_codes: list[str] = []
+    for m in mentions:
+        if m.code not in doc_codes:
+            doc_codes.append(m.code)
+
+    # Clause numbers, each attached to the nearest document named before it.
+    masked = list(q)
+    for m in mentions:
+        for i in range(m.start, m.end):
+            masked[i] = "　"
+    masked_q = "".join(masked)
+    clause_mentions: list[ClauseMention] = []
+    for m in CLAUSE_NO_RE.finditer(masked_q):
+        raw = m.group(1) or m.group(3)
+        paren = "(" in m.group(0) or "（" in m.group(0)
+        number = f"（{raw}）" if paren else raw
+        before = [d for d in mentions if d.end <= m.start()]
+        owner = before[-1].code if before else None
+        clause_mentions.append(ClauseMention(number, owner, m.start()))
+
+    topic = masked_q
+    for m in CLAUSE_NO_RE.finditer(masked_q):
+        topic = topic.replace(m.group(0), " ")
+    topic = re.sub(r"\s+", " ", topic.replace("　", " ")).strip()
+
+    focus = None
+    if len(mentions) >= 2:
+        for a, b in itertools.pairwise(mentions):
+            if a.code != b.code and COMPARE_RE.search(q[a.end : b.start]):
+                focus = a.code
+                break
+
+    wants_parallel = len(doc_codes) >= 2 and bool(PARALLEL_RE.search(q)) and focus is None
+    intent = Intent(
+        kind="search",
+        docs=doc_codes,
+        clauses=clause_mentions,
+        wants_parallel=wants_parallel,
+        focus_doc=focus,
+        topic=topic or q,
+    )
+    if clause_mentions or wants_parallel:
+        intent.kind = "clause"
+        return intent
+    found = departments.find(q)
+    if found and not WHO_RE.search(q) and DUTY_RE.search(q[found[0][2] :]):
+        # The department is the subject and its duties are asked: "宣传部负责什么".
+        intent.kind = "dept"
+        intent.department = found[0][0]
+        return intent
+    if WHO_RE.search(q):
+        intent.kind = "who"
+        stripped = WHO_FRAME_RE.sub("", intent.topic).strip(" ，,？?")
+        intent.topic = stripped or intent.topic
+    return intent
+
+
+def resolve_clause_number(number: str, docs: list[Document], doc_code: str | None):
+    """Clauses matching a number, in the named document or (if none named) in any document."""
+    pool = [d for d in docs if doc_code is None or d.code == doc_code]
+    out = []
+    for doc in pool:
+        clause = doc.clause_by_number(number)
+        if clause is not None:
+            out.append(clause)
+    if not out and doc_code is not None:
+        # 第4条 written for an item numbered 4. (or 第八条 for （八）): match by value alone.
+        value = number_key(number)[1]
+        for doc in pool:
+            for clause in doc.clauses:
+                if clause.number and number_key(clause.number)[1] == value:
+                    out.append(clause)
+                    break
+    return out

@@ -1,0 +1,284 @@
+"""Hybrid retrieval over clauses: BM25 on jieba words and on character bigrams, FAISS over
+clause and sentence vectors, fused by reciprocal rank. Builds, saves, loads and checks the
+index (one manifest: model, document checksums, build time)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from bot.dense_index import DenseIndex, Encoder
+from bot.documents import Clause, Document
+from bot.errors import IndexCorruptError, IndexStateError
+from bot.fusion import reciprocal_rank_fusion
+from bot.keyword_index import KeywordIndex
+from bot.textproc import Tokenizer, bigrams, document_terms
+
+INDEX_FORMAT = 1
+METHODS = ("bm25", "dense", "hybrid")
+# Channel weights and the RRF constant: chosen on the development set, see README "Retrieval".
+WEIGHTS = {"words": 1.0, "bigrams": 1.0, "dense": 0.75}
+RRF_K = 10.0
+
+
+@dataclass
+class Manifest:
+    """What an index was built from; a mismatch with the present makes it stale."""
+
+    format: int
+    model: str
+    dim: int
+    documents: dict[str, str]  # 文号 -> sha256 of the source text
+    built_at: str
+    build_seconds: float
+    clauses: int
+    sentences: int
+
+    @classmethod
+    def read(cls, directory: Path) -> Manifest:
+        path = Path(directory) / "manifest.json"
+        if not path.exists():
+            raise IndexStateError(f"no index at {directory}")
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError) as exc:
+            raise IndexCorruptError(f"index manifest is unreadable: {exc}") from exc
+
+
+@dataclass
+class ScoredClause:
+    """One clause with its fused score and each channel's raw score."""
+
+    clause: Clause
+    score: float
+    channels: dict[str, float] = field(default_factory=dict)
+    best_sentence: int = 0  # index into clause.sentences
+
+
+def fingerprint(docs: list[Document]) -> dict[str, str]:
+    return {d.code: d.checksum for d in docs}
+
+
+def clause_text(clause: Clause) -> str:
+    return (
+        f"{clause.title}。{clause.text}"
+        if not clause.text.startswith(clause.title)
+        else clause.text
+    )
+
+
+def sentence_text(clause: Clause, sentence: str) -> str:
+    """A sentence with its clause title in front, so the vector knows the topic."""
+    return sentence if sentence.startswith(clause.title) else f"{clause.title}：{sentence}"
+
+
+class Retriever:
+    """The composed hybrid index over the clauses of some documents."""
+
+    def __init__(self, docs: list[Document], encoder: Encoder) -> None:
+        self.docs = docs
+        self.encoder = encoder
+        self.clauses: list[Clause] = [c for d in docs for c in d.clauses]
+        self.sentence_owner: list[int] = []
+        self.sentence_pos: list[int] = []
+        for ci, clause in enumerate(self.clauses):
+            for si, _ in enumerate(clause.sentences):
+                self.sentence_owner.append(ci)
+                self.sentence_pos.append(si)
+        self.sentence_owner_arr = np.asarray(self.sentence_owner, dtype=np.int64)
+        terms = document_terms(c.text for c in self.clauses)
+        terms |= {dep for c in self.clauses for dep in c.departments}
+        terms |= {c.title for c in self.clauses if len(c.title) <= 12}
+        self.tokenizer = Tokenizer(terms)
+        self.words: KeywordIndex | None = None
+        self.bigrams: KeywordIndex | None = None
+        self.sentence_bigrams: KeywordIndex | None = None
+        self.dense_clauses: DenseIndex | None = None
+        self.dense_sentences: DenseIndex | None = None
+        self.manifest: Manifest | None = None
+
+    # ------------------------------------------------------------------ build / save / load
+
+    def build(self, progress: Callable[[str, int, int], None] | None = None) -> Retriever:
+        """Tokenise and embed every clause and sentence."""
+        started = time.perf_counter()
+        report = progress or (lambda stage, done, total: None)
+        clause_texts = [clause_text(c) for c in self.clauses]
+        sentence_texts = [
+            sentence_text(self.clauses[ci], self.clauses[ci].sentences[si])
+            for ci, si in zip(self.sentence_owner, self.sentence_pos, strict=True)
+        ]
+        report("关键词索引", 0, 3)
+        self.words = KeywordIndex("bm25_words").build(
+            [self.tokenizer.words(t) for t in clause_texts]
+        )
+        self.bigrams = KeywordIndex("bm25_bigrams").build([bigrams(t) for t in clause_texts])
+        self.sentence_bigrams = KeywordIndex("bm25_sentence_bigrams").build(
+            [bigrams(t) for t in sentence_texts]
+        )
+        report("条款向量", 1, 3)
+        self.dense_clauses = DenseIndex("dense_clauses").build(
+            self.encoder.encode_passages(clause_texts)
+        )
+        report("句子向量", 2, 3)
+        self.dense_sentences = DenseIndex("dense_sentences").build(
+            self.encoder.encode_passages(sentence_texts)
+        )
+        report("完成", 3, 3)
+        self.manifest = Manifest(
+            format=INDEX_FORMAT,
+            model=self.encoder.name,
+            dim=self.dense_clauses.dim,
+            documents=fingerprint(self.docs),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 2),
+            clauses=len(self.clauses),
+            sentences=len(self.sentence_owner),
+        )
+        return self
+
+    def save(self, directory: Path) -> None:
+        """Write every component into a temporary folder, then swap it into place."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=directory.parent))
+        try:
+            for part in (self.words, self.bigrams, self.sentence_bigrams):
+                part.save(tmp)
+            for part in (self.dense_clauses, self.dense_sentences):
+                part.save(tmp)
+            (tmp / "manifest.json").write_text(
+                json.dumps(asdict(self.manifest), ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            old = directory.with_name(directory.name + ".old")
+            if old.exists():
+                shutil.rmtree(old)
+            keep = (
+                [p for p in directory.iterdir() if p.name == ".gitkeep"]
+                if directory.exists()
+                else []
+            )
+            if directory.exists():
+                directory.rename(old)
+            tmp.rename(directory)
+            for p in keep:
+                (directory / p.name).touch()
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def load(self, directory: Path) -> Retriever:
+        """Read a saved index; raises IndexStateError when stale, IndexCorruptError when broken."""
+        manifest = Manifest.read(directory)
+        problem = self.staleness(manifest)
+        if problem:
+            raise IndexStateError(problem)
+        self.words = KeywordIndex.load(directory, "bm25_words")
+        self.bigrams = KeywordIndex.load(directory, "bm25_bigrams")
+        self.sentence_bigrams = KeywordIndex.load(directory, "bm25_sentence_bigrams")
+        self.dense_clauses = DenseIndex.load(directory, "dense_clauses")
+        self.dense_sentences = DenseIndex.load(directory, "dense_sentences")
+        sizes = (
+            (self.words.size, len(self.clauses)),
+            (self.bigrams.size, len(self.clauses)),
+            (self.dense_clauses.size, len(self.clauses)),
+            (self.sentence_bigrams.size, len(self.sentence_owner)),
+            (self.dense_sentences.size, len(self.sentence_owner)),
+        )
+        if any(a != b for a, b in sizes) or self.dense_clauses.dim != manifest.dim:
+            raise IndexCorruptError("index files disagree with the manifest")
+        self.manifest = manifest
+        return self
+
+    def staleness(self, manifest: Manifest) -> str | None:
+        """Why an index built as ``manifest`` does not fit these documents and model, or None."""
+        if manifest.format != INDEX_FORMAT:
+            return f"index format {manifest.format} is not {INDEX_FORMAT}"
+        if manifest.model != self.encoder.name:
+            return f"index was built with {manifest.model}, not {self.encoder.name}"
+        if manifest.documents != fingerprint(self.docs):
+            return "documents changed since the index was built"
+        if manifest.dim != self.encoder.dim:
+            return "embedding dimension changed"
+        return None
+
+    # ------------------------------------------------------------------ search
+
+    def channel_scores(self, query: str) -> dict[str, np.ndarray]:
+        """Raw per-clause scores of each channel (dense: best of clause and its sentences)."""
+        words = self.tokenizer.query_words(query)
+        grams = self.tokenizer.query_bigrams(query)
+        expansion = " ".join(self.tokenizer.expand(query))
+        qvec = self.encoder.encode_queries([f"{query} {expansion}".strip()])[0]
+        dense_c = self.dense_clauses.scores(qvec)
+        dense_s = self.dense_sentences.scores(qvec)
+        best_s = np.full(len(self.clauses), -1.0, dtype=np.float32)
+        np.maximum.at(best_s, self.sentence_owner_arr, dense_s)
+        return {
+            "words": self.words.scores(words),
+            "bigrams": self.bigrams.scores(grams),
+            "dense": np.maximum(dense_c, best_s),
+            "_dense_sentences": dense_s,
+            "_sentence_bigrams": self.sentence_bigrams.scores(grams),
+        }
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        method: str = "hybrid",
+        mask: np.ndarray | None = None,
+        boost: np.ndarray | None = None,
+        channels: dict[str, np.ndarray] | None = None,
+    ) -> list[ScoredClause]:
+        """Clauses ranked for the query. ``mask`` keeps only some clauses; ``boost`` multiplies."""
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method}")
+        ch = channels if channels is not None else self.channel_scores(query)
+        if method == "bm25":
+            use = {"words": ch["words"], "bigrams": ch["bigrams"]}
+        elif method == "dense":
+            use = {"dense": ch["dense"]}
+        else:
+            use = {"words": ch["words"], "bigrams": ch["bigrams"], "dense": ch["dense"]}
+        if mask is not None:
+            use = {name: np.where(mask, s, -np.inf) for name, s in use.items()}
+        fused = reciprocal_rank_fusion(
+            use, WEIGHTS, k=RRF_K, floors={"words": 0.0, "bigrams": 0.0, "dense": -np.inf}
+        )
+        if boost is not None:
+            fused = fused * boost
+        if mask is not None:
+            fused = np.where(mask, fused, -1.0)
+        order = np.argsort(-fused, kind="stable")
+        out: list[ScoredClause] = []
+        for ci in order[:k]:
+            if fused[ci] <= 0:
+                break
+            out.append(
+                ScoredClause(
+                    clause=self.clauses[ci],
+                    score=float(fused[ci]),
+                    channels={name: float(ch[name][ci]) for name in ("words", "bigrams", "dense")},
+                    best_sentence=self.best_sentence(int(ci), ch),
+                )
+            )
+        return out
+
+    def best_sentence(self, clause_index: int, ch: dict[str, np.ndarray]) -> int:
+        """The sentence of a clause that best answers: dense and bigram evidence, rank-fused."""
+        idx = np.flatnonzero(self.sentence_owner_arr == clause_index)
+        if len(idx) == 0:
+            return 0
+        dense = ch["_dense_sentences"][idx]
+        lex = ch["_sentence_bigrams"][idx]
+        fused = reciprocal_rank_fusion({"d": dense, "l": lex}, k=5.0, floors={"l": 0.0})
+        return int(self.sentence_pos[idx[int(np.argmax(fused))]])

@@ -1,0 +1,133 @@
+"""Tokenising Chinese for keyword search: jieba words, character bigrams, everyday synonyms.
+
+jieba gets a user dictionary drawn from the documents' own terms (quoted brand names,
+《》 titles, departments, clause titles), so 母婴室 or 玫瑰书香 stay whole. Synonyms map
+everyday words (吸奶, 相亲, 外卖骑手) to the register of policy documents (哺乳, 婚恋交友,
+新就业形态); the table lives in ``bot/data/synonyms.txt`` and holds general Chinese usage only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:\.[0-9]+)?%?")
+
+# Function words, question words and chat filler: they say nothing about the topic.
+STOPWORDS = frozenset(
+    """
+    的 了 吗 呢 啊 吧 呀 嘛 哦 么 是 在 有 和 与 及 或 也 都 就 还 又 要 会 能 可以 可 把 被 让
+    给 对 为 以 将 从 到 向 于 等 这 那 这个 那个 这些 那些 这项 这条 一个 一些 什么 怎么 怎样
+    怎么样 如何 哪 哪些 哪个 哪里 哪儿 哪一条 哪条 哪项 多少 几 是否 有没有 有无 没有 是不是
+    能不能 可不可以 请问 请 问 想 想问 知道 我 我们 你 你们 他 她 它 他们 她们 咱们 自己 大家
+    人 得 着 过 很 太 更 最 非常 一下 一点 具体 相关 方面 关于 里 里面 上 下 中 其中 啥 咋
+    吗？ 呢？ 嗯 哈 呃 诶 么样 说 讲 提 提到 规定 文件 政策 意见 方案 条 项 款
+    """.split()
+)
+
+_jieba_logged = False
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width letters and digits to half-width), lower case, collapsed spaces."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams of each CJK run (single characters for runs of one); ASCII words whole."""
+    out: list[str] = []
+    for run in CJK_RUN.findall(normalise(text)):
+        if not ("\u3400" <= run[0] <= "\ufaff"):
+            out.append(run)
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def load_synonyms(path: Path | None = None) -> dict[str, list[str]]:
+    """``word = expansion expansion …`` lines; ``#`` starts a comment."""
+    path = path or DATA_DIR / "synonyms.txt"
+    table: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "=" not in line:
+            continue
+        left, right = line.split("=", 1)
+        expansions = right.split()
+        for word in left.split():
+            table.setdefault(word, []).extend(e for e in expansions if e != word)
+    return table
+
+
+class Tokenizer:
+    """jieba with the documents' own terms, stopwords removed, synonyms appended on demand."""
+
+    def __init__(self, terms: Iterable[str] = (), synonyms: dict[str, list[str]] | None = None):
+        import jieba
+
+        global _jieba_logged
+        if not _jieba_logged:
+            jieba.setLogLevel(logging.WARNING)
+            _jieba_logged = True
+        self.synonyms = load_synonyms() if synonyms is None else synonyms
+        self._jieba = jieba.Tokenizer()
+        self.terms = sorted({t for t in terms if 2 <= len(t) <= 12})
+        for term in self.terms:
+            self._jieba.add_word(term, freq=2000)
+        for word in self.synonyms:
+            if len(word) >= 2 and re.fullmatch(r"[\u3400-\u9fff]+", word):
+                self._jieba.add_word(word, freq=1000)
+        self._cached = lru_cache(maxsize=4096)(self._words)
+
+    def _words(self, text: str) -> tuple[str, ...]:
+        out = []
+        for run in CJK_RUN.findall(normalise(text)):
+            for w in self._jieba.lcut(run, HMM=True):
+                if w and w not in STOPWORDS:
+                    out.append(w)
+        return tuple(out)
+
+    def words(self, text: str) -> list[str]:
+        """jieba words without stopwords."""
+        return list(self._cached(text))
+
+    def expand(self, text: str) -> list[str]:
+        """Synonym expansions for the words and phrases found in the text."""
+        norm = normalise(text)
+        extra: list[str] = []
+        for word, expansions in self.synonyms.items():
+            if word in norm:
+                extra.extend(e for e in expansions if e not in extra and e not in norm)
+        return extra
+
+    def query_words(self, text: str) -> list[str]:
+        """Words of a question plus the words of its synonym expansions."""
+        words = self.words(text)
+        for phrase in self.expand(text):
+            words.extend(self.words(phrase))
+        return words
+
+    def query_bigrams(self, text: str) -> list[str]:
+        out = bigrams(text)
+        for phrase in self.expand(text):
+            out.extend(bigrams(phrase))
+        return out
+
+
+def document_terms(texts: Iterable[str]) -> set[str]:
+    """Terms a document marks as names: “quoted”, 《titled》, and bracketed department names."""
+    terms: set[str] = set()
+    for text in texts:
+        for m in re.finditer(r"[“\"「]([^”\"」]{2,12})[”\"」]", text):
+            terms.add(m.group(1))
+        for m in re.finditer(r"《([^》]{2,16})》", text):
+            terms.add(m.group(1))
+    return terms
