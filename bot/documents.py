@@ -501,8 +501,8 @@ def parse_document(
                 f"{child.number}{'、' if child.style == 'cn' else ''}{heading_title(child.heading)}"
             )
             if child.children:
-                if child.body:
-                    add(child.number, heading_title(child.heading), child.body, " / ".join(path))
+                if own_text:
+                    add(child.number, heading_title(child.heading), own_text, " / ".join(path))
                 walk(child, [*path, label])
             else:
                 add(child.number, heading_title(child.heading), own_text, " / ".join(path))

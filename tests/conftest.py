@@ -1,0 +1,95 @@
+"""Shared fixtures: the seed documents, a small deterministic fake encoder, a built index."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answer import QA, Calibration
+from bot.config import ROOT, Settings
+from bot.knowledge import load_knowledge
+from bot.retriever import Retriever
+from bot.textproc import bigrams
+
+KNOWLEDGE = ROOT / "knowledge"
+NATIONAL = "总工发〔2022〕5号"
+HUBEI = "鄂工办发〔2023〕7号"
+
+
+class FakeEncoder:
+    """Hashes character bigrams into a normalised 256-dimensional vector: fast and repeatable."""
+
+    name = "fake-bigram-hash"
+    dim = 256
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for gram in bigrams(text):
+                h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=4).digest(), "little")
+                out[row, h % self.dim] += 1.0
+            norm = np.linalg.norm(out[row]) or 1.0
+            out[row] /= norm
+        return out
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts)
+
+
+@pytest.fixture(scope="session")
+def docs():
+    return load_knowledge(KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def by_code(docs):
+    return {d.code: d for d in docs}
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, knowledge_copy: Path) -> Settings:
+    return Settings(
+        knowledge_dir=knowledge_copy,
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "data",
+        model="fake-bigram-hash",
+    )
+
+
+@pytest.fixture(scope="session")
+def fake_retriever(docs) -> Retriever:
+    return Retriever(docs, FakeEncoder()).build()
+
+
+@pytest.fixture(scope="session")
+def qa(fake_retriever) -> QA:
+    # The fake encoder's scores are not e5's: no confidence cut-off, rules still apply.
+    return QA(fake_retriever, Calibration(threshold=0.0))
+
+
+@pytest.fixture(scope="session")
+def real_qa(tmp_path_factory) -> QA:
+    """The real multilingual-e5-small with the shipped calibration (built once per session)."""
+    from bot.loader import open_qa
+
+    tmp = tmp_path_factory.mktemp("real")
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp / "index", data_dir=tmp / "data")
+    return open_qa(settings)

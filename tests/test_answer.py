@@ -1,0 +1,108 @@
+"""Answers: the JSON contract, intents end to end, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.answer import Answer
+from tests.conftest import HUBEI, NATIONAL
+
+HIT_KEYS = {"doc_code", "doc_title", "number", "title", "quote", "text", "departments",
+            "parallel", "score"}  # fmt: skip
+
+
+def test_json_contract(qa):
+    data = json.loads(qa.ask("爱心母婴室规范化建设由哪些部门负责").to_json())
+    assert set(data) == {"query", "intent", "answered", "message", "hits"}
+    assert data["intent"] == "who" and data["answered"] is True
+    hit = data["hits"][0]
+    assert set(hit) == HIT_KEYS
+    assert hit["doc_code"] == HUBEI and hit["title"] == "提升女职工生活品质"
+    assert hit["departments"][0] == "女职工部"
+    assert hit["parallel"] == {"doc_code": NATIONAL, "number": "（六）", "title": "提升女职工生活品质"}
+    assert hit["quote"] in hit["text"]
+    assert isinstance(hit["score"], float)
+
+
+def test_message_names_place_title_and_departments(qa):
+    answer = qa.ask("爱心母婴室规范化建设由哪些部门负责")
+    assert "湖北方案 第4项「提升女职工生活品质」" in answer.message
+    assert "女职工部、宣传部（网络工作部）、权益保障部（法律工作部）" in answer.message
+    assert "对应条款：全总意见 第（六）条「提升女职工生活品质」" in answer.message
+
+
+def test_quote_is_verbatim_and_not_only_the_title(qa):
+    answer = qa.ask("女职工休息哺乳室建设")
+    hit = answer.hits[0]
+    assert hit.quote != hit.title + "。"
+    assert hit.quote in hit.text
+
+
+def test_department_lists_every_clause_in_document_order(qa):
+    answer = qa.ask("宣传部负责什么")
+    assert answer.intent == "dept" and answer.answered
+    assert [h.number for h in answer.hits] == ["1", "2", "4", "7", "10", "11"]
+    assert all("宣传部（网络工作部）" in h.departments for h in answer.hits)
+
+
+def test_office_is_not_the_technical_association_office(qa):
+    office = qa.ask("办公室负责哪些工作")
+    assert [h.number for h in office.hits] == ["7", "9", "（一）", "（三）"]
+    assoc = qa.ask("职工技协办公室负责什么")
+    assert [h.number for h in assoc.hits] == ["2"]
+
+
+def test_clause_by_number(qa):
+    answer = qa.ask("全总意见第（八）条")
+    assert answer.intent == "clause" and answer.answered
+    assert (answer.hits[0].doc_code, answer.hits[0].number) == (NATIONAL, "（八）")
+    answer = qa.ask("湖北方案第4项")
+    assert answer.hits[0].title == "提升女职工生活品质"
+
+
+def test_parallel_clause_in_the_other_document(qa):
+    answer = qa.ask("鄂工办发〔2023〕7号第10项，在总工发〔2022〕5号里对应哪条")
+    assert (answer.hits[0].doc_code, answer.hits[0].number) == (NATIONAL, "（十二）")
+    answer = qa.ask("全总意见第（六）条讲提升生活品质，湖北方案里是怎么具体落实的")
+    assert (answer.hits[0].doc_code, answer.hits[0].number) == (HUBEI, "4")
+
+
+def test_missing_clause_number_is_said_plainly(qa):
+    answer = qa.ask("全总意见第（二十）条")
+    assert answer.answered is False and answer.hits == []
+    assert "没有（二十）" in answer.message
+
+
+def test_quantity_question_without_quantity_is_declined(qa):
+    answer = qa.ask("产假一共有多少天")
+    assert answer.answered is False
+    assert "没有直接规定" in answer.message
+
+
+@pytest.mark.parametrize(
+    "text, phrase",
+    [
+        ("", "请输入"),
+        ("   \n\t ", "请输入"),
+        ("😀😀🎉", "没看懂"),
+        ("What's the capital of France?", "中文"),
+        ("\x00\x07\x1b", "请输入"),
+    ],
+)
+def test_bad_input_gets_a_clear_chinese_message(qa, text, phrase):
+    answer = qa.ask(text)
+    assert isinstance(answer, Answer)
+    assert answer.answered is False and phrase in answer.message
+
+
+def test_huge_question_is_answered_from_its_start(qa):
+    answer = qa.ask("两癌筛查" + "啊" * 5000)
+    assert "只按前 200 个字" in answer.message
+    assert answer.hits
+
+
+def test_control_characters_inside_text_are_ignored(qa):
+    answer = qa.ask("两癌\x00筛查\u200b")
+    assert answer.answered and answer.hits[0].title == "提升女职工生活品质"

@@ -1,0 +1,160 @@
+"""The parser: exact segmentation, titles and 责任单位 of both seeds, and PDF noise."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.documents import cn_to_int, extract_departments, parse_document, split_sentences
+from bot.errors import DocumentError
+from tests.conftest import HUBEI, NATIONAL
+
+NATIONAL_TITLES = [
+    "指导思想",
+    "基本原则",
+    "加强思想政治引领",
+    "深化提升素质建功立业工程",
+    "维护女职工合法权益和特殊利益",
+    "提升女职工生活品质",
+    "扩大工会女职工组织覆盖",
+    "加强工会女职工组织机构建设",
+    "推动工会女职工组织运行制度化规范化",
+    "构建统筹协调机制",
+    "加强调查研究工作",
+    "注重品牌塑造创新",
+    "用好网上工作平台",
+    "加强组织领导",
+    "加大支持保障",
+    "狠抓责任落实",
+]
+CN = "一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六".split()
+
+HUBEI_CLAUSES = [
+    ("", "通知", []),
+    ("", "前言", []),
+    ("一", "总体要求", []),
+    ("1", "加强思想政治引领", ["女职工部", "宣传部（网络工作部）", "经济技术劳动保护部",
+                          "中央在鄂和省属企业工会工作委员会", "省直各产业工会"]),
+    ("2", "深化提升素质建功立业工程", ["女职工部", "宣传部（网络工作部）", "经济技术劳动保护部",
+                                "职工技协办公室"]),
+    ("3", "维护女职工合法权益和特殊利益", ["女职工部", "权益保障部（法律工作部）",
+                                 "经济技术劳动保护部", "基层工作部", "社会联络部"]),
+    ("4", "提升女职工生活品质", ["女职工部", "宣传部（网络工作部）", "权益保障部（法律工作部）",
+                          "经济技术劳动保护部", "基层工作部"]),
+    ("5", "扩大工会女职工组织覆盖", ["女职工部", "组织部", "权益保障部（法律工作部）", "基层工作部"]),
+    ("6", "加强工会女职工组织机构建设", ["女职工部", "组织部", "基层工作部", "省直各产业工会"]),
+    ("7", "推动工会女职工组织运行制度化规范化", ["女职工部", "办公室", "组织部", "宣传部（网络工作部）",
+                                      "社会联络部", "省工会干校", "省直各产业工会"]),
+    ("8", "构建统筹协调机制", ["机关各相关部门及直属单位", "省直各产业工会"]),
+    ("9", "加强调查研究工作", ["女职工部", "办公室", "政策研究室", "省工会干校"]),
+    ("10", "注重品牌塑造创新", ["女职工部", "宣传部（网络工作部）", "权益保障部（法律工作部）",
+                          "工友杂志"]),
+    ("11", "推动工作数智赋能", ["女职工部", "宣传部（网络工作部）", "新闻信息中心"]),
+    ("（一）", "加强组织领导", ["女职工部", "办公室", "政策研究室"]),
+    ("（二）", "加大支持保障", ["女职工部", "组织部", "财务资产管理部"]),
+    ("（三）", "狠抓责任落实", ["女职工部", "办公室"]),
+]  # fmt: skip
+
+
+def test_national_opinion_is_segmented_exactly(by_code):
+    doc = by_code[NATIONAL]
+    assert doc.title == "中华全国总工会关于加强新时代工会女职工工作的意见"
+    assert doc.short_name == "全总意见"
+    got = [(c.number, c.title) for c in doc.clauses]
+    want = [("", "前言")] + [(f"（{n}）", t) for n, t in zip(CN, NATIONAL_TITLES, strict=True)]
+    assert got == want
+    assert all(c.departments == [] for c in doc.clauses)
+    assert doc.clauses[0].text.startswith("工会女职工工作是工会工作、妇女工作的重要组成部分。")
+    assert doc.clauses[2].text.count("——坚持") == 6  # the six principles stay in 基本原则
+
+
+def test_hubei_plan_is_segmented_exactly_with_departments(by_code):
+    doc = by_code[HUBEI]
+    assert doc.title == "湖北省总工会贯彻落实《中华全国总工会关于加强新时代工会女职工工作的意见》实施方案"
+    assert doc.short_name == "湖北方案"
+    got = [(c.number, c.title, c.departments) for c in doc.clauses]
+    assert got == HUBEI_CLAUSES
+
+
+def test_hubei_notice_preamble_and_sign_off(by_code):
+    doc = by_code[HUBEI]
+    notice, opening, general = doc.clauses[0], doc.clauses[1], doc.clauses[2]
+    assert notice.text.startswith("各市、州、直管市")
+    # The PDF broke 实际 over a blank line; the parser joins it again.
+    assert "请结合实际认真抓好落实" in notice.text
+    assert opening.text.startswith("为进一步贯彻落实")
+    assert "工会女职工工作格局。" in general.text and "\n会女职工" not in general.text
+    last = doc.clauses[-1]
+    assert "湖北省总工会办公室" not in last.text and "印发" not in last.text
+    assert "加强对女职工工作的领导" in doc.clauses[-3].text  # 加\n强 rejoined
+
+
+def test_department_brackets_are_removed_from_text(by_code):
+    for clause in by_code[HUBEI].clauses:
+        assert "责任单位" not in clause.text
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("做好工作。[责任单位：女职工部、宣传部（网络工作部）]", ["女职工部", "宣传部（网络工作部）"]),
+        ("做好工作。【牵头单位：办公室、组织部】", ["办公室", "组织部"]),
+        ("做好工作。（责任部门：财务部）", ["财务部"]),
+        ("做好工作。(责任单位:甲处、乙处(丙科))", ["甲处", "乙处(丙科)"]),
+        ("没有责任单位的条款。", []),
+    ],
+)
+def test_extract_departments_any_bracket(text, names):
+    rest, got = extract_departments(text)
+    assert got == names
+    assert rest == "做好工作。" or not names
+
+
+def test_nested_headings_and_articles():
+    text = """某市总工会关于做好女职工关爱工作的实施意见
+某工发〔2024〕3号
+为做好工作，制定本意见。
+一、工作目标
+（一）健全机制。建立健全关爱机制。
+1.设立驿站。在园区设立
+爱心驿站。
+（1）配备设施。配备冰箱等设施。（责任单位：女职工部）
+二、保障措施
+加强领导。各级工会要重视。
+"""
+    doc = parse_document(text)
+    assert doc.code == "某工发〔2024〕3号"
+    assert [(c.number, c.title) for c in doc.clauses] == [
+        ("", "前言"),
+        ("（一）", "健全机制"),
+        ("1", "设立驿站"),
+        ("（1）", "配备设施"),
+        ("二", "保障措施"),
+    ]
+    assert doc.clauses[2].text == "设立驿站。在园区设立爱心驿站。"
+    assert doc.clauses[3].departments == ["女职工部"]
+
+
+def test_regulation_with_articles():
+    text = "女职工劳动保护办法\n第一章 总则\n第一条 为了保护女职工，制定本办法。\n第二条 适用范围。本办法适用于企业。\n"
+    doc = parse_document(text, source="rules.txt")
+    assert [(c.number, c.title) for c in doc.clauses] == [
+        ("第一条", "为了保护女职工，制定本办法"),
+        ("第二条", "适用范围"),
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  ", "只有一段话，没有任何编号。"])
+def test_documents_without_clauses_are_refused(text):
+    with pytest.raises(DocumentError):
+        parse_document(text)
+
+
+@pytest.mark.parametrize(
+    "text, value", [("一", 1), ("十", 10), ("十六", 16), ("二十三", 23), ("12", 12), ("甲", None)]
+)
+def test_cn_to_int(text, value):
+    assert cn_to_int(text) == value
+
+
+def test_split_sentences_keeps_punctuation():
+    assert split_sentences("甲。乙；丙？\n丁") == ["甲。", "乙；", "丙？", "丁"]

@@ -1,0 +1,80 @@
+"""Intents, document names, clause numbers and departments in questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.query import DepartmentDirectory, find_docs, parse_intent, resolve_clause_number
+from tests.conftest import HUBEI, NATIONAL
+
+
+@pytest.fixture(scope="module")
+def directory(docs):
+    return DepartmentDirectory(docs)
+
+
+@pytest.mark.parametrize(
+    "q, kind",
+    [
+        ("单位有没有哺乳室", "search"),
+        ("外卖骑手的权益", "search"),
+        ("职工心灵驿站建设由哪个部门负责", "who"),
+        ("婚恋交友服务谁来牵头", "who"),
+        ("宣传部负责什么", "dept"),
+        ("法律工作部要承担哪些任务", "dept"),
+        ("全总意见第（八）条", "clause"),
+        ("湖北方案第4项", "clause"),
+        ("湖北方案第5项对应全国总工会意见哪一条", "clause"),
+    ],
+)
+def test_intent_kinds(docs, directory, q, kind):
+    assert parse_intent(q, docs, directory).kind == kind
+
+
+def test_department_aliases_resolve(directory):
+    assert directory.resolve("宣传部") == "宣传部（网络工作部）"
+    assert directory.resolve("网络工作部") == "宣传部（网络工作部）"
+    assert directory.resolve("法律工作部") == "权益保障部（法律工作部）"
+    assert directory.resolve("权益保障部(法律工作部)") == "权益保障部（法律工作部）"
+    assert directory.resolve("不存在的部门") is None
+
+
+def test_near_names_do_not_collide(docs, directory):
+    assert directory.resolve("办公室") == "办公室"
+    assert directory.resolve("职工技协办公室") == "职工技协办公室"
+    intent = parse_intent("职工技协办公室负责什么", docs, directory)
+    assert intent.department == "职工技协办公室"
+    intent = parse_intent("办公室负责哪些工作", docs, directory)
+    assert intent.department == "办公室"
+
+
+def test_documents_named_by_code_short_name_and_issuer(docs):
+    assert [m.code for m in find_docs("鄂工办发〔2023〕7号第10项", docs)] == [HUBEI]
+    assert [m.code for m in find_docs("全总意见和湖北方案", docs)] == [NATIONAL, HUBEI]
+    assert [m.code for m in find_docs("中华全国总工会的意见", docs)] == [NATIONAL]
+    assert find_docs("全国五一劳动奖章", docs) == []
+
+
+def test_clause_numbers_attach_to_the_document_before_them(docs, directory):
+    intent = parse_intent("全总意见第（六）条讲生活品质，湖北方案里怎么落实", docs, directory)
+    assert intent.kind == "clause" and intent.wants_parallel
+    assert [(c.number, c.doc_code) for c in intent.clauses] == [("（六）", NATIONAL)]
+    assert intent.docs[-1] == HUBEI
+
+
+def test_comparison_focuses_on_the_subject(docs, directory):
+    intent = parse_intent("在思想政治引领上，湖北比全总意见多了哪些活动", docs, directory)
+    assert intent.kind == "search" and intent.focus_doc == HUBEI
+
+
+def test_who_frame_is_removed_from_topic(docs, directory):
+    intent = parse_intent("落实科技创新巾帼行动由哪些部门负责", docs, directory)
+    assert intent.topic == "落实科技创新巾帼行动"
+
+
+def test_resolve_clause_number(docs):
+    assert [c.title for c in resolve_clause_number("（八）", docs, NATIONAL)] == [
+        "加强工会女职工组织机构建设"
+    ]
+    assert [c.title for c in resolve_clause_number("4", docs, HUBEI)] == ["提升女职工生活品质"]
+    assert resolve_clause_number("（二十）", docs, NATIONAL) == []

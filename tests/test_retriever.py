@@ -1,0 +1,83 @@
+"""Build, save, load, staleness and corruption of the index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.errors import IndexCorruptError, IndexStateError
+from bot.knowledge import load_knowledge
+from bot.loader import index_status, open_retriever
+from bot.retriever import Manifest, Retriever
+from tests.conftest import FakeEncoder
+
+
+def test_manifest_records_model_documents_and_time(settings):
+    retriever = open_retriever(settings, FakeEncoder())
+    m = Manifest.read(settings.index_dir)
+    assert m.model == "fake-bigram-hash"
+    assert set(m.documents) == {d.code for d in retriever.docs}
+    assert m.built_at and m.clauses == 34 and m.sentences == len(retriever.sentence_owner)
+
+
+def test_saved_index_loads_without_re_embedding(settings):
+    open_retriever(settings, FakeEncoder())
+    encoder = FakeEncoder()
+    retriever = open_retriever(settings, encoder, rebuild="never")
+    assert encoder.calls == 0
+    assert retriever.search("两癌筛查", k=1)[0].clause.title == "提升女职工生活品质"
+
+
+def test_stale_index_is_rebuilt(settings):
+    open_retriever(settings, FakeEncoder())
+    path = next(settings.knowledge_dir.glob("hubei*.txt"))
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    with pytest.raises(IndexStateError):
+        open_retriever(settings, FakeEncoder(), rebuild="never")
+    assert index_status(settings, "fake-bigram-hash")["state"] == "stale"
+    encoder = FakeEncoder()
+    open_retriever(settings, encoder)
+    assert encoder.calls > 0
+    assert index_status(settings, "fake-bigram-hash")["state"] == "ok"
+
+
+def test_missing_index_is_reported_and_built(settings):
+    assert index_status(settings, "fake-bigram-hash")["state"] == "missing"
+    open_retriever(settings, FakeEncoder())
+    assert (settings.index_dir / "manifest.json").exists()
+
+
+def test_corrupt_index_is_refused_or_rebuilt(settings):
+    open_retriever(settings, FakeEncoder())
+    (settings.index_dir / "dense_clauses.faiss").write_bytes(b"not a faiss index")
+    with pytest.raises(IndexCorruptError):
+        open_retriever(settings, FakeEncoder(), rebuild="never")
+    retriever = open_retriever(settings, FakeEncoder())
+    assert retriever.dense_clauses.size == len(retriever.clauses)
+
+
+def test_corrupt_manifest_is_refused(settings):
+    open_retriever(settings, FakeEncoder())
+    (settings.index_dir / "manifest.json").write_text("{broken", encoding="utf-8")
+    with pytest.raises(IndexCorruptError):
+        open_retriever(settings, FakeEncoder(), rebuild="never")
+    assert index_status(settings, "fake-bigram-hash")["state"] == "corrupt"
+
+
+def test_other_model_makes_index_stale(settings):
+    open_retriever(settings, FakeEncoder())
+    other = FakeEncoder()
+    other.name = "another-model"
+    docs = load_knowledge(settings.knowledge_dir)
+    with pytest.raises(IndexStateError):
+        Retriever(docs, other).load(settings.index_dir)
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == "fake-bigram-hash"
+
+
+@pytest.mark.parametrize("method", ["bm25", "dense", "hybrid"])
+def test_methods_rank_clauses(fake_retriever, method):
+    hits = fake_retriever.search("女职工休息哺乳室建设", k=3, method=method)
+    assert hits and hits[0].clause.title == "提升女职工生活品质"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
