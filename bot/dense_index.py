@@ -39,7 +39,11 @@ class SentenceTransformerEncoder:
         except Exception as exc:
             raise ModelError(f"cannot load embedding model {model}: {exc}") from exc
         self.name = name or str(model)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(dimension())
         prompts = getattr(self._model, "prompts", {}) or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = (

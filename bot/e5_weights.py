@@ -168,7 +168,7 @@ def build_tokenizer(e5: E5File):
     """The XLM-R style unigram tokenizer: NFKC, Metaspace (always prepended), <s> $A </s>."""
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
-    from transformers import XLMRobertaTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     sp = e5.special
     vocab = list(zip(e5.pieces, e5.scores, strict=True))
@@ -182,7 +182,9 @@ def build_tokenizer(e5: E5File):
         pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
     )
-    return XLMRobertaTokenizerFast(
+    # The plain fast tokenizer loads tokenizer.json as it is; the XLM-R class re-derives it
+    # from the vocabulary on every load, which costs seconds at start-up.
+    return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token=bos,
         eos_token=eos,

@@ -21,7 +21,11 @@ def test_json_contract(qa):
     assert set(hit) == HIT_KEYS
     assert hit["doc_code"] == HUBEI and hit["title"] == "提升女职工生活品质"
     assert hit["departments"][0] == "女职工部"
-    assert hit["parallel"] == {"doc_code": NATIONAL, "number": "（六）", "title": "提升女职工生活品质"}
+    assert hit["parallel"] == {
+        "doc_code": NATIONAL,
+        "number": "（六）",
+        "title": "提升女职工生活品质",
+    }
     assert hit["quote"] in hit["text"]
     assert isinstance(hit["score"], float)
 

@@ -69,7 +69,10 @@ def test_national_opinion_is_segmented_exactly(by_code):
 
 def test_hubei_plan_is_segmented_exactly_with_departments(by_code):
     doc = by_code[HUBEI]
-    assert doc.title == "湖北省总工会贯彻落实《中华全国总工会关于加强新时代工会女职工工作的意见》实施方案"
+    assert (
+        doc.title
+        == "湖北省总工会贯彻落实《中华全国总工会关于加强新时代工会女职工工作的意见》实施方案"
+    )
     assert doc.short_name == "湖北方案"
     got = [(c.number, c.title, c.departments) for c in doc.clauses]
     assert got == HUBEI_CLAUSES
@@ -96,7 +99,10 @@ def test_department_brackets_are_removed_from_text(by_code):
 @pytest.mark.parametrize(
     "text, names",
     [
-        ("做好工作。[责任单位：女职工部、宣传部（网络工作部）]", ["女职工部", "宣传部（网络工作部）"]),
+        (
+            "做好工作。[责任单位：女职工部、宣传部（网络工作部）]",
+            ["女职工部", "宣传部（网络工作部）"],
+        ),
         ("做好工作。【牵头单位：办公室、组织部】", ["办公室", "组织部"]),
         ("做好工作。（责任部门：财务部）", ["财务部"]),
         ("做好工作。(责任单位:甲处、乙处(丙科))", ["甲处", "乙处(丙科)"]),
