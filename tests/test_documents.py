@@ -28,6 +28,7 @@ NATIONAL_TITLES = [
 ]
 CN = "一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六".split()
 
+# fmt: off
 HUBEI_CLAUSES = [
     ("", "通知", []),
     ("", "前言", []),
@@ -52,7 +53,8 @@ HUBEI_CLAUSES = [
     ("（一）", "加强组织领导", ["女职工部", "办公室", "政策研究室"]),
     ("（二）", "加大支持保障", ["女职工部", "组织部", "财务资产管理部"]),
     ("（三）", "狠抓责任落实", ["女职工部", "办公室"]),
-]  # fmt: skip
+]
+# fmt: on
 
 
 def test_national_opinion_is_segmented_exactly(by_code):
@@ -141,7 +143,10 @@ def test_nested_headings_and_articles():
 
 
 def test_regulation_with_articles():
-    text = "女职工劳动保护办法\n第一章 总则\n第一条 为了保护女职工，制定本办法。\n第二条 适用范围。本办法适用于企业。\n"
+    text = (
+        "女职工劳动保护办法\n第一章 总则\n第一条 为了保护女职工，制定本办法。\n"
+        "第二条 适用范围。本办法适用于企业。\n"
+    )
     doc = parse_document(text, source="rules.txt")
     assert [(c.number, c.title) for c in doc.clauses] == [
         ("第一条", "为了保护女职工，制定本办法"),
