@@ -52,28 +52,23 @@ class SentenceTransformerEncoder:
         # torch modules are not guaranteed thread-safe for concurrent forward passes.
         self._lock = threading.Lock()
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str | None, progress: bool) -> np.ndarray:
         with self._lock:
             vectors = self._model.encode(
                 texts,
-                prompt_name=self._query_prompt,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
-
-    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        with self._lock:
-            vectors = self._model.encode(
-                texts,
-                prompt_name=self._passage_prompt,
+                prompt_name=prompt,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=progress,
                 batch_size=16,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prompt, progress=False)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, self._passage_prompt, progress)
 
 
 class DenseIndex:

@@ -131,17 +131,6 @@ class Clause:
         return ClauseRef(self.doc_code, self.number, self.title)
 
     @property
-    def label(self) -> str:
-        """How the clause is named to a reader: 第（八）条, 第4项, or its title for 前言/通知."""
-        if not self.number:
-            return self.title
-        if self.number.startswith(("（", "(")):
-            return f"第{self.number}条"
-        if self.number.isdigit():
-            return f"第{self.number}项"
-        return f"{self.number}、{self.title}"
-
-    @property
     def sentences(self) -> list[str]:
         return split_sentences(self.text)
 

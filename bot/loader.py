@@ -9,9 +9,9 @@ from pathlib import Path
 from bot.answer import QA
 from bot.config import DEFAULT_MODEL, Settings
 from bot.dense_index import Encoder, SentenceTransformerEncoder
-from bot.errors import IndexCorruptError, IndexStateError, ModelError
+from bot.errors import IndexCorruptError, IndexStateError
 from bot.knowledge import load_knowledge
-from bot.retriever import Manifest, Retriever
+from bot.retriever import Manifest, Retriever, staleness
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +74,10 @@ def index_status(settings: Settings, model_name: str | None = None) -> dict:
         manifest = Manifest.read(settings.index_dir)
     except (IndexStateError, IndexCorruptError) as exc:
         return {"state": "missing" if "no index" in str(exc) else "corrupt", "detail": str(exc)}
-    from bot.retriever import INDEX_FORMAT, fingerprint
-
-    name = model_name or settings.model
-    problems = []
-    if manifest.format != INDEX_FORMAT:
-        problems.append("index format changed")
-    if manifest.model != name:
-        problems.append(f"built with {manifest.model}, configured {name}")
-    if manifest.documents != fingerprint(docs):
-        problems.append("documents changed")
+    problem = staleness(manifest, docs, model_name or settings.model)
     return {
-        "state": "stale" if problems else "ok",
-        "detail": "; ".join(problems),
+        "state": "stale" if problem else "ok",
+        "detail": problem or "",
         "model": manifest.model,
         "built_at": manifest.built_at,
         "build_seconds": manifest.build_seconds,
@@ -94,6 +85,3 @@ def index_status(settings: Settings, model_name: str | None = None) -> dict:
         "clauses": manifest.clauses,
         "sentences": manifest.sentences,
     }
-
-
-ModelError = ModelError  # re-exported for the shells

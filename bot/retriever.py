@@ -80,6 +80,21 @@ def sentence_text(clause: Clause, sentence: str) -> str:
     return sentence if sentence.startswith(clause.title) else f"{clause.title}：{sentence}"
 
 
+def staleness(
+    manifest: Manifest, docs: list[Document], model: str, dim: int | None = None
+) -> str | None:
+    """Why an index built as ``manifest`` does not fit these documents and model, or None."""
+    if manifest.format != INDEX_FORMAT:
+        return f"index format {manifest.format} is not {INDEX_FORMAT}"
+    if manifest.model != model:
+        return f"index was built with {manifest.model}, not {model}"
+    if manifest.documents != fingerprint(docs):
+        return "documents changed since the index was built"
+    if dim is not None and manifest.dim != dim:
+        return "embedding dimension changed"
+    return None
+
+
 class Retriever:
     """The composed hybrid index over the clauses of some documents."""
 
@@ -200,15 +215,7 @@ class Retriever:
 
     def staleness(self, manifest: Manifest) -> str | None:
         """Why an index built as ``manifest`` does not fit these documents and model, or None."""
-        if manifest.format != INDEX_FORMAT:
-            return f"index format {manifest.format} is not {INDEX_FORMAT}"
-        if manifest.model != self.encoder.name:
-            return f"index was built with {manifest.model}, not {self.encoder.name}"
-        if manifest.documents != fingerprint(self.docs):
-            return "documents changed since the index was built"
-        if manifest.dim != self.encoder.dim:
-            return "embedding dimension changed"
-        return None
+        return staleness(manifest, self.docs, self.encoder.name, self.encoder.dim)
 
     # ------------------------------------------------------------------ search
 
