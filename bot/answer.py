@@ -106,7 +106,6 @@ class QA:
         self.by_code = {d.code: d for d in self.docs}
         self.departments = DepartmentDirectory(self.docs)
         self.calibration = calibration or Calibration.load()
-        self._clause_index = {c.id: i for i, c in enumerate(retriever.clauses)}
 
     # ------------------------------------------------------------------ helpers
 
@@ -150,29 +149,27 @@ class QA:
             score=round(float(score), 4),
         )
 
-    def place(self, hit: Hit) -> str:
+    def place(self, doc_code: str, number: str, title: str) -> str:
         """全总意见 第（八）条「加强工会女职工组织机构建设」"""
-        doc = self.doc_name(hit.doc_code)
-        if not hit.number:
-            return f"{doc}「{hit.title}」"
-        if hit.number.startswith("（"):
-            where = f"第{hit.number}条"
-        elif hit.number.isdigit():
-            where = f"第{hit.number}项"
+        doc = self.doc_name(doc_code)
+        if not number:
+            return f"{doc}「{title}」"
+        if number.startswith("（"):
+            where = f"第{number}条"
+        elif number.isdigit():
+            where = f"第{number}项"
         else:
-            where = f"{hit.number}、"
-        return f"{doc} {where}「{hit.title}」"
+            where = f"{number}、"
+        return f"{doc} {where}「{title}」"
 
     def render(self, hit: Hit, full: bool = False) -> str:
-        lines = [f"【{self.place(hit)}】", f"“{hit.text if full else hit.quote}”"]
+        where = self.place(hit.doc_code, hit.number, hit.title)
+        lines = [f"【{where}】", f"“{hit.text if full else hit.quote}”"]
         if hit.departments:
             lines.append("责任单位：" + "、".join(hit.departments))
         if hit.parallel:
             p = hit.parallel
-            lines.append(
-                "对应条款："
-                + self.place(Hit(p.doc_code, "", p.number, p.title, "", "", [], None, 0))
-            )
+            lines.append("对应条款：" + self.place(p.doc_code, p.number, p.title))
         return "\n".join(lines)
 
     def nearest_topics(self, hits: list[ScoredClause]) -> str:
@@ -223,7 +220,7 @@ class QA:
         hits = [self.hit(c) for c in clauses]
         lines = [f"{name} 是以下 {len(hits)} 条工作的责任单位："]
         for h in hits:
-            lines.append(f"· {self.place(h)}")
+            lines.append(f"· {self.place(h.doc_code, h.number, h.title)}")
         return Answer(raw, "dept", bool(hits), "\n".join(lines), hits)
 
     def answer_clause(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
@@ -264,7 +261,7 @@ class QA:
             found = result or found
 
         if not found:
-            msg = "；".join(missing) or "没有找到这一条。"
+            msg = "；".join(missing) or "没有找到这一条"
             return Answer(
                 raw,
                 "clause",

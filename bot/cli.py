@@ -220,13 +220,14 @@ def model_build(ctx: click.Context, force: bool) -> None:
     """
     from bot.config import DEFAULT_MODEL
     from bot.e5_weights import build_model_folder
+    from bot.loader import model_ready
 
     settings = settings_of(ctx)
     if settings.model != DEFAULT_MODEL:
         click.echo(f"使用配置的模型 {settings.model}，无需重建。")
         return
     folder = settings.model_dir
-    if (folder / "modules.json").exists() and not force:
+    if model_ready(settings) and not force:
         click.echo(f"模型已在 {folder}。")
         return
     click.echo(f"正在重建 multilingual-e5-small 到 {folder} …")

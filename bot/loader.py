@@ -16,12 +16,17 @@ from bot.retriever import Manifest, Retriever, staleness
 log = logging.getLogger(__name__)
 
 
+def model_ready(settings: Settings) -> bool:
+    """True when the configured model needs no building (another model, or e5 already built)."""
+    return settings.model != DEFAULT_MODEL or (settings.model_dir / "modules.json").exists()
+
+
 def ensure_model(settings: Settings, progress: Callable[[str], None] | None = None) -> Path | str:
     """The model to load: the rebuilt e5 folder (built now if missing) or the configured name."""
     if settings.model != DEFAULT_MODEL:
         return settings.model
     folder = settings.model_dir
-    if not (folder / "modules.json").exists():
+    if not model_ready(settings):
         from bot.e5_weights import build_model_folder
 
         if progress:
@@ -31,9 +36,7 @@ def ensure_model(settings: Settings, progress: Callable[[str], None] | None = No
 
 
 def load_encoder(settings: Settings) -> Encoder:
-    model = ensure_model(settings)
-    name = settings.model if settings.model != DEFAULT_MODEL else DEFAULT_MODEL
-    return SentenceTransformerEncoder(model, name=name)
+    return SentenceTransformerEncoder(ensure_model(settings), name=settings.model)
 
 
 def open_retriever(

@@ -221,10 +221,10 @@ class Retriever:
 
     def channel_scores(self, query: str) -> dict[str, np.ndarray]:
         """Raw per-clause scores of each channel (dense: best of clause and its sentences)."""
-        words = self.tokenizer.query_words(query)
-        grams = self.tokenizer.query_bigrams(query)
-        expansion = " ".join(self.tokenizer.expand(query))
-        qvec = self.encoder.encode_queries([f"{query} {expansion}".strip()])[0]
+        expansions = self.tokenizer.expand(query)
+        words = self.tokenizer.query_words(query, expansions)
+        grams = self.tokenizer.query_bigrams(query, expansions)
+        qvec = self.encoder.encode_queries([" ".join([query, *expansions])])[0]
         dense_c = self.dense_clauses.scores(qvec)
         dense_s = self.dense_sentences.scores(qvec)
         best_s = np.full(len(self.clauses), -1.0, dtype=np.float32)

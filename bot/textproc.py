@@ -108,16 +108,17 @@ class Tokenizer:
                 extra.extend(e for e in expansions if e not in extra and e not in norm)
         return extra
 
-    def query_words(self, text: str) -> list[str]:
+    def query_words(self, text: str, expansions: list[str] | None = None) -> list[str]:
         """Words of a question plus the words of its synonym expansions."""
         words = self.words(text)
-        for phrase in self.expand(text):
+        for phrase in self.expand(text) if expansions is None else expansions:
             words.extend(self.words(phrase))
         return words
 
-    def query_bigrams(self, text: str) -> list[str]:
+    def query_bigrams(self, text: str, expansions: list[str] | None = None) -> list[str]:
+        """Bigrams of a question plus the bigrams of its synonym expansions."""
         out = bigrams(text)
-        for phrase in self.expand(text):
+        for phrase in self.expand(text) if expansions is None else expansions:
             out.extend(bigrams(phrase))
         return out
 
