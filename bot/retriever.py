@@ -95,10 +95,21 @@ def staleness(
     return None
 
 
+def tokenizer_for(docs: list[Document]) -> Tokenizer:
+    """A tokenizer that knows the documents' own terms, department names and short titles."""
+    clauses = [c for d in docs for c in d.clauses]
+    terms = document_terms(c.text for c in clauses)
+    terms |= {dep for c in clauses for dep in c.departments}
+    terms |= {c.title for c in clauses if len(c.title) <= 12}
+    return Tokenizer(terms)
+
+
 class Retriever:
     """The composed hybrid index over the clauses of some documents."""
 
-    def __init__(self, docs: list[Document], encoder: Encoder) -> None:
+    def __init__(
+        self, docs: list[Document], encoder: Encoder, tokenizer: Tokenizer | None = None
+    ) -> None:
         self.docs = docs
         self.encoder = encoder
         self.clauses: list[Clause] = [c for d in docs for c in d.clauses]
@@ -109,10 +120,7 @@ class Retriever:
                 self.sentence_owner.append(ci)
                 self.sentence_pos.append(si)
         self.sentence_owner_arr = np.asarray(self.sentence_owner, dtype=np.int64)
-        terms = document_terms(c.text for c in self.clauses)
-        terms |= {dep for c in self.clauses for dep in c.departments}
-        terms |= {c.title for c in self.clauses if len(c.title) <= 12}
-        self.tokenizer = Tokenizer(terms)
+        self.tokenizer = tokenizer or tokenizer_for(docs)
         self.words: KeywordIndex | None = None
         self.bigrams: KeywordIndex | None = None
         self.sentence_bigrams: KeywordIndex | None = None

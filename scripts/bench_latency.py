@@ -5,7 +5,9 @@
 Warm latency: one process answers every question of the development set (or a built-in
 list when it is absent), several rounds, each question once a round; the embedding cache is
 not involved (there is none). Cold start: a fresh ``niangjia ask`` process, wall clock.
-Index build: embedding and indexing both documents from scratch. Memory: peak resident set.
+Index build: embedding and indexing both documents from scratch, in the warm process (the
+first build also loads sentence-transformers for the passages). Memory: peak resident set of
+the serving process, and again after the build.
 """
 
 from __future__ import annotations
@@ -55,12 +57,6 @@ def main() -> None:
     )
 
     encoder = load_encoder(settings)
-    with tempfile.TemporaryDirectory() as tmp:
-        build_settings = Settings(knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp) / "i")
-        started = time.perf_counter()
-        open_retriever(build_settings, encoder, rebuild="always")
-        build_s = time.perf_counter() - started
-
     qa = QA(open_retriever(settings, encoder))
     for q in questions[:5]:
         qa.ask(q)  # warm-up
@@ -70,7 +66,19 @@ def main() -> None:
             t = time.perf_counter()
             qa.ask(q)
             times.append((time.perf_counter() - t) * 1000)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    serving_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # Building embeds the passages through sentence-transformers (loaded on first use).
+    builds = []
+    for _ in range(2):  # the first includes loading sentence-transformers
+        with tempfile.TemporaryDirectory() as tmp:
+            build_settings = Settings(
+                knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp) / "i"
+            )
+            started = time.perf_counter()
+            open_retriever(build_settings, encoder, rebuild="always")
+            builds.append(time.perf_counter() - started)
+    build_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     cold = []
     for _ in range(3):
@@ -90,8 +98,11 @@ def main() -> None:
         "warm_p95_ms": round(percentile(times, 95), 1),
         "warm_max_ms": round(max(times), 1),
         "cold_ask_s_median": round(statistics.median(cold), 2),
-        "index_build_s": round(build_s, 1),
-        "peak_rss_mb": round(rss_mb),
+        "index_build_s_first": round(builds[0], 1),
+        "index_build_s_again": round(builds[1], 1),
+        "encoder": type(encoder).__name__,
+        "serving_peak_rss_mb": round(serving_rss_mb),
+        "peak_rss_mb_after_build": round(build_rss_mb),
     }
     print(json.dumps(result, indent=2))
 

