@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -209,6 +210,24 @@ class QA:
         if note:
             answer.message = note + answer.message
         return answer
+
+    def ask_department(self, name: str) -> Answer:
+        """What a department (by full name, alias or short form) is responsible for."""
+        canonical = self.departments.resolve(name) if name.strip() else None
+        if canonical is None:
+            counts = Counter(d for c in self.retriever.clauses for d in c.departments)
+            examples = "、".join(d for d, _ in counts.most_common(3)) or "宣传部"
+            asked = f"“{name.strip()[:40]}”这个部门" if name.strip() else "部门名称"
+            return Answer(
+                name, "dept", False, f"没有找到{asked}。请写出部门名称，例如：{examples}。"
+            )
+        return self.answer_department(name, Intent("dept", department=canonical))
+
+    def ask_clause(self, doc: str, number: str) -> Answer:
+        """A clause by document (short name or 文号) and number (4, 五 or （五）)."""
+        number = number.strip().strip("第条项")
+        unit = "项" if number.isdigit() else "条"
+        return self.ask(f"{doc.strip()}第{number}{unit}")
 
     def department_clauses(self, name: str) -> list[Clause]:
         """Every clause whose 责任单位 lists the department, in document order."""

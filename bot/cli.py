@@ -113,15 +113,32 @@ def run(ctx: click.Context) -> None:
 
         echo 五期保护 | niangjia run
     """
-    settings = settings_of(ctx)
-    if settings.telegram_token:
-        try:
-            from bot.telegram_app import serve
-        except ImportError:
-            fail("这个版本还没有 Telegram 机器人；请先不设 TELEGRAM_BOT_TOKEN，使用终端对话。", 2)
-        serve(settings)
+    if settings_of(ctx).telegram_token:
+        ctx.invoke(serve)
         return
     ctx.invoke(chat)
+
+
+@cli.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Run the Telegram bot (long polling; a webhook when NIANGJIA_WEBHOOK_URL is set).
+
+    Stops cleanly on Ctrl-C or SIGTERM. Needs TELEGRAM_BOT_TOKEN.
+
+    Example:
+
+        TELEGRAM_BOT_TOKEN=123:abc niangjia serve
+    """
+    settings = settings_of(ctx)
+    if not settings.telegram_token:
+        fail("没有设置 TELEGRAM_BOT_TOKEN。请先向 @BotFather 申请机器人令牌（见 README）。", 2)
+    from bot.telegram_app import serve as serve_bot
+
+    try:
+        serve_bot(settings)
+    except NiangjiaError as exc:
+        fail(str(exc))
 
 
 @cli.group()

@@ -50,6 +50,12 @@ def test_run_without_token_is_the_chat(runner):
     assert result.exit_code == 0 and "再见" in result.output
 
 
+def test_serve_without_token_says_how_to_get_one(runner):
+    result = runner("serve")
+    assert result.exit_code == 2 and "TELEGRAM_BOT_TOKEN" in result.output
+    assert "BotFather" in result.output
+
+
 def test_index_build_and_status(runner):
     result = runner("index", "build")
     assert result.exit_code == 0, result.output

@@ -126,3 +126,46 @@ def test_ask_json_through_the_console_entry_point(tmp_path):
 
     data = json.loads(result.stdout)
     assert data["intent"] == "who" and data["hits"][0]["departments"][0] == "女职工部"
+
+
+async def test_serve_answers_over_telegram_and_stops_cleanly_on_sigterm(tmp_path):
+    import asyncio
+    import signal
+
+    from tests.fake_bot_api import TOKEN, FakeBotAPI
+
+    async with FakeBotAPI() as api:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "NIANGJIA_TELEGRAM_BASE_URL": api.base_url,
+            "NIANGJIA_TELEGRAM_BASE_FILE_URL": api.base_file_url,
+            "NIANGJIA_INDEX_DIR": str(tmp_path / "index"),
+            "NIANGJIA_DATA_DIR": str(tmp_path / "data"),
+        }
+        env.pop("NIANGJIA_WEBHOOK_URL", None)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",  # `make run` with a token: the bot
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            # Commands are registered in post_init, after the model and index are loaded.
+            await api.wait_for(lambda: api.ok("setMyCommands"), timeout=240)
+            api.push_text(1001, "单位有没有喂奶的地方")
+            await api.wait_for(lambda: api.ok("sendMessage", 1001), timeout=60)
+            proc.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert proc.returncode == 0, output.decode()[-2000:]
+    assert "提升女职工生活品质" in api.sent_texts(1001)[0]
+    log = output.decode()
+    assert TOKEN not in log and "long polling" in log
