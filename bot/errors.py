@@ -25,3 +25,7 @@ class IndexCorruptError(IndexStateError):
 
 class UnknownClauseError(NiangjiaError):
     """A clause reference names a document or number that does not exist."""
+
+
+class ConfigError(NiangjiaError):
+    """A setting in the environment that cannot be used."""

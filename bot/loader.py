@@ -50,15 +50,16 @@ def ensure_model(
     return folder
 
 
-def load_encoder(settings: Settings) -> Encoder:
+def load_encoder(settings: Settings, threads: int | None = None) -> Encoder:
     """ONNX Runtime for queries when the model folder has an export (and the settings allow
-    it), sentence-transformers otherwise."""
+    it), sentence-transformers otherwise. ``threads``: per query (default: all cores; a server
+    answering several questions at once does better with one each)."""
     model = ensure_model(settings)
     if settings.query_backend == "onnx" and onnx_path(Path(model)).exists():
         from bot.onnx_encoder import OnnxEncoder
 
         try:
-            return OnnxEncoder(model, name=settings.model)
+            return OnnxEncoder(model, name=settings.model, threads=threads)
         except ModelError as exc:
             log.warning("ONNX query path unavailable, using sentence-transformers: %s", exc)
     return SentenceTransformerEncoder(model, name=settings.model)
@@ -69,12 +70,13 @@ def open_retriever(
     encoder: Encoder | None = None,
     rebuild: str = "auto",
     progress: Callable[[str, int, int], None] | None = None,
+    threads: int | None = None,
 ) -> Retriever:
     """Load the index; ``rebuild``: "auto" (rebuild when missing, stale or corrupt), "never"
     (raise instead), "always"."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The model loads in native code while the documents and jieba load here.
-        pending = None if encoder else pool.submit(load_encoder, settings)
+        pending = None if encoder else pool.submit(load_encoder, settings, threads)
         docs = load_knowledge(settings.knowledge_dir)
         tokenizer = tokenizer_for(docs)
         encoder = encoder or pending.result()
@@ -95,8 +97,13 @@ def open_retriever(
     return retriever
 
 
-def open_qa(settings: Settings, encoder: Encoder | None = None, rebuild: str = "auto") -> QA:
-    return QA(open_retriever(settings, encoder, rebuild))
+def open_qa(
+    settings: Settings,
+    encoder: Encoder | None = None,
+    rebuild: str = "auto",
+    threads: int | None = None,
+) -> QA:
+    return QA(open_retriever(settings, encoder, rebuild, threads=threads))
 
 
 def index_status(settings: Settings, model_name: str | None = None) -> dict:

@@ -75,6 +75,7 @@ ASK_AGAIN = "这个按钮已失效，请重新提问。"
 SOMETHING_WRONG = "抱歉，处理您的消息时出了点问题，请稍后再试。"
 NOT_READY = "正在加载文件和模型，请稍后再试。"
 NO_PERMISSION = "无权限：这个命令只对管理员开放。"
+TYPING_AFTER = 0.5  # seconds
 FEEDBACK_NOTE = {1: "谢谢您的反馈 👍", -1: "谢谢您的反馈 👎，我们会改进。"}
 
 LoadQA = Callable[[QA | None], QA]
@@ -154,7 +155,8 @@ def default_load_qa(settings: Settings) -> LoadQA:
         from bot.loader import open_qa
 
         if current is None:
-            return open_qa(settings)
+            # Two questions are answered at once (two workers), one core each.
+            return open_qa(settings, threads=1)
         return open_qa(settings, encoder=current.retriever.encoder, rebuild="always")
 
     return load
@@ -337,12 +339,15 @@ class NiangjiaBot:
         if qa is None:
             await self.say(update, context, NOT_READY)
             return
-        try:
-            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-        except TelegramError as exc:  # only a courtesy; the answer matters
-            log.info("chat action failed: %s", exc)
         started = time.perf_counter()
-        answer: Answer = await self.run(ask, qa)
+        pending = asyncio.ensure_future(self.run(ask, qa))
+        done, _ = await asyncio.wait({pending}, timeout=TYPING_AFTER)
+        if not done:  # a slow answer: show "typing…" (a fast one saves the request)
+            try:
+                await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+            except TelegramError as exc:  # only a courtesy; the answer matters
+                log.info("chat action failed: %s", exc)
+        answer: Answer = await pending
         latency = (time.perf_counter() - started) * 1000
         token = self.cache.put(answer)
         markup = self.answer_markup(answer, token)
@@ -591,7 +596,14 @@ def build_application(
         Application.builder()
         .token(settings.telegram_token)
         .concurrent_updates(True)
-        .rate_limiter(RetryingRateLimiter(backoff=retry_backoff, max_retries=3))
+        .rate_limiter(
+            RetryingRateLimiter(
+                backoff=retry_backoff,
+                max_retries=3,
+                overall_max_rate=settings.telegram_max_rate,
+                overall_time_period=1,
+            )
+        )
         .post_init(core.post_init)
         .post_shutdown(core.post_shutdown)
     )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -51,6 +53,7 @@ class FakeBotAPI:
         self.token = token
         self.username = username
         self.calls: list[Call] = []
+        self._ok: dict[tuple[str, int | None], list[dict]] = defaultdict(list)
         self.updates: list[dict] = []
         self.delivered: set[int] = set()
         self.pushed_at: dict[int, float] = {}
@@ -127,6 +130,40 @@ class FakeBotAPI:
                 except TimeoutError:
                     pass
 
+    async def launch_bot(
+        self, command: str, cwd: str, env: dict[str, str], output=asyncio.subprocess.DEVNULL
+    ) -> asyncio.subprocess.Process:
+        """Start ``python -m bot <command>`` talking to this server; return once it is ready
+        (its commands registered, which happens after the model and index load)."""
+        full_env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": self.token,
+            "NIANGJIA_TELEGRAM_BASE_URL": self.base_url,
+            "NIANGJIA_TELEGRAM_BASE_FILE_URL": self.base_file_url,
+            **env,
+        }
+        full_env.pop("NIANGJIA_WEBHOOK_URL", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            command,
+            cwd=cwd,
+            env=full_env,
+            stdout=output,
+            stderr=asyncio.subprocess.STDOUT if output is asyncio.subprocess.PIPE else output,
+        )
+        try:
+            await self.wait_for(
+                lambda: self.ok("setMyCommands") or process.returncode is not None, 300
+            )
+        except BaseException:
+            process.kill()
+            raise
+        if process.returncode is not None:
+            raise RuntimeError(f"the bot exited with {process.returncode} before it was ready")
+        return process
+
     # ------------------------------------------------------------------ faults
 
     def inject(self, method: str, *faults: str) -> None:
@@ -180,12 +217,14 @@ class FakeBotAPI:
                 return web.Response(status=502, text="<html>502 Bad Gateway</html>")
             request.transport.close()  # "drop": the connection goes away without an answer
             return web.Response(status=500)
-        self.calls.append(Call(method, params))  # recorded on arrival
+        call = Call(method, params)
+        self.calls.append(call)  # recorded on arrival
         if method == "getUpdates":
             await self._notify()
             result = await self._get_updates(params)
         else:
             result = self._answer(method, params)
+        self._succeeded(call)
         await self._notify()
         return web.json_response({"ok": True, "result": result})
 
@@ -254,7 +293,9 @@ class FakeBotAPI:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
-        self.calls.append(Call("download", {"file_id": file_id}))
+        call = Call("download", {"file_id": file_id})
+        self.calls.append(call)
+        self._succeeded(call)
         if file_id not in self.files:
             return web.Response(status=404)
         return web.Response(body=self.files[file_id])
@@ -371,14 +412,15 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ what the bot did
 
     def ok(self, method: str, chat_id: int | None = None) -> list[dict]:
-        """Parameters of the successful calls of ``method`` (to ``chat_id``)."""
-        return [
-            c.params
-            for c in self.calls
-            if c.method == method
-            and c.outcome == "ok"
-            and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
-        ]
+        """Parameters of the successful calls of ``method`` (to ``chat_id``), in order."""
+        return list(self._ok.get((method, chat_id), ()))
+
+    def _succeeded(self, call: Call) -> None:
+        """Index a successful call, so that waiting on one chat's replies stays cheap."""
+        self._ok[(call.method, None)].append(call.params)
+        chat_id = call.params.get("chat_id")
+        if isinstance(chat_id, int):
+            self._ok[(call.method, chat_id)].append(call.params)
 
     def sent_texts(self, chat_id: int) -> list[str]:
         return [p["text"] for p in self.ok("sendMessage", chat_id)]

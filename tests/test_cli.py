@@ -15,7 +15,7 @@ from tests.conftest import FakeEncoder
 
 @pytest.fixture
 def runner(settings, monkeypatch):
-    monkeypatch.setattr(bot.loader, "load_encoder", lambda s: FakeEncoder())
+    monkeypatch.setattr(bot.loader, "load_encoder", lambda s, threads=None: FakeEncoder())
     runner = CliRunner()
 
     def invoke(*args, input=None):

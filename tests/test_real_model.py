@@ -136,27 +136,12 @@ async def test_serve_answers_over_telegram_and_stops_cleanly_on_sigterm(tmp_path
 
     async with FakeBotAPI() as api:
         env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "NIANGJIA_TELEGRAM_BASE_URL": api.base_url,
-            "NIANGJIA_TELEGRAM_BASE_FILE_URL": api.base_file_url,
             "NIANGJIA_INDEX_DIR": str(tmp_path / "index"),
             "NIANGJIA_DATA_DIR": str(tmp_path / "data"),
         }
-        env.pop("NIANGJIA_WEBHOOK_URL", None)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",  # `make run` with a token: the bot
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        # `run` with a token is the bot, as in `make run`.
+        proc = await api.launch_bot("run", str(ROOT), env, asyncio.subprocess.PIPE)
         try:
-            # Commands are registered in post_init, after the model and index are loaded.
-            await api.wait_for(lambda: api.ok("setMyCommands"), timeout=240)
             api.push_text(1001, "单位有没有喂奶的地方")
             await api.wait_for(lambda: api.ok("sendMessage", 1001), timeout=60)
             proc.send_signal(signal.SIGTERM)

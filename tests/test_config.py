@@ -1,0 +1,35 @@
+"""Settings come from the environment, once, with clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import DEFAULT_MODEL, Settings
+from bot.errors import ConfigError
+
+
+def test_defaults_need_nothing():
+    s = Settings.from_env({})
+    assert s.telegram_token is None and s.admin_ids == frozenset() and s.model == DEFAULT_MODEL
+    assert s.telegram_max_rate == 30 and s.webhook_port == 8443 and s.data_dir.name == "data"
+
+
+def test_values_are_read_and_trimmed(tmp_path):
+    s = Settings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": " 123:abc ",
+            "NIANGJIA_ADMIN_IDS": "42, 7,oops,,-100",
+            "NIANGJIA_DATA_DIR": str(tmp_path),
+            "NIANGJIA_TELEGRAM_MAX_RATE": "0",
+            "NIANGJIA_WEBHOOK_URL": "https://bot.example.org/niangjia",
+            "NIANGJIA_WEBHOOK_PORT": "8080",
+        }
+    )
+    assert s.telegram_token == "123:abc" and s.admin_ids == frozenset({42, 7, -100})
+    assert s.data_dir == tmp_path and s.telegram_max_rate == 0 and s.webhook_port == 8080
+
+
+@pytest.mark.parametrize("name", ["NIANGJIA_WEBHOOK_PORT", "NIANGJIA_TELEGRAM_MAX_RATE"])
+def test_a_bad_number_is_a_clear_error(name):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: "many"})
