@@ -108,6 +108,12 @@ class QA:
         self.departments = DepartmentDirectory(self.docs)
         self.calibration = calibration or Calibration.load()
 
+    @property
+    def index_version(self) -> str:
+        """When the index answering now was built (it changes with every rebuild)."""
+        manifest = self.retriever.manifest
+        return manifest.built_at if manifest else ""
+
     # ------------------------------------------------------------------ helpers
 
     def clause_of(self, ref: ClauseRef) -> Clause | None:

@@ -23,6 +23,15 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def open_log_or_fail(settings: Settings):
+    from bot.querylog import QueryLog
+
+    try:
+        return QueryLog(settings.querylog_path, model=settings.model)
+    except NiangjiaError as exc:
+        fail(str(exc))
+
+
 def open_qa_or_fail(ctx: click.Context, rebuild: str = "auto"):
     from bot.loader import open_qa
 
@@ -87,7 +96,14 @@ def chat(ctx: click.Context) -> None:
 
         echo 五期保护 | niangjia chat
     """
+    import secrets
+    import time
+
+    from bot.journal import QueryRecord
+
+    settings = settings_of(ctx)
     qa = open_qa_or_fail(ctx)
+    querylog = open_log_or_fail(settings)
     interactive = sys.stdin.isatty()
     click.echo(
         "娘家人：您好！我可以回答工会女职工工作文件里的问题。输入问题后回车；输入“退出”结束。"
@@ -103,8 +119,24 @@ def chat(ctx: click.Context) -> None:
             break
         if not text:
             continue
-        click.echo(qa.ask(text).message)
+        started = time.perf_counter()
+        answer = qa.ask(text)
+        click.echo(answer.message)
         click.echo()
+        querylog.record_query(
+            QueryRecord.of(
+                answer,
+                ref=secrets.token_urlsafe(9)[:12],
+                channel="cli",
+                chat_type="terminal",
+                user="",
+                text=text,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                model=settings.model,
+                index_version=qa.index_version,
+            )
+        )
+    querylog.close()
     click.echo("再见！")
 
 
@@ -289,6 +321,143 @@ def eval_cmd(ctx: click.Context, file: str, method: str, details: bool) -> None:
     click.echo(format_table(results))
     if details:
         click.echo(json.dumps({m: asdict(s) for m, s in results.items()}, ensure_ascii=False))
+
+
+@cli.group("log")
+def log_group() -> None:
+    """The query log (data/querylog.db): search, export, purge.
+
+    Example:
+
+        niangjia log search 哺乳室
+    """
+
+
+@log_group.command("search")
+@click.argument("words")
+@click.option("-n", "limit", default=20, show_default=True, help="At most this many.")
+@click.pass_context
+def log_search(ctx: click.Context, words: str, limit: int) -> None:
+    """Questions containing these words (Chinese word search).
+
+    Example:
+
+        niangjia log search "哺乳室"
+    """
+    for hit in open_log_or_fail(settings_of(ctx)).search(words, limit):
+        mark = "✓" if hit.answered else "✗"
+        click.echo(f"{hit.ts[:16]} {mark} {hit.text}  →  {hit.top_title or '（未回答）'}")
+
+
+@log_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@click.option("--with-users", is_flag=True, help="Include the pseudonymous user keys.")
+@click.option("--since", help="From this date (YYYY-MM-DD).")
+@click.option("--until", help="Up to this date, inclusive (YYYY-MM-DD).")
+@click.pass_context
+def log_export(
+    ctx: click.Context,
+    fmt: str,
+    out: str | None,
+    with_users: bool,
+    since: str | None,
+    until: str | None,
+) -> None:
+    """Export the questions, without user keys unless asked.
+
+    Example:
+
+        niangjia log export --format csv --out questions.csv
+    """
+    querylog = open_log_or_fail(settings_of(ctx))
+    with click.open_file(out or "-", "w", encoding="utf-8") as stream:
+        try:
+            n = querylog.export(stream, fmt, with_users, since, until)
+        except NiangjiaError as exc:
+            fail(str(exc))
+    click.echo(f"导出 {n} 条。", err=True)
+
+
+@log_group.command("purge")
+@click.option("--older-than", required=True, help="Age, e.g. 365d, 12w or 24h.")
+@click.pass_context
+def log_purge(ctx: click.Context, older_than: str) -> None:
+    """Delete questions, their feedback and events older than the given age.
+
+    Example:
+
+        niangjia log purge --older-than 365d
+    """
+    from bot.querylog import parse_age
+
+    try:
+        age = parse_age(older_than)
+    except NiangjiaError as exc:
+        fail(str(exc), 2)
+    deleted = open_log_or_fail(settings_of(ctx)).purge(age)
+    click.echo(f"已删除 {deleted} 条早于 {older_than} 的提问记录。")
+
+
+@log_group.command("export-pairs")
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def log_export_pairs(ctx: click.Context, out: str) -> None:
+    """Write (question, clause) pairs users confirmed with 👍, as sentence-transformers
+    training data: one {"anchor": question, "positive": clause} object a line.
+
+    Example:
+
+        niangjia log export-pairs --out pairs.jsonl
+    """
+    from bot.knowledge import load_knowledge
+
+    settings = settings_of(ctx)
+    try:
+        docs = {d.code: d for d in load_knowledge(settings.knowledge_dir)}
+    except NiangjiaError as exc:
+        fail(str(exc))
+    written = skipped = 0
+    with open(out, "w", encoding="utf-8") as stream:
+        for question, code, number, title in open_log_or_fail(settings).confirmed_pairs():
+            doc = docs.get(code)
+            clause = doc.clause_by_number(number) if doc else None
+            if clause is None or clause.title != title:
+                skipped += 1  # the document changed since
+                continue
+            pair = {"anchor": question, "positive": f"{clause.title}。{clause.text}"}
+            stream.write(json.dumps(pair, ensure_ascii=False) + "\n")
+            written += 1
+    click.echo(
+        f"写入 {written} 对" + (f"，{skipped} 对的条款已不在现有文件中" if skipped else "") + "。"
+    )
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Report file.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html")
+@click.option("--since", help="From this date (YYYY-MM-DD).")
+@click.option("--until", help="Up to this date, inclusive (YYYY-MM-DD).")
+@click.pass_context
+def report(ctx: click.Context, out: str, fmt: str, since: str | None, until: str | None) -> None:
+    """The training-needs report from the query log: self-contained HTML (or Markdown).
+
+    Example:
+
+        niangjia report --since 2026-01-01 --out report.html
+    """
+    from bot.report import build_report
+
+    settings = settings_of(ctx)
+    qa = open_qa_or_fail(ctx)
+    open_log_or_fail(settings).close()  # creates or upgrades the schema
+    try:
+        text = build_report(settings.querylog_path, qa, fmt, since, until, progress=True)
+    except NiangjiaError as exc:
+        fail(str(exc))
+    with open(out, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    click.echo(f"报告已写入 {out}")
 
 
 def main() -> None:

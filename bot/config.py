@@ -33,6 +33,10 @@ class Settings:
     webhook_port: int = 8443
     telegram_max_rate: int = 30
 
+    @property
+    def querylog_path(self) -> Path:
+        return self.data_dir / "querylog.db"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build the settings from ``NIANGJIA_*`` variables and ``TELEGRAM_BOT_TOKEN``."""

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.answer import Answer
+
 log = logging.getLogger("niangjia.journal")
 
 
@@ -41,9 +43,53 @@ class QueryRecord:
     answered: bool
     hits: list[dict] = field(default_factory=list)
     latency_ms: float = 0.0
+    model: str = ""
+    index_version: str = ""
+    ts: str = ""  # UTC; empty: when it is written
+
+    @classmethod
+    def of(
+        cls,
+        answer: Answer,
+        *,
+        ref: str,
+        channel: str,
+        chat_type: str,
+        user: str,
+        text: str,
+        latency_ms: float,
+        model: str = "",
+        index_version: str = "",
+    ) -> QueryRecord:
+        """The record of one answered (or declined) question."""
+        hits = [
+            {
+                "doc_code": h.doc_code,
+                "number": h.number,
+                "title": h.title,
+                "departments": h.departments,
+                "score": h.score,
+            }
+            for h in answer.hits
+        ]
+        return cls(
+            ref=ref,
+            channel=channel,
+            chat_type=chat_type,
+            user=user,
+            text=text,
+            intent=answer.intent,
+            answered=answer.answered,
+            hits=hits,
+            latency_ms=round(latency_ms, 1),
+            model=model,
+            index_version=index_version,
+        )
 
 
 class Journal(Protocol):
+    """Methods must return at once (queue the work); they are called on the event loop."""
+
     def record_query(self, record: QueryRecord) -> None: ...
 
     def record_feedback(self, ref: str, value: int, user: str) -> None: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import io
 import logging
 import time
 from collections import Counter
@@ -21,6 +22,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     MessageEntity,
@@ -45,8 +47,10 @@ from bot.config import Settings
 from bot.documents import ClauseRef
 from bot.errors import NiangjiaError
 from bot.journal import Journal, LogJournal, QueryRecord, user_key
+from bot.querylog import QueryLog
 from bot.ratelimit import SlidingWindowLimiter
 from bot.render import Para, answer_paras, help_paras, hit_paras, more_paras, pack, start_paras
+from bot.report import build_report
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ COMMANDS = [
     BotCommand("dept", "某个部门负责哪些工作，如 /dept 宣传部"),
     BotCommand("clause", "查看条款，如 /clause 湖北 4"),
 ]
-ADMIN_COMMANDS = ("reindex", "stats", "docs")
+ADMIN_COMMANDS = ("reindex", "stats", "docs", "report")
 MEDIA = (
     filters.Sticker.ALL
     | filters.PHOTO
@@ -200,21 +204,21 @@ class NiangjiaBot:
 
     async def post_shutdown(self, app: Application) -> None:
         self.executor.shutdown(wait=True)
+        close = getattr(self.journal, "close", None)
+        if close:
+            await asyncio.get_running_loop().run_in_executor(None, close)  # writes what is queued
 
     async def run(self, fn: Callable, *args):
         """Run blocking core work in a worker thread."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     def record(self, method: Callable, *args) -> None:
-        """Hand a journal write to a worker thread; a failure is logged, never raised."""
-
-        def write() -> None:
-            try:
-                method(*args)
-            except Exception:
-                log.exception("journal write failed")
-
-        self.executor.submit(write)
+        """Report to the journal (which queues the write); a failure is logged, never raised,
+        so it never costs anyone an answer."""
+        try:
+            method(*args)
+        except Exception:
+            log.exception("journal write failed")
 
     def user(self, update: Update) -> str:
         u = update.effective_user
@@ -356,19 +360,16 @@ class NiangjiaBot:
         self.count(answer)
         self.record(
             self.journal.record_query,
-            QueryRecord(
+            QueryRecord.of(
+                answer,
                 ref=token,
                 channel="telegram",
                 chat_type=update.effective_chat.type,
                 user=self.user(update),
                 text=text,
-                intent=answer.intent,
-                answered=answer.answered,
-                hits=[
-                    {"doc_code": h.doc_code, "number": h.number, "score": h.score}
-                    for h in answer.hits
-                ],
-                latency_ms=round(latency, 1),
+                latency_ms=latency,
+                model=self.settings.model,
+                index_version=qa.index_version,
             ),
         )
 
@@ -520,6 +521,22 @@ class NiangjiaBot:
         await self.send(update, context, paras)
 
     async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(self.journal, QueryLog):
+            stats = await self.run(self.journal.stats)
+            paras = [Para("提问统计", "b")]
+            for w in stats.windows:
+                paras.append(
+                    Para(
+                        f"近 {w.days} 天：问题 {w.asked} 个，已回答 {w.answered} 个，"
+                        f"未能回答占 {w.unanswered_share:.0%}"
+                    )
+                )
+            if stats.top_topics:
+                paras.append(Para("问得最多的条款（近 30 天）：", "b"))
+                paras += [Para(f"· {title}：{n} 次") for title, n in stats.top_topics]
+            paras.append(Para("完整分析请发送 /report。", "i"))
+            await self.send(update, context, paras)
+            return
         s = self.stats
         asked = s["questions"]
         share = f"{s['answered'] / asked:.0%}" if asked else "—"
@@ -556,6 +573,22 @@ class NiangjiaBot:
                 f"完成：{len(qa.docs)} 份文件，{clauses} 条条款，用时 {took:.1f} 秒。",
             )
 
+    async def on_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        qa = self.qa
+        if qa is None or not isinstance(self.journal, QueryLog):
+            await self.say(update, context, NOT_READY if qa is None else "没有启用提问记录。")
+            return
+        await self.say(update, context, "正在生成培训需求分析报告…")
+        self.journal.flush(timeout=10)
+        path = self.journal.path
+        page = await self.run(lambda: build_report(path, qa, "html"))
+        name = f"niangjia-report-{time.strftime('%Y%m%d')}.html"
+        await context.bot.send_document(
+            update.effective_chat.id,
+            InputFile(io.BytesIO(page.encode("utf-8")), filename=name),
+            caption="娘家人 培训需求分析（用浏览器打开）",
+        )
+
     # ------------------------------------------------------------------ errors
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -586,6 +619,8 @@ def build_application(
     """The bot's ``Application``: the one ``niangjia serve`` runs and the tests drive."""
     if not settings.telegram_token:
         raise NiangjiaError("TELEGRAM_BOT_TOKEN is not set")
+    if journal is None:
+        journal = QueryLog(settings.querylog_path, model=settings.model)
     core = NiangjiaBot(
         settings,
         load_qa or default_load_qa(settings),
@@ -618,7 +653,12 @@ def build_application(
     app.add_handler(CommandHandler("help", core.on_help))
     app.add_handler(CommandHandler("dept", core.on_dept))
     app.add_handler(CommandHandler("clause", core.on_clause))
-    admin = {"reindex": core.on_reindex, "stats": core.on_stats, "docs": core.on_docs}
+    admin = {
+        "reindex": core.on_reindex,
+        "stats": core.on_stats,
+        "docs": core.on_docs,
+        "report": core.on_report,
+    }
     for name in ADMIN_COMMANDS:
         app.add_handler(CommandHandler(name, core.admin_only(name, admin[name])))
     app.add_handler(CallbackQueryHandler(core.on_button))

@@ -98,3 +98,61 @@ def _commands(group: click.Group, prefix: str = ""):
 @pytest.mark.parametrize("name, command", list(_commands(cli)))
 def test_every_command_has_help_with_an_example(name, command):
     assert command.help and "Example:" in command.help, name
+
+
+def test_chat_questions_are_logged_and_searchable(runner, settings):
+    runner("chat", input="单位有没有哺乳室\n产假有多少天\n")
+    result = runner("log", "search", "哺乳室")
+    assert result.exit_code == 0 and "单位有没有哺乳室" in result.output
+    result = runner("log", "export", "--format", "jsonl")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == ["单位有没有哺乳室", "产假有多少天"]
+    assert all(r["channel"] == "cli" and "user_key" not in r for r in rows)
+
+
+def test_log_purge_and_bad_age(runner):
+    runner("chat", input="单位有没有哺乳室\n")
+    assert "已删除 0 条" in runner("log", "purge", "--older-than", "365d").output
+    assert "已删除 1 条" in runner("log", "purge", "--older-than", "0d").output
+    result = runner("log", "purge", "--older-than", "a year")
+    assert result.exit_code == 2 and "365d" in result.output
+
+
+def test_export_pairs_writes_confirmed_answers(runner, settings, tmp_path):
+    from bot.journal import QueryRecord
+    from bot.querylog import QueryLog
+
+    log = QueryLog(settings.querylog_path)
+    hit = {"doc_code": "鄂工办发〔2023〕7号", "number": "4", "title": "提升女职工生活品质"}
+    for ref, title in (("a", hit["title"]), ("b", "已经改名的条款")):
+        log.record_query(
+            QueryRecord(
+                ref,
+                "telegram",
+                "private",
+                "k",
+                f"问题{ref}",
+                "search",
+                True,
+                [{**hit, "title": title}],
+            )
+        )
+        log.record_feedback(ref, 1, "k")
+    log.close()
+    out = tmp_path / "pairs.jsonl"
+    result = runner("log", "export-pairs", "--out", str(out))
+    assert "写入 1 对，1 对的条款已不在现有文件中" in result.output
+    (pair,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert pair["anchor"] == "问题a" and pair["positive"].startswith("提升女职工生活品质。")
+
+
+@pytest.mark.parametrize("fmt, marker", [("html", "<!doctype html>"), ("md", "# 娘家人")])
+def test_report_command(runner, tmp_path, fmt, marker):
+    runner("chat", input="宣传部负责什么\n湖北方案第4项\n")
+    out = tmp_path / f"report.{fmt}"
+    result = runner("report", "--out", str(out), "--format", fmt)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith(marker) and "湖北方案 第4项「提升女职工生活品质」" in text
+    bad = runner("report", "--out", str(out), "--since", "yesterday")
+    assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output

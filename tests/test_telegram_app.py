@@ -19,6 +19,7 @@ from bot.answer import QA, Calibration
 from bot.callbacks import MAX_BYTES
 from bot.config import Settings
 from bot.knowledge import load_knowledge
+from bot.querylog import connect
 from bot.render import TELEGRAM_LIMIT, utf16_len
 from bot.retriever import Retriever
 from bot.telegram_app import (
@@ -367,12 +368,12 @@ async def test_per_user_limit_answers_please_wait(api, tmp_path, qa):
 
 
 async def test_admin_commands_refuse_others_and_log_the_refusal(api, bot, journal, caplog):
-    for command in ("/reindex", "/stats", "/docs"):
+    for command in ("/reindex", "/stats", "/docs", "/report"):
         (reply,) = await answer_to(api, USER, command)
         assert reply["text"] == NO_PERMISSION
-    await api.wait_for(lambda: len(journal.events) == 3)
-    assert [e[0] for e in journal.events] == ["admin_refused"] * 3
-    assert {e[2] for e in journal.events} == {"/reindex", "/stats", "/docs"}
+    await api.wait_for(lambda: len(journal.events) == 4)
+    assert [e[0] for e in journal.events] == ["admin_refused"] * 4
+    assert {e[2] for e in journal.events} == {"/reindex", "/stats", "/docs", "/report"}
     assert all(str(USER) not in e[1] for e in journal.events)
     assert "refused /stats" in caplog.text
 
@@ -492,3 +493,33 @@ def test_building_without_a_token_is_a_clear_error(tmp_path):
 
     with pytest.raises(NiangjiaError, match="TELEGRAM_BOT_TOKEN"):
         build_application(Settings(index_dir=tmp_path))
+
+
+# ---------------------------------------------------------------------- the query log
+
+
+async def test_questions_and_feedback_go_to_the_sqlite_log(api, tmp_path, qa):
+    settings = bot_settings(api, tmp_path)
+    app = build_application(settings, lambda current: qa, retry_backoff=0.05)  # default journal
+    async with running(app):
+        (reply,) = await answer_to(api, USER, "单位有没有哺乳室")
+        await press(api, USER, reply, "👍")
+        await answer_to(api, USER, "/stats")  # refused: not an admin
+        (stats,) = await answer_to(api, ADMIN, "/stats")
+        assert "近 7 天：问题 1 个，已回答 1 个" in stats["text"]
+        api.push_text(ADMIN, "/report")
+        (document,) = await api.wait_for(lambda: api.ok("sendDocument"))
+    page = document["document"]["bytes"].decode("utf-8")
+    assert document["document"]["filename"].endswith(".html") and "培训需求分析" in page
+    db = connect(settings.querylog_path)
+    (row,) = list(db["queries"].rows)
+    assert (
+        row["text"] == "单位有没有哺乳室" and row["channel"] == "telegram" and row["answered"] == 1
+    )
+    assert row["index_version"] == qa.index_version
+    (feedback,) = list(db["feedback"].rows)
+    assert feedback["query_ref"] == row["ref"] and feedback["value"] == 1
+    (event,) = list(db["events"].rows)
+    assert event["kind"] == "admin_refused" and event["detail"] == "/stats"
+    for path in settings.data_dir.iterdir():
+        assert str(USER).encode() not in path.read_bytes()

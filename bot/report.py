@@ -1,0 +1,512 @@
+"""The training-needs report (培训需求分析) from the query log: what people ask, what the
+documents do not answer, whose duties draw the questions, and what to train on.
+
+``gather`` reads the log with SQL aggregates (fast at 100,000 rows) and clusters the distinct
+unanswered questions by their embeddings (FAISS k-means); ``to_html`` writes one self-contained
+page with matplotlib charts as embedded PNGs, ``to_markdown`` the same figures as tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from bot.answer import QA
+from bot.dense_index import Encoder
+from bot.querylog import _period, connect
+from bot.textproc import STOPWORDS
+
+MAX_CLUSTERED = 3000  # distinct unanswered questions embedded (the most asked first)
+FONT_FILE = "NotoSansCJKsc-Regular.otf"  # shipped by the mplfonts package
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Cluster:
+    size: int  # questions (with repeats)
+    examples: list[str]  # the most asked in the group
+
+
+@dataclass
+class Disliked:
+    ts: str
+    question: str
+    clause: str
+
+
+@dataclass
+class ReportData:
+    since: str
+    until: str
+    generated_at: str
+    total: int
+    answered: int
+    weeks: list[tuple[str, int, int]]  # (monday, asked, answered)
+    clauses: list[tuple[str, int]]
+    topics: list[tuple[str, int]]
+    departments: list[tuple[str, int]]
+    clusters: list[Cluster]
+    clustered_from: int  # distinct unanswered questions looked at
+    unanswered_distinct: int
+    disliked: list[Disliked]
+    disliked_total: int
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def answered_share(self) -> float:
+        return self.answered / self.total if self.total else 0.0
+
+
+def gather(
+    log_path: Path,
+    place: Callable[[str, str, str], str],
+    encoder: Encoder | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    progress: Progress | None = None,
+) -> ReportData:
+    """Every figure of the report, for questions from ``since`` to ``until`` (dates, inclusive)."""
+    report = progress or (lambda stage, done, total: None)
+    where, args = _period(since, until)
+    and_where = f"{where} and" if where else "where"
+    db = connect(Path(log_path))
+    try:
+        report("统计", 0, 5)
+        total, answered = next(
+            db.execute(f"select count(*), coalesce(sum(answered), 0) from queries {where}", args)
+        )
+        first, last = next(db.execute(f"select min(ts), max(ts) from queries {where}", args))
+        weeks = [
+            (r[0], r[1], r[2])
+            for r in db.execute(
+                "select date(ts, 'weekday 0', '-6 days') w, count(*), sum(answered)"
+                f" from queries {where} group by w order by w",
+                args,
+            )
+        ]
+        clauses = [
+            (place(doc, number, title), n)
+            for doc, number, title, n in db.execute(
+                "select top_doc, top_number, top_title, count(*) n from queries"
+                f" {and_where} answered = 1 and top_title != ''"
+                " group by top_doc, top_number, top_title order by n desc limit 10",
+                args,
+            )
+        ]
+        departments = list(
+            db.execute(
+                "select d.value, count(*) n from queries, json_each(queries.departments) d"
+                f" {and_where} answered = 1 group by d.value order by n desc limit 12",
+                args,
+            )
+        )
+        report("话题", 1, 5)
+        words: Counter[str] = Counter()
+        for (segmented,) in db.execute(f"select text_seg from queries {where}", args):
+            words.update(
+                w for w in set((segmented or "").split()) if len(w) >= 2 and w not in STOPWORDS
+            )
+        topics = words.most_common(15)
+
+        report("未回答的问题", 2, 5)
+        unanswered = list(
+            db.execute(
+                f"select text, count(*) n from queries {and_where} answered = 0"
+                " group by text order by n desc",
+                args,
+            )
+        )
+        clusters = cluster_questions(unanswered[:MAX_CLUSTERED], encoder, progress)
+
+        report("不满意的回答", 3, 5)
+        dislike_where = where.replace("ts", "q.ts")
+        dislike_and = f"{dislike_where} and" if dislike_where else "where"
+        disliked_rows = list(
+            db.execute(
+                "select f.ts, q.text, q.top_doc, q.top_number, q.top_title from feedback f"
+                f" join queries q on q.ref = f.query_ref {dislike_and} f.value < 0"
+                " order by f.ts desc",
+                args,
+            )
+        )
+    finally:
+        db.conn.close()
+    disliked = [
+        Disliked(ts[:10], text, place(doc, number, title) if title else "（未回答）")
+        for ts, text, doc, number, title in disliked_rows[:30]
+    ]
+    data = ReportData(
+        since=since or (first or "")[:10],
+        until=until or (last or "")[:10],
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        total=total,
+        answered=answered,
+        weeks=weeks,
+        clauses=clauses,
+        topics=topics,
+        departments=departments,
+        clusters=clusters,
+        clustered_from=min(len(unanswered), MAX_CLUSTERED),
+        unanswered_distinct=len(unanswered),
+        disliked=disliked,
+        disliked_total=len(disliked_rows),
+    )
+    data.suggestions = suggestions(data)
+    report("完成", 5, 5)
+    return data
+
+
+def cluster_questions(
+    counted: list[tuple[str, int]], encoder: Encoder | None, progress: Progress | None = None
+) -> list[Cluster]:
+    """Group questions by meaning: k-means over their embeddings; biggest groups first."""
+    if not counted:
+        return []
+    if encoder is None or len(counted) < 3:
+        return [Cluster(sum(n for _, n in counted), [t for t, _ in counted[:3]])]
+    import faiss
+
+    texts = [t for t, _ in counted]
+    vectors = []
+    step = 64
+    for start in range(0, len(texts), step):
+        vectors.append(encoder.encode_queries(texts[start : start + step]))
+        if progress:
+            progress("向量", min(start + step, len(texts)), len(texts))
+    matrix = np.ascontiguousarray(np.vstack(vectors), dtype=np.float32)
+    k = max(2, min(12, round(math.sqrt(len(texts) / 2))))
+    kmeans = faiss.Kmeans(
+        matrix.shape[1], k, niter=25, seed=7, spherical=True, min_points_per_centroid=1
+    )
+    kmeans.train(matrix)
+    _, labels = kmeans.index.search(matrix, 1)
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels[:, 0]):
+        groups.setdefault(int(label), []).append(i)
+    clusters = [
+        Cluster(sum(counted[i][1] for i in members), [texts[i] for i in members[:3]])
+        for members in groups.values()  # members keep the most-asked-first order
+    ]
+    return sorted(clusters, key=lambda c: -c.size)
+
+
+def suggestions(data: ReportData) -> list[str]:
+    """Plain-Chinese training suggestions drawn from the figures."""
+    out: list[str] = []
+    if not data.total:
+        return ["这段时间没有提问记录，暂无建议。"]
+    if data.clauses:
+        names = "、".join(f"{c}（{n} 次）" for c, n in data.clauses[:3])
+        out.append(f"问得最多的是 {names}：建议围绕这些条款开展政策宣讲，并在培训中讲透办理流程。")
+    if data.departments:
+        names = "、".join(d for d, _ in data.departments[:3])
+        out.append(
+            f"问题最多落在 {names} 的职责范围："
+            "建议这些部门的同志优先参加业务培训，并准备常见问题解答。"
+        )
+    unanswered = data.total - data.answered
+    if unanswered:
+        share = unanswered / data.total
+        line = f"有 {unanswered} 个问题（{share:.0%}）现有文件没有直接规定"
+        if data.clusters:
+            examples = "；".join(f"“{c.examples[0]}”等 {c.size} 个" for c in data.clusters[:3])
+            line += f"，集中在：{examples}"
+        out.append(line + "。建议补充相关文件，或在培训中专门答疑。")
+    if data.disliked_total:
+        out.append(
+            f"有 {data.disliked_total} 条回答被标为不满意（👎）："
+            "建议逐条复核这些条款的答复是否准确、"
+            "易懂。"
+        )
+    if len(data.weeks) >= 2 and data.weeks[-1][1] > 1.5 * max(1, data.weeks[-2][1]):
+        out.append("最近一周提问明显增多，建议及时了解原因（新政策出台、单位集中宣传等）。")
+    return out
+
+
+# ---------------------------------------------------------------------- charts
+
+
+def _font() -> str | None:
+    """A CJK font for the charts (from the mplfonts package); None leaves matplotlib's default."""
+    from importlib.resources import files
+
+    from matplotlib import font_manager
+
+    try:
+        path = Path(str(files("mplfonts") / "fonts" / FONT_FILE))
+    except ModuleNotFoundError:
+        return None
+    if not path.exists():
+        return None
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def charts(data: ReportData) -> dict[str, str]:
+    """Base64 PNGs: weekly questions and share answered, top clauses, departments."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    font = _font()
+    style = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}
+    out: dict[str, str] = {}
+    with plt.rc_context(style):
+        if data.weeks:
+            fig, ax = plt.subplots(figsize=(8, 3.2))
+            labels = [w[5:] for w, _, _ in data.weeks]
+            asked = [a for _, a, _ in data.weeks]
+            answered = [b for _, _, b in data.weeks]
+            x = np.arange(len(labels))
+            ax.bar(x, asked, color="#c9d6e8", label="提问")
+            ax.bar(x, answered, color="#4a78b5", label="已回答")
+            ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0, fontsize=8)
+            ax.set_ylabel("问题数")
+            ax.set_title("每周提问数与回答情况")
+            share = ax.twinx()
+            share.plot(
+                x,
+                [b / a if a else 0 for a, b in zip(asked, answered, strict=True)],
+                "o-",
+                color="#d0543c",
+                label="回答率",
+            )
+            share.set_ylim(0, 1.05)
+            share.set_ylabel("回答率")
+            ax.legend(loc="upper left", fontsize=8)
+            out["weeks"] = _png(fig)
+            plt.close(fig)
+        for key, rows, title, color in (
+            ("clauses", data.clauses, "问得最多的条款", "#4a78b5"),
+            ("departments", data.departments, "按责任单位统计的提问数", "#6a9e5b"),
+        ):
+            if not rows:
+                continue
+            fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1))
+            names = [_short(n, 30) for n, _ in rows][::-1]
+            ax.barh(names, [c for _, c in rows][::-1], color=color)
+            ax.set_title(title)
+            ax.tick_params(axis="y", labelsize=8)
+            out[key] = _png(fig)
+            plt.close(fig)
+    return out
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ---------------------------------------------------------------------- output
+
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:960px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.6}
+h1{font-size:1.6em}
+h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;width:100%;font-size:.92em}
+td,th{border:1px solid #ddd;padding:.3em .5em;
+text-align:left}th{background:#f3f5f8}td.n{text-align:right;white-space:nowrap}
+.summary{background:#f6f9f4;border-left:4px solid #6a9e5b;padding:.6em 1em}.muted{color:#777}
+img{max-width:100%}
+"""
+
+
+def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{html.escape(str(v))}</td>'
+            if i in numeric
+            else f"<td>{html.escape(str(v))}</td>"
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def to_html(data: ReportData, with_charts: bool = True) -> str:
+    images = charts(data) if with_charts and data.total else {}
+    esc = html.escape
+
+    def img(key: str, alt: str) -> str:
+        if key not in images:
+            return ""
+        return f'<p><img alt="{esc(alt)}" src="data:image/png;base64,{images[key]}"></p>'
+
+    parts = [
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        "<title>娘家人 培训需求分析</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>娘家人 · 培训需求分析</h1>",
+        f"<p class='muted'>时间范围：{esc(data.since)} 至 {esc(data.until)}；"
+        f"生成于 {esc(data.generated_at)}</p>",
+        f"<p>共 <b>{data.total}</b> 个问题，"
+        f"已回答 <b>{data.answered}</b> 个（{data.answered_share:.0%}），"
+        f"未能回答 <b>{data.total - data.answered}</b> 个。</p>",
+        "<h2>建议的培训重点</h2><div class='summary'><ol>",
+        *[f"<li>{esc(s)}</li>" for s in data.suggestions],
+        "</ol></div>",
+        "<h2>每周提问与回答率</h2>",
+        img("weeks", "每周提问数与回答情况"),
+        _table(
+            ["周（周一）", "提问", "已回答", "回答率"],
+            [[w, a, b, f"{b / a:.0%}" if a else "—"] for w, a, b in data.weeks],
+            {1, 2, 3},
+        )
+        if data.weeks
+        else "<p class='muted'>没有记录。</p>",
+        "<h2>问得最多的条款</h2>",
+        img("clauses", "问得最多的条款"),
+        _table(["条款", "次数"], [list(r) for r in data.clauses], {1})
+        if data.clauses
+        else "<p class='muted'>没有已回答的问题。</p>",
+        "<h2>提问中的常见话题</h2>",
+        "<p>" + "、".join(f"{esc(w)}（{n}）" for w, n in data.topics) + "</p>"
+        if data.topics
+        else "<p class='muted'>没有记录。</p>",
+        "<h2>按责任单位</h2><p class='muted'>已回答的问题所在条款列出的责任单位；"
+        "一个问题可计入多个部门。</p>",
+        img("departments", "按责任单位统计的提问数"),
+        _table(["责任单位", "问题数"], [list(r) for r in data.departments], {1})
+        if data.departments
+        else "<p class='muted'>没有涉及责任单位的问题。</p>",
+        "<h2>文件没有回答的问题（按意思归组）</h2>",
+    ]
+    if data.clusters:
+        note = (
+            f"（共 {data.unanswered_distinct} 种不同的问题，"
+            f"按提问次数取前 {data.clustered_from} 种归组）"
+            if data.clustered_from < data.unanswered_distinct
+            else ""
+        )
+        parts.append(f"<p class='muted'>这些是文件的空白，或大家容易误解的地方{esc(note)}。</p>")
+        parts.append(
+            _table(
+                ["组", "问题数", "代表性问题"],
+                [[i + 1, c.size, "；".join(c.examples)] for i, c in enumerate(data.clusters)],
+                {0, 1},
+            )
+        )
+    else:
+        parts.append("<p class='muted'>没有未回答的问题。</p>")
+    parts.append("<h2>被标为不满意（👎）的回答</h2>")
+    if data.disliked:
+        parts.append(
+            _table(
+                ["日期", "问题", "给出的条款"],
+                [[d.ts, d.question, d.clause] for d in data.disliked],
+            )
+        )
+        if data.disliked_total > len(data.disliked):
+            parts.append(
+                f"<p class='muted'>仅列出最近 {len(data.disliked)} 条，"
+                f"共 {data.disliked_total} 条。</p>"
+            )
+    else:
+        parts.append("<p class='muted'>没有。</p>")
+    parts.append("</body></html>")
+    return "\n".join(p for p in parts if p)
+
+
+def to_markdown(data: ReportData) -> str:
+    def table(headers: list[str], rows: list[list]) -> list[str]:
+        clean = [[str(v).replace("|", "｜").replace("\n", " ") for v in row] for row in rows]
+        return [
+            "| " + " | ".join(headers) + " |",
+            "|" + "---|" * len(headers),
+            *["| " + " | ".join(row) + " |" for row in clean],
+            "",
+        ]
+
+    lines = [
+        "# 娘家人 · 培训需求分析",
+        "",
+        f"时间范围：{data.since} 至 {data.until}；生成于 {data.generated_at}",
+        "",
+        f"共 **{data.total}** 个问题，已回答 **{data.answered}** 个（{data.answered_share:.0%}），"
+        f"未能回答 **{data.total - data.answered}** 个。",
+        "",
+        "## 建议的培训重点",
+        "",
+        *[f"{i}. {s}" for i, s in enumerate(data.suggestions, 1)],
+        "",
+        "## 每周提问与回答率",
+        "",
+        *table(
+            ["周（周一）", "提问", "已回答", "回答率"],
+            [[w, a, b, f"{b / a:.0%}" if a else "—"] for w, a, b in data.weeks],
+        ),
+        "## 问得最多的条款",
+        "",
+        *table(["条款", "次数"], [list(r) for r in data.clauses]),
+        "## 提问中的常见话题",
+        "",
+        "、".join(f"{w}（{n}）" for w, n in data.topics) or "没有记录。",
+        "",
+        "## 按责任单位",
+        "",
+        *table(["责任单位", "问题数"], [list(r) for r in data.departments]),
+        "## 文件没有回答的问题（按意思归组）",
+        "",
+        *table(
+            ["组", "问题数", "代表性问题"],
+            [[i + 1, c.size, "；".join(c.examples)] for i, c in enumerate(data.clusters)],
+        ),
+        "## 被标为不满意（👎）的回答",
+        "",
+        *table(
+            ["日期", "问题", "给出的条款"], [[d.ts, d.question, d.clause] for d in data.disliked]
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def build_report(
+    log_path: Path,
+    qa: QA,
+    fmt: str = "html",
+    since: str | None = None,
+    until: str | None = None,
+    progress: bool = False,
+) -> str:
+    """The whole report as text, with a progress bar on the terminal when asked."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=5, desc="报告", unit="步", disable=None if progress else True, leave=False)
+    stages: dict[str, int] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        bar.set_description(stage)
+        if stage == "向量":  # the long step: embedding unanswered questions
+            stages[stage] = done
+            bar.set_postfix_str(f"{done}/{total}")
+        else:
+            bar.n = done
+            bar.refresh()
+
+    try:
+        data = gather(log_path, qa.place, qa.retriever.encoder, since, until, report)
+        return to_html(data) if fmt == "html" else to_markdown(data)
+    finally:
+        bar.close()

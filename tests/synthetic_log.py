@@ -1,0 +1,97 @@
+"""A synthetic query log of any size (for report tests and the report benchmark)."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.documents import Document
+from bot.querylog import QueryLog, connect, segment
+
+ANSWERED = [
+    "单位有没有哺乳室",
+    "工会能帮忙介绍对象吗",
+    "外卖骑手的权益谁来管",
+    "女职工特殊权益怎么保护",
+    "两癌筛查覆盖哪些人",
+    "爱心母婴室怎么建设",
+]
+UNANSWERED = {
+    "产假": ["产假有多少天", "产假一共几天", "生二胎产假多久", "男方陪产假几天"],
+    "工资": ["加班费怎么算", "工资被拖欠怎么办", "最低工资是多少"],
+    "闲聊": ["明天会下雨吗", "推荐一部电影", "今天吃什么好"],
+}
+
+
+def make_log(path: Path, docs: list[Document], rows: int, weeks: int = 26, seed: int = 1) -> dict:
+    """Write ``rows`` questions over ``weeks`` weeks ending now; return what was written."""
+    rng = random.Random(seed)
+    QueryLog(path).close()  # the schema, by the real migrations
+    clauses = [c for d in docs for c in d.clauses if c.number]
+    texts = ANSWERED + [q for qs in UNANSWERED.values() for q in qs]
+    segmented = {t: " ".join(segment(t)) for t in texts}
+    end = datetime.now(UTC)
+    written = {"answered": 0, "unanswered": 0, "disliked": 0, "by_clause": {}}
+    queries, feedback = [], []
+    for i in range(rows):
+        ts = end - timedelta(seconds=rng.uniform(0, weeks * 7 * 86400))
+        answered = rng.random() < 0.7
+        text = rng.choice(ANSWERED) if answered else rng.choice(texts[len(ANSWERED) :])
+        clause = rng.choice(clauses) if answered else None
+        hit = (
+            {
+                "doc_code": clause.doc_code,
+                "number": clause.number,
+                "title": clause.title,
+                "departments": list(clause.departments),
+                "score": 0.9,
+            }
+            if clause
+            else {}
+        )
+        ref = f"syn{i:08d}"
+        queries.append(
+            {
+                "ref": ref,
+                "ts": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "channel": "telegram",
+                "chat_type": "private",
+                "user_key": f"{rng.getrandbits(128):032x}",
+                "text": text,
+                "text_seg": segmented[text],
+                "intent": "search",
+                "answered": int(answered),
+                "hits": json.dumps([hit] if hit else [], ensure_ascii=False),
+                "top_doc": hit.get("doc_code", ""),
+                "top_number": hit.get("number", ""),
+                "top_title": hit.get("title", ""),
+                "departments": json.dumps(hit.get("departments", []), ensure_ascii=False),
+                "latency_ms": 15.0,
+                "model": "synthetic",
+                "index_version": "synthetic",
+            }
+        )
+        written["answered" if answered else "unanswered"] += 1
+        if clause:
+            key = (clause.doc_code, clause.number, clause.title)
+            written["by_clause"][key] = written["by_clause"].get(key, 0) + 1
+        if answered and rng.random() < 0.02:
+            value = -1 if rng.random() < 0.25 else 1
+            written["disliked"] += value < 0
+            feedback.append(
+                {"ts": queries[-1]["ts"], "query_ref": ref, "value": value, "user_key": "k"}
+            )
+    db = connect(path)
+    with db.conn:  # plain executemany: sqlite-utils' per-row checks cost seconds at this size
+        for table, rows_ in (("queries", queries), ("feedback", feedback)):
+            if rows_:
+                columns = list(rows_[0])
+                db.conn.executemany(
+                    f"insert into {table} ({', '.join(columns)})"
+                    f" values ({', '.join('?' for _ in columns)})",
+                    [tuple(r[c] for c in columns) for r in rows_],
+                )
+    db.conn.close()
+    return written

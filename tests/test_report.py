@@ -1,0 +1,118 @@
+"""The training-needs report, on a tiny log and on a synthetic one of 100,000 questions."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from bot.journal import QueryRecord
+from bot.querylog import QueryLog
+from bot.report import build_report, cluster_questions, gather, to_html, to_markdown
+from tests.conftest import FakeEncoder
+from tests.synthetic_log import make_log
+
+
+def ask(qlog: QueryLog, qa, text: str, i: int) -> None:
+    answer = qa.ask(text)
+    qlog.record_query(
+        QueryRecord.of(
+            answer,
+            ref=f"r{i}",
+            channel="cli",
+            chat_type="terminal",
+            user="",
+            text=text,
+            latency_ms=10,
+        )
+    )
+
+
+@pytest.fixture
+def small_log(tmp_path, qa):
+    qlog = QueryLog(tmp_path / "querylog.db")
+    questions = ["宣传部负责什么", "湖北方案第4项", "湖北方案第4项", "全总意见第（五）条"]
+    for i, q in enumerate(questions):
+        ask(qlog, qa, q, i)
+    for i, q in enumerate(["   ", "😀", "hello", "产假", "产假天数", "加班费"], start=10):
+        ask(qlog, qa, q, i)  # declined: empty, emoji, English, and (threshold 0) no hits?
+    qlog.record_feedback("r1", -1, "k")
+    qlog.close()
+    return tmp_path / "querylog.db"
+
+
+def test_a_small_log_reads_well(small_log, qa):
+    data = gather(small_log, qa.place, FakeEncoder())
+    assert data.total == 10
+    assert data.clauses[0] == ("湖北方案 第4项「提升女职工生活品质」", 2)
+    assert data.weeks and sum(w[1] for w in data.weeks) == 10
+    assert sum(c.size for c in data.clusters) == data.total - data.answered
+    assert data.disliked[0].question == "湖北方案第4项"
+    assert data.disliked[0].clause == "湖北方案 第4项「提升女职工生活品质」"
+    assert any("湖北方案 第4项" in s for s in data.suggestions)
+    page = to_html(data)
+    assert page.startswith("<!doctype html>") and "建议的培训重点" in page
+    assert "湖北方案 第4项「提升女职工生活品质」" in page
+    assert "<script" not in page and 'src="http' not in page  # self-contained
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 3 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    markdown = to_markdown(data)
+    assert "| 湖北方案 第4项「提升女职工生活品质」 | 2 |" in markdown
+
+
+def test_a_period_selects_its_questions(small_log, qa):
+    data = gather(small_log, qa.place, None, since="2000-01-01", until="2000-12-31")
+    assert data.total == 0 and data.suggestions == ["这段时间没有提问记录，暂无建议。"]
+    assert "没有记录" in to_html(data)
+
+
+def test_questions_with_markup_are_escaped(tmp_path, qa):
+    qlog = QueryLog(tmp_path / "querylog.db")
+    ask(qlog, qa, "<script>alert(1)</script>产假", 1)
+    qlog.record_feedback("r1", -1, "k")  # so that the question is listed
+    qlog.close()
+    page = to_html(gather(tmp_path / "querylog.db", qa.place, FakeEncoder()))
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_unanswered_questions_are_grouped_by_meaning():
+    class TwoTopics:
+        """Questions about 产假 point one way, about 工资 the other."""
+
+        def encode_queries(self, texts):
+            import numpy as np
+
+            return np.array([[1.0, 0.0] if "产假" in t else [0.0, 1.0] for t in texts], "float32")
+
+    counted = [
+        ("产假多少天", 5),
+        ("工资怎么算", 4),
+        ("产假几天", 3),
+        ("拖欠工资", 2),
+        ("陪产假", 1),
+    ]
+    clusters = cluster_questions(counted, TwoTopics())
+    assert [(c.size, sorted(c.examples)) for c in clusters] == [
+        (9, ["产假几天", "产假多少天", "陪产假"]),
+        (6, ["工资怎么算", "拖欠工资"]),
+    ]
+
+
+def test_a_hundred_thousand_questions(tmp_path, docs, qa):
+    path = tmp_path / "querylog.db"
+    written = make_log(path, docs, 100_000)
+    data = gather(path, qa.place, FakeEncoder())
+    assert data.total == 100_000 and data.answered == written["answered"]
+    assert sum(a for _, a, _ in data.weeks) == 100_000 and 26 <= len(data.weeks) <= 28
+    (doc, number, title), top_count = max(written["by_clause"].items(), key=lambda kv: kv[1])
+    assert data.clauses[0] == (qa.place(doc, number, title), top_count)
+    assert sum(c.size for c in data.clusters) == written["unanswered"]
+    assert data.disliked_total == written["disliked"] and len(data.disliked) == 30
+    assert data.departments and data.departments[0][1] > 0
+    page = to_html(data)
+    assert len(page) < 1_000_000 and "仅列出最近 30 条" in page
+
+
+def test_build_report_through_the_qa(small_log, qa):
+    assert "培训需求分析" in build_report(small_log, qa, "md")
