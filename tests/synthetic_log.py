@@ -25,12 +25,27 @@ UNANSWERED = {
 }
 
 
-def make_log(path: Path, docs: list[Document], rows: int, weeks: int = 26, seed: int = 1) -> dict:
-    """Write ``rows`` questions over ``weeks`` weeks ending now; return what was written."""
+PREFIXES = ["", "请问", "我想问一下，", "你好，", "麻烦问下"]
+SUFFIXES = ["", "？", "呢", "啊？", "，谢谢"]
+
+
+def make_log(
+    path: Path,
+    docs: list[Document],
+    rows: int,
+    weeks: int = 26,
+    seed: int = 1,
+    varied: bool = False,
+) -> dict:
+    """Write ``rows`` questions over ``weeks`` weeks ending now; return what was written.
+    ``varied``: the unanswered questions in many wordings, as real people write them."""
     rng = random.Random(seed)
     QueryLog(path).close()  # the schema, by the real migrations
     clauses = [c for d in docs for c in d.clauses if c.number]
-    texts = ANSWERED + [q for qs in UNANSWERED.values() for q in qs]
+    unanswered = [q for qs in UNANSWERED.values() for q in qs]
+    if varied:
+        unanswered = [p + q + s for q in unanswered for p in PREFIXES for s in SUFFIXES]
+    texts = ANSWERED + unanswered
     segmented = {t: " ".join(segment(t)) for t in texts}
     end = datetime.now(UTC)
     written = {"answered": 0, "unanswered": 0, "disliked": 0, "by_clause": {}}

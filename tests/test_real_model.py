@@ -154,3 +154,19 @@ async def test_serve_answers_over_telegram_and_stops_cleanly_on_sigterm(tmp_path
     assert "提升女职工生活品质" in api.sent_texts(1001)[0]
     log = output.decode()
     assert TOKEN not in log and "long polling" in log
+
+
+def test_unanswered_questions_group_by_meaning_with_the_real_model(real_qa):
+    from bot.report import cluster_questions
+
+    themes = {
+        "产假": ["产假有多少天", "生孩子能休几天假", "二胎产假多久", "陪产假几天"],
+        "天气": ["明天会下雨吗", "今天天气怎么样", "周末会不会降温", "明天出门要带伞吗"],
+        "工资": ["加班费怎么算", "工资被拖欠怎么办", "最低工资是多少", "年终奖怎么发"],
+    }
+    counted = [(q + s, 1) for qs in themes.values() for q in qs for s in ("", "？", "呢")]
+    theme_of = {q + s: t for t, qs in themes.items() for q in qs for s in ("", "？", "呢")}
+    clusters = cluster_questions(counted, real_qa.retriever.encoder)
+    assert sum(c.size for c in clusters) == len(counted)
+    pure = [c for c in clusters if len({theme_of[q] for q in c.examples}) == 1]
+    assert len(pure) >= len(clusters) - 1  # at most one mixed group
