@@ -25,10 +25,19 @@ ACTIONS = {
     "show": "s",  # a nearest topic of a declined question, in full
     "up": "u",  # 👍
     "down": "d",  # 👎
+    "add": "a",  # an admin confirms adding a previewed document
+    "remove": "r",  # an admin confirms removing a document
+    "cancel": "c",  # an admin cancels either
 }
+ADMIN_ACTIONS = ("add", "remove", "cancel")
 CODES = {v: k for k, v in ACTIONS.items()}
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{8,16}")
 MAX_INDEX = 50
+
+
+def new_token() -> str:
+    """12 unguessable URL-safe characters."""
+    return secrets.token_urlsafe(9)[:12]
 
 
 class InvalidCallback(NiangjiaError):
@@ -83,7 +92,7 @@ class AnswerCache:
         return len(self._items)
 
     def put(self, answer: Answer) -> str:
-        token = secrets.token_urlsafe(9)[:12]
+        token = new_token()
         self._items[token] = Stored(answer)
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)

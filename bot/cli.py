@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 
@@ -224,6 +225,30 @@ def index_build(ctx: click.Context, if_needed: bool) -> None:
     )
 
 
+@index.command("rollback")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def index_rollback(ctx: click.Context, yes: bool) -> None:
+    """Go back to the previous index version, with the documents it was built from.
+
+    Example:
+
+        niangjia index rollback --yes
+    """
+    from bot.index_store import current, previous
+    from bot.library import rollback
+
+    settings = settings_of(ctx)
+    try:
+        target = previous(settings.index_dir)
+        click.echo(f"当前版本 {current(settings.index_dir).name}，将回退到 {target.name}。")
+        if not yes:
+            click.confirm("确认回退？", abort=True)
+        click.echo(f"已回退到 {rollback(settings)}。")
+    except NiangjiaError as exc:
+        fail(str(exc))
+
+
 @index.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
@@ -321,6 +346,111 @@ def eval_cmd(ctx: click.Context, file: str, method: str, details: bool) -> None:
     click.echo(format_table(results))
     if details:
         click.echo(json.dumps({m: asdict(s) for m, s in results.items()}, ensure_ascii=False))
+
+
+@cli.group("docs")
+def docs_group() -> None:
+    """The documents the bot answers from: list, add (txt, docx, pdf), remove.
+
+    Example:
+
+        niangjia docs add 武汉市实施方案.docx
+    """
+
+
+@docs_group.command("list")
+@click.pass_context
+def docs_list(ctx: click.Context) -> None:
+    """List the documents with their 文号 and number of clauses.
+
+    Example:
+
+        niangjia docs list
+    """
+    from bot.library import documents
+
+    try:
+        docs = documents(settings_of(ctx))
+    except NiangjiaError as exc:
+        fail(str(exc))
+    for doc in docs:
+        with_depts = sum(1 for c in doc.clauses if c.departments)
+        click.echo(
+            f"{doc.code}\t{doc.short_name}\t{len(doc.clauses)} 条（{with_depts} 条有责任单位）"
+            f"\t《{doc.title}》"
+        )
+
+
+def _apply(ctx: click.Context, action) -> None:
+    from bot.loader import load_encoder
+
+    settings = settings_of(ctx)
+    try:
+        encoder = load_encoder(settings)
+        _, change = action(settings, encoder)
+    except NiangjiaError as exc:
+        fail(str(exc))
+    click.echo(
+        f"已上线（索引版本 {change.version}）：{change.documents} 份文件，{change.clauses} 条条款；"
+        f"新嵌入 {change.embedded} 段，复用 {change.reused} 段，用时 {change.seconds} 秒。"
+    )
+
+
+@docs_group.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--title", help="The document's title, if the file does not say it plainly.")
+@click.option("--code", help="Its 文号, if the file has none (or another).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation after the preview.")
+@click.pass_context
+def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None, yes: bool) -> None:
+    """Add a document (UTF-8/GB18030 text, .docx or .pdf): preview, confirm, rebuild, go live.
+    A document with the same 文号 is replaced.
+
+    Example:
+
+        niangjia docs add 武汉市实施方案.pdf --yes
+    """
+    from bot.ingest import preview
+    from bot.library import add_document
+
+    settings = settings_of(ctx)
+    path = Path(file)
+    try:
+        if path.stat().st_size > 5 * 1024 * 1024:
+            fail("文件太大，上限是 5 MB。")
+        item = preview(path.read_bytes(), settings.knowledge_dir, path.name, title, code)
+    except NiangjiaError as exc:
+        fail(str(exc))
+    for line in item.lines():
+        click.echo(line)
+    if not yes:
+        click.confirm("加入这份文件？", abort=True)
+    _apply(ctx, lambda s, e: add_document(s, item, e))
+
+
+@docs_group.command("remove")
+@click.argument("code")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
+    """Remove the document with this 文号 and rebuild the index.
+
+    Example:
+
+        niangjia docs remove "武汉工发〔2024〕3号" --yes
+    """
+    from bot.library import documents, remove_document
+
+    try:
+        doc = next((d for d in documents(settings_of(ctx)) if d.code == code), None)
+    except NiangjiaError as exc:
+        fail(str(exc))
+    if doc is None:
+        fail(f"没有文号为 {code} 的文件。")
+    click.echo(f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。")
+    if not yes:
+        click.confirm("确认删除？", abort=True)
+    _apply(ctx, lambda s, e: remove_document(s, code, e))
 
 
 @cli.group("log")

@@ -10,6 +10,7 @@ split on 、 exactly as written.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,11 @@ DOC_TYPES = (
     "计划",
 )
 DEPT_LABELS = ("责任单位", "牵头单位", "责任部门", "负责单位", "责任处室")
+ROLE_LABEL_RE = re.compile(r"^(?:配合|协办|参与|牵头|责任|主办)(?:单位|部门)\s*[:：]")
+BARE_MARKER_RE = re.compile(
+    r"^(?:第[一二三四五六七八九十百零〇\d]+条|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）"
+    r"|\d+[.．、]|（\d+）)$"
+)
 OPEN_BRACKETS = {"[": "]", "【": "】", "（": "）", "(": ")", "［": "］"}
 TERMINAL = "。！？；：…”’」』）)】]］"
 DATE_LINE_RE = re.compile(r"^\s*(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,6}$")
@@ -238,10 +244,13 @@ def is_standalone(line: str) -> bool:
 
 
 def join_broken_lines(lines: list[str]) -> list[str]:
-    """Undo line breaks that PDF extraction put inside sentences or words."""
+    """Undo line breaks that PDF extraction put inside sentences or words, and after a bare
+    number ("第三条" alone on its line, its text on the next)."""
     out: list[str] = []
     for line in lines:
-        if (
+        if out and BARE_MARKER_RE.match(out[-1]) and not heading_style(line):
+            out[-1] += (" " if out[-1].endswith("条") else "") + line
+        elif (
             out
             and out[-1][-1] not in TERMINAL
             and not is_standalone(out[-1])
@@ -291,6 +300,8 @@ def extract_departments(text: str) -> tuple[str, list[str]]:
                 current += ch
         names.append(current.strip())
         rest = (text[:start] + text[end + 1 :]).strip()
+        # "牵头单位：A；配合单位：B" lists both; each name without its label.
+        names = [ROLE_LABEL_RE.sub("", n).strip() for n in names]
         return rest, [n for n in names if n]
     return text, []
 
@@ -523,15 +534,36 @@ def _with_code(clause: Clause, code: str) -> Clause:
     return clause
 
 
-def load_document(path: Path) -> Document:
-    """Read a UTF-8 (or GB18030) text file and parse it."""
-    data = Path(path).read_bytes()
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (which includes GBK)."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            text = data.decode(encoding)
-            break
+            return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    else:
-        raise DocumentError(f"{Path(path).name}: 无法识别的文字编码")
-    return parse_document(text, source=Path(path).name)
+    raise DocumentError("无法识别文件的文字编码（支持 UTF-8 和 GB18030/GBK）。")
+
+
+def load_document(path: Path) -> Document:
+    """Read a UTF-8 (or GB18030) text file and parse it."""
+    try:
+        text = decode_text(Path(path).read_bytes())
+    except DocumentError as exc:
+        raise DocumentError(f"{Path(path).name}: {exc}") from exc
+    meta = read_sidecar(Path(path))
+    return parse_document(
+        text, source=Path(path).name, title=meta.get("title"), code=meta.get("code")
+    )
+
+
+SIDECAR = ".meta.json"
+
+
+def read_sidecar(path: Path) -> dict:
+    """Title and 文号 given when the document was added (they win over what is parsed)."""
+    side = path.with_name(path.name + SIDECAR)
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

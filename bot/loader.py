@@ -11,6 +11,7 @@ from bot.answer import QA
 from bot.config import DEFAULT_MODEL, Settings
 from bot.dense_index import Encoder, SentenceTransformerEncoder
 from bot.errors import IndexCorruptError, IndexStateError, ModelError
+from bot.index_store import CACHE_FILE, EmbeddingCache, current, versions
 from bot.knowledge import load_knowledge
 from bot.onnx_encoder import onnx_path
 from bot.retriever import Manifest, Retriever, staleness, tokenizer_for
@@ -92,8 +93,10 @@ def open_retriever(
             if rebuild == "never":
                 raise
             log.info("index is missing or stale, rebuilding: %s", exc)
-    retriever.build(progress)
-    retriever.save(settings.index_dir)
+    cache = EmbeddingCache(settings.index_dir / CACHE_FILE, encoder.name)
+    retriever.build(progress, cache)
+    retriever.save(settings.index_dir, settings.knowledge_dir)
+    cache.save()
     return retriever
 
 
@@ -110,7 +113,8 @@ def index_status(settings: Settings, model_name: str | None = None) -> dict:
     """What is on disk and whether it fits the present documents and model (no model load)."""
     docs = load_knowledge(settings.knowledge_dir)
     try:
-        manifest = Manifest.read(settings.index_dir)
+        version = current(settings.index_dir)
+        manifest = Manifest.read(version)
     except (IndexStateError, IndexCorruptError) as exc:
         return {"state": "missing" if "no index" in str(exc) else "corrupt", "detail": str(exc)}
     problem = staleness(manifest, docs, model_name or settings.model)
@@ -123,4 +127,6 @@ def index_status(settings: Settings, model_name: str | None = None) -> dict:
         "documents": manifest.documents,
         "clauses": manifest.clauses,
         "sentences": manifest.sentences,
+        "version": version.name,
+        "versions": [v.name for v in versions(settings.index_dir)],
     }

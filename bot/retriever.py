@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot import index_store
 from bot.dense_index import DenseIndex, Encoder
 from bot.documents import Clause, Document
 from bot.errors import IndexCorruptError, IndexStateError
@@ -130,7 +130,11 @@ class Retriever:
 
     # ------------------------------------------------------------------ build / save / load
 
-    def build(self, progress: Callable[[str, int, int], None] | None = None) -> Retriever:
+    def build(
+        self,
+        progress: Callable[[str, int, int], None] | None = None,
+        cache: index_store.EmbeddingCache | None = None,
+    ) -> Retriever:
         """Tokenise and embed every clause and sentence."""
         started = time.perf_counter()
         report = progress or (lambda stage, done, total: None)
@@ -148,12 +152,13 @@ class Retriever:
             [bigrams(t) for t in sentence_texts]
         )
         report("条款向量", 1, 3)
+        cache = cache or index_store.EmbeddingCache(None, self.encoder.name)
         self.dense_clauses = DenseIndex("dense_clauses").build(
-            self.encoder.encode_passages(clause_texts)
+            cache.encode(clause_texts, self.encoder.encode_passages)
         )
         report("句子向量", 2, 3)
         self.dense_sentences = DenseIndex("dense_sentences").build(
-            self.encoder.encode_passages(sentence_texts)
+            cache.encode(sentence_texts, self.encoder.encode_passages)
         )
         report("完成", 3, 3)
         self.manifest = Manifest(
@@ -168,38 +173,33 @@ class Retriever:
         )
         return self
 
-    def save(self, directory: Path) -> None:
-        """Write every component into a temporary folder, then swap it into place."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=directory.parent))
+    def save(
+        self,
+        directory: Path,
+        knowledge_dir: Path | None = None,
+        before_switch: Callable[[], None] | None = None,
+    ) -> Path:
+        """Write every component into a new version under ``directory`` (with a copy of the
+        knowledge files, for rollback) and make it current atomically; return the version."""
+        build = index_store.new_build_dir(directory)
         try:
             for part in (self.words, self.bigrams, self.sentence_bigrams):
-                part.save(tmp)
+                part.save(build)
             for part in (self.dense_clauses, self.dense_sentences):
-                part.save(tmp)
-            (tmp / "manifest.json").write_text(
+                part.save(build)
+            (build / "manifest.json").write_text(
                 json.dumps(asdict(self.manifest), ensure_ascii=False, indent=2), encoding="utf-8"
             )
-            old = directory.with_name(directory.name + ".old")
-            if old.exists():
-                shutil.rmtree(old)
-            keep = (
-                [p for p in directory.iterdir() if p.name == ".gitkeep"]
-                if directory.exists()
-                else []
-            )
-            if directory.exists():
-                directory.rename(old)
-            tmp.rename(directory)
-            for p in keep:
-                (directory / p.name).touch()
-            shutil.rmtree(old, ignore_errors=True)
+            if knowledge_dir is not None:
+                index_store.snapshot_knowledge(knowledge_dir, build)
+            return index_store.publish(directory, build, before_switch)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(build, ignore_errors=True)
 
     def load(self, directory: Path) -> Retriever:
-        """Read a saved index; raises IndexStateError when stale, IndexCorruptError when broken."""
+        """Read the current version; raises IndexStateError when missing or stale,
+        IndexCorruptError when broken."""
+        directory = index_store.current(directory)
         manifest = Manifest.read(directory)
         problem = self.staleness(manifest)
         if problem:

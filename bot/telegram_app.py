@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from urllib.parse import urlparse
 
 from telegram import (
@@ -42,11 +43,21 @@ from telegram.ext import (
 )
 
 from bot.answer import QA, Answer
-from bot.callbacks import AnswerCache, Callback, InvalidCallback, Stored, decode
+from bot.callbacks import (
+    ADMIN_ACTIONS,
+    AnswerCache,
+    Callback,
+    InvalidCallback,
+    Stored,
+    decode,
+    new_token,
+)
 from bot.config import Settings
 from bot.documents import ClauseRef
 from bot.errors import NiangjiaError
+from bot.ingest import MAX_BYTES, preview
 from bot.journal import Journal, LogJournal, QueryRecord, user_key
+from bot.library import add_document, remove_document
 from bot.querylog import QueryLog
 from bot.ratelimit import SlidingWindowLimiter
 from bot.render import Para, answer_paras, help_paras, hit_paras, more_paras, pack, start_paras
@@ -60,7 +71,7 @@ COMMANDS = [
     BotCommand("dept", "某个部门负责哪些工作，如 /dept 宣传部"),
     BotCommand("clause", "查看条款，如 /clause 湖北 4"),
 ]
-ADMIN_COMMANDS = ("reindex", "stats", "docs", "report")
+ADMIN_COMMANDS = ("reindex", "stats", "docs", "report", "remove")
 MEDIA = (
     filters.Sticker.ALL
     | filters.PHOTO
@@ -79,6 +90,8 @@ ASK_AGAIN = "这个按钮已失效，请重新提问。"
 SOMETHING_WRONG = "抱歉，处理您的消息时出了点问题，请稍后再试。"
 NOT_READY = "正在加载文件和模型，请稍后再试。"
 NO_PERMISSION = "无权限：这个命令只对管理员开放。"
+NO_PERMISSION_DOCS = "无权限：只有管理员可以添加文件。如有问题，请直接用文字发给我。"
+PENDING_SECONDS = 30 * 60
 TYPING_AFTER = 0.5  # seconds
 FEEDBACK_NOTE = {1: "谢谢您的反馈 👍", -1: "谢谢您的反馈 👎，我们会改进。"}
 
@@ -192,6 +205,7 @@ class NiangjiaBot:
         self.top_clauses: Counter[str] = Counter()
         self.started = time.time()
         self._reindex_lock = asyncio.Lock()
+        self.pending: dict[str, tuple[float, tuple]] = {}
 
     # ------------------------------------------------------------------ life cycle
 
@@ -414,15 +428,131 @@ class NiangjiaBot:
         if update.effective_chat.type != ChatType.PRIVATE:
             return  # in groups, only what is addressed to the bot in words
         user = update.effective_user
-        if update.message.document and user and user.id in self.settings.admin_ids:
+        document = update.message.document
+        if document is None:
+            await self.say(update, context, TEXT_ONLY_HINT)
+            return
+        if user is None or user.id not in self.settings.admin_ids:
+            self.refuse(update, "document")
+            await self.say(update, context, NO_PERMISSION_DOCS)
+            return
+        await self.preview_document(update, context, document)
+
+    async def preview_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE, document):
+        """Download an admin's file, show what adding it would do, ask 确认 / 取消."""
+        if (document.file_size or 0) > MAX_BYTES:
+            await self.say(update, context, "文件太大，上限是 5 MB。")
+            return
+        telegram_file = await context.bot.get_file(document.file_id)
+        data = bytes(await telegram_file.download_as_bytearray())
+        knowledge = self.settings.knowledge_dir
+        try:
+            item = await self.run(preview, data, knowledge, document.file_name or "")
+        except NiangjiaError as exc:
+            await self.say(update, context, f"这个文件不能加入：{exc}\n现有文件和索引都没有改变。")
+            return
+        token = self.stage(("add", item, update.effective_user.id))
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    self.button("确认加入", Callback("add", token)),
+                    self.button("取消", Callback("cancel", token)),
+                ]
+            ]
+        )
+        paras = [Para("将加入的文件", "b"), *[Para(line) for line in item.lines()]]
+        await self.send(update, context, paras, markup)
+
+    def stage(self, change: tuple) -> str:
+        """Keep a change waiting for an admin's 确认 (the newest 20, for 30 minutes)."""
+        now = time.monotonic()
+        self.pending = {
+            k: v for k, v in list(self.pending.items())[-19:] if now - v[0] < PENDING_SECONDS
+        }
+        token = new_token()
+        self.pending[token] = (now, change)
+        return token
+
+    async def on_remove(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        code = " ".join(context.args or []).strip()
+        qa = self.qa
+        if qa is None:
+            await self.say(update, context, NOT_READY)
+            return
+        doc = qa.by_code.get(code)
+        if doc is None:
+            codes = "、".join(d.code for d in qa.docs)
             await self.say(
                 update,
                 context,
-                "收到文件。在线导入文件将在后续版本开放；目前请把文件的文字版放进 knowledge/ "
-                "目录，再发送 /reindex。",
+                f"请写出要删除的文件的文号，例如 /remove {qa.docs[-1].code}\n现有：{codes}",
             )
             return
-        await self.say(update, context, TEXT_ONLY_HINT)
+        token = self.stage(("remove", code, update.effective_user.id))
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    self.button("确认删除", Callback("remove", token)),
+                    self.button("取消", Callback("cancel", token)),
+                ]
+            ]
+        )
+        text = f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。"
+        await self.send(update, context, [Para(text)], markup)
+
+    async def on_admin_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, callback: Callback
+    ) -> None:
+        query = update.callback_query
+        user = update.effective_user
+        if user is None or user.id not in self.settings.admin_ids:
+            self.refuse(update, f"button:{callback.action}")
+            await query.answer(NO_PERMISSION)
+            return
+        entry = self.pending.pop(callback.token, None)
+        if entry is None or time.monotonic() - entry[0] > PENDING_SECONDS:
+            await query.answer(ASK_AGAIN)
+            return
+        kind, subject, _ = entry[1]
+        if callback.action == "cancel":
+            await query.answer("已取消")
+            await self.say(update, context, "已取消，没有任何改动。")
+            return
+        await query.answer("开始重建索引")
+        await self.say(update, context, "正在重建索引；在这期间照常用现有文件回答问题。")
+        context.application.create_task(self.apply_change(update, context, kind, subject))
+
+    async def apply_change(self, update, context, kind: str, subject) -> None:
+        """Build the new version in a worker thread, then swap it in; report to the admin."""
+        async with self._reindex_lock:
+            qa = self.qa
+            try:
+                if kind == "add":
+                    action = partial(add_document, self.settings, subject, qa.retriever.encoder)
+                else:
+                    action = partial(remove_document, self.settings, subject, qa.retriever.encoder)
+                retriever, change = await self.run(action)
+            except NiangjiaError as exc:
+                await self.say(update, context, f"失败，继续使用原来的文件和索引：{exc}")
+                return
+            except Exception:
+                log.exception("document change failed")
+                await self.say(update, context, "失败，继续使用原来的文件和索引。详情见日志。")
+                return
+            self.qa = QA(retriever, qa.calibration)  # questions in flight finish on the old one
+        done = "已加入" if kind == "add" else "已删除"
+        await self.say(
+            update,
+            context,
+            f"{done}并上线：现有 {change.documents} 份文件，{change.clauses} 条条款"
+            f"（新嵌入 {change.embedded} 段，复用 {change.reused} 段，"
+            f"用时 {change.seconds:.1f} 秒）。",
+        )
+
+    def refuse(self, update: Update, what: str) -> None:
+        key = self.user(update)
+        log.warning("refused %s to user %s", what, key[:8])
+        self.record(self.journal.record_event, "admin_refused", key, what)
 
     # ------------------------------------------------------------------ buttons
 
@@ -431,6 +561,9 @@ class NiangjiaBot:
         qa = self.qa
         try:
             callback = decode(query.data)
+            if callback.action in ADMIN_ACTIONS:
+                await self.on_admin_button(update, context, callback)
+                return
             stored, index = self.cache.lookup(callback)
             if qa is None:
                 raise InvalidCallback("not ready")
@@ -499,9 +632,7 @@ class NiangjiaBot:
         async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             user = update.effective_user
             if user is None or user.id not in self.settings.admin_ids:
-                key = self.user(update)
-                log.warning("refused /%s to user %s", name, key[:8])
-                self.record(self.journal.record_event, "admin_refused", key, f"/{name}")
+                self.refuse(update, f"/{name}")
                 await self.say(update, context, NO_PERMISSION)
                 return
             await handler(update, context)
@@ -658,6 +789,7 @@ def build_application(
         "stats": core.on_stats,
         "docs": core.on_docs,
         "report": core.on_report,
+        "remove": core.on_remove,
     }
     for name in ADMIN_COMMANDS:
         app.add_handler(CommandHandler(name, core.admin_only(name, admin[name])))

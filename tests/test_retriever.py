@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.errors import IndexCorruptError, IndexStateError
+from bot.index_store import current
 from bot.knowledge import load_knowledge
 from bot.loader import index_status, open_retriever
 from bot.retriever import Manifest, Retriever
@@ -15,7 +16,7 @@ from tests.conftest import FakeEncoder
 
 def test_manifest_records_model_documents_and_time(settings):
     retriever = open_retriever(settings, FakeEncoder())
-    m = Manifest.read(settings.index_dir)
+    m = Manifest.read(current(settings.index_dir))
     assert m.model == "fake-bigram-hash"
     assert set(m.documents) == {d.code for d in retriever.docs}
     assert m.built_at and m.clauses == 34 and m.sentences == len(retriever.sentence_owner)
@@ -36,21 +37,23 @@ def test_stale_index_is_rebuilt(settings):
     with pytest.raises(IndexStateError):
         open_retriever(settings, FakeEncoder(), rebuild="never")
     assert index_status(settings, "fake-bigram-hash")["state"] == "stale"
+    before = current(settings.index_dir).name
     encoder = FakeEncoder()
     open_retriever(settings, encoder)
-    assert encoder.calls > 0
+    assert current(settings.index_dir).name != before
+    assert encoder.calls == 0  # the clauses did not change: every vector came from the cache
     assert index_status(settings, "fake-bigram-hash")["state"] == "ok"
 
 
 def test_missing_index_is_reported_and_built(settings):
     assert index_status(settings, "fake-bigram-hash")["state"] == "missing"
     open_retriever(settings, FakeEncoder())
-    assert (settings.index_dir / "manifest.json").exists()
+    assert (current(settings.index_dir) / "manifest.json").exists()
 
 
 def test_corrupt_index_is_refused_or_rebuilt(settings):
     open_retriever(settings, FakeEncoder())
-    (settings.index_dir / "dense_clauses.faiss").write_bytes(b"not a faiss index")
+    (current(settings.index_dir) / "dense_clauses.faiss").write_bytes(b"not a faiss index")
     with pytest.raises(IndexCorruptError):
         open_retriever(settings, FakeEncoder(), rebuild="never")
     retriever = open_retriever(settings, FakeEncoder())
@@ -59,7 +62,7 @@ def test_corrupt_index_is_refused_or_rebuilt(settings):
 
 def test_corrupt_manifest_is_refused(settings):
     open_retriever(settings, FakeEncoder())
-    (settings.index_dir / "manifest.json").write_text("{broken", encoding="utf-8")
+    (current(settings.index_dir) / "manifest.json").write_text("{broken", encoding="utf-8")
     with pytest.raises(IndexCorruptError):
         open_retriever(settings, FakeEncoder(), rebuild="never")
     assert index_status(settings, "fake-bigram-hash")["state"] == "corrupt"
@@ -72,7 +75,7 @@ def test_other_model_makes_index_stale(settings):
     docs = load_knowledge(settings.knowledge_dir)
     with pytest.raises(IndexStateError):
         Retriever(docs, other).load(settings.index_dir)
-    manifest = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((current(settings.index_dir) / "manifest.json").read_text("utf-8"))
     assert manifest["model"] == "fake-bigram-hash"
 
 

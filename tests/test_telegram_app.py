@@ -33,6 +33,7 @@ from bot.telegram_app import (
     webhook_secret,
 )
 from tests.conftest import KNOWLEDGE, FakeEncoder
+from tests.documents_fixtures import CITY_PLAN, as_pdf
 from tests.fake_bot_api import BOT_USERNAME, TOKEN, FakeBotAPI
 
 ADMIN = 4242
@@ -331,16 +332,18 @@ async def test_group_chats_answer_only_mentions_replies_and_commands(api, bot):
     assert len(api.ok("sendMessage", GROUP)) == 3
 
 
-async def test_media_gets_a_text_only_hint(api, bot):
-    for kind in ("sticker", "photo", "voice", "document"):
+async def test_media_gets_a_text_only_hint_and_documents_need_an_admin(api, bot, journal):
+    for kind in ("sticker", "photo", "voice"):
         before = len(api.ok("sendMessage", USER))
         api.push_media(USER, kind, data=b"x")
         await api.wait_for(lambda b=before: len(api.ok("sendMessage", USER)) > b)
         assert api.ok("sendMessage", USER)[-1]["text"] == TEXT_ONLY_HINT
         assert "reply_markup" not in api.ok("sendMessage", USER)[-1]
-    api.push_media(ADMIN, "document", data="一、测试。".encode())
-    await api.wait_for(lambda: api.ok("sendMessage", ADMIN))
-    assert "/reindex" in api.ok("sendMessage", ADMIN)[-1]["text"]
+    api.push_media(USER, "document", data=CITY_PLAN.encode())
+    await api.wait_for(lambda: "无权限" in api.sent_texts(USER)[-1])
+    assert not api.ok("getFile")  # not even downloaded
+    await api.wait_for(lambda: journal.events)
+    assert journal.events[0][2] == "document"
 
 
 async def test_empty_huge_and_control_text_get_clear_answers(api, bot):
@@ -523,3 +526,74 @@ async def test_questions_and_feedback_go_to_the_sqlite_log(api, tmp_path, qa):
     assert event["kind"] == "admin_refused" and event["detail"] == "/stats"
     for path in settings.data_dir.iterdir():
         assert str(USER).encode() not in path.read_bytes()
+
+
+# ---------------------------------------------------------------------- documents
+
+
+@pytest.fixture
+async def admin_bot(api, tmp_path):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    settings = bot_settings(api, tmp_path, knowledge)
+    qa = make_qa(knowledge)
+    app = build_application(settings, lambda current: qa, RecordingJournal(), retry_backoff=0.05)
+    async with running(app):
+        yield app, settings
+
+
+async def test_an_admin_adds_a_pdf_and_the_bot_answers_from_it(api, admin_bot):
+    api.push_media(ADMIN, "document", data=as_pdf(CITY_PLAN))
+    (preview_msg,) = await api.wait_for(lambda: api.ok("sendMessage", ADMIN))
+    assert "文号：武工发〔2024〕3号" in preview_msg["text"]
+    assert "加强新就业形态女职工权益维护" in preview_msg["text"]
+    assert [label for label, _ in buttons(preview_msg)] == ["确认加入", "取消"]
+    assert [c.method for c in api.calls if c.method in ("getFile", "download")] == [
+        "getFile",
+        "download",
+    ]
+    # A user who is not an admin presses 确认 on a forwarded copy: refused, nothing happens.
+    api.push_callback(USER, api.sent_message(preview_msg), dict(buttons(preview_msg))["确认加入"])
+    await api.wait_for(
+        lambda: any(p.get("text") == NO_PERMISSION for p in api.ok("answerCallbackQuery"))
+    )
+    # The admin confirms; questions asked meanwhile are answered from the old index.
+    await press(api, ADMIN, preview_msg, "确认加入")
+    (during,) = await answer_to(api, USER, "单位有没有哺乳室")
+    assert "哺乳" in during["text"]
+    await api.wait_for(lambda: any("已加入并上线" in t for t in api.sent_texts(ADMIN)), timeout=60)
+    assert "现有 3 份文件" in api.sent_texts(ADMIN)[-1]
+    (reply,) = await answer_to(api, USER, "武汉市新就业形态女职工权益维护由谁负责")
+    assert "市总工会基层工作部" in reply["text"] and "武工发〔2024〕3号" in reply["text"]
+    # Pressing 确认 again does nothing more.
+    before = len(api.ok("answerCallbackQuery"))
+    api.push_callback(ADMIN, api.sent_message(preview_msg), dict(buttons(preview_msg))["确认加入"])
+    await api.wait_for(lambda: len(api.ok("answerCallbackQuery")) > before)
+    assert api.ok("answerCallbackQuery")[-1]["text"] == ASK_AGAIN
+    (docs,) = await answer_to(api, ADMIN, "/docs")
+    assert "现有 3 份文件" in docs["text"]
+
+
+async def test_a_bad_file_is_refused_and_nothing_changes(api, admin_bot):
+    _, settings = admin_bot
+    before = sorted(p.name for p in settings.knowledge_dir.iterdir())
+    api.push_media(ADMIN, "document", data=b"\x00\x01binary" * 50)
+    await api.wait_for(lambda: api.ok("sendMessage", ADMIN))
+    text = api.sent_texts(ADMIN)[-1]
+    assert "不能加入" in text and "二进制" in text and "没有改变" in text
+    assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == before
+
+
+async def test_remove_needs_confirmation_and_cancel_changes_nothing(api, admin_bot):
+    (reply,) = await answer_to(api, USER, "/remove 鄂工办发〔2023〕7号")
+    assert reply["text"] == NO_PERMISSION
+    (confirm,) = await answer_to(api, ADMIN, "/remove 鄂工办发〔2023〕7号")
+    assert "将删除《" in confirm["text"]
+    await press(api, ADMIN, confirm, "取消")
+    await api.wait_for(lambda: "已取消" in api.sent_texts(ADMIN)[-1])
+    (confirm,) = await answer_to(api, ADMIN, "/remove 鄂工办发〔2023〕7号")
+    await press(api, ADMIN, confirm, "确认删除")
+    await api.wait_for(lambda: any("已删除并上线" in t for t in api.sent_texts(ADMIN)), timeout=60)
+    assert "现有 1 份文件" in api.sent_texts(ADMIN)[-1]
+    (docs,) = await answer_to(api, ADMIN, "/docs")
+    assert "现有 1 份文件" in docs["text"] and "鄂工办发" not in docs["text"]

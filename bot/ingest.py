@@ -1,0 +1,252 @@
+"""Documents in: read a file an admin sends (text, .docx, .pdf), check it, preview it, and add,
+replace or remove it in the knowledge folder.
+
+The type is sniffed from the content, never the file name: a PDF starts with ``%PDF-``, a .docx
+is a zip holding ``word/document.xml``, anything else must decode as UTF-8 or GB18030 without
+looking binary. The file name is only a hint and never becomes a path: the stored name is made
+from the 文号. A file that is too big, empty, binary, encrypted, undecodable or yields no clause is
+refused with the reason, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.documents import (
+    DOC_CODE_RE,
+    SIDECAR,
+    Document,
+    decode_text,
+    load_document,
+    parse_document,
+)
+from bot.errors import DocumentError, NiangjiaError
+from bot.knowledge import knowledge_files, load_knowledge
+
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class IngestError(NiangjiaError):
+    """A file that cannot become a document; the message says why, in Chinese."""
+
+
+@dataclass
+class Preview:
+    """What adding a file would do, shown before it is confirmed."""
+
+    document: Document
+    text: str  # the document as UTF-8 text, as it will be stored
+    kind: str  # text | docx | pdf
+    replaces: str | None = None  # title of the document with the same 文号, if any
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        doc = self.document
+        out = [
+            f"标题：{doc.title}",
+            f"文号：{doc.code}",
+            f"格式：{self.kind}，{len(doc.clauses)} 条条款：",
+        ]
+        for clause in doc.clauses[:40]:
+            number = f"{clause.number} " if clause.number else ""
+            out.append(f"  · {number}{clause.title}")
+        if len(doc.clauses) > 40:
+            out.append(f"  …… 另有 {len(doc.clauses) - 40} 条")
+        departments = sorted({d for c in doc.clauses for d in c.departments})
+        out.append("责任单位：" + ("、".join(departments) if departments else "（未找到）"))
+        if self.replaces:
+            out.append(f"将替换现有的同文号文件《{self.replaces}》。")
+        out += [f"注意：{w}" for w in self.warnings]
+        return out
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def sniff(data: bytes) -> str:
+    """pdf, docx or text, from the bytes themselves."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "word/document.xml" in archive.namelist():
+                    return "docx"
+        except zipfile.BadZipFile:
+            pass
+        raise IngestError("这是一个压缩文件，不是 Word 文档（.docx）。")
+    return "text"
+
+
+def check_text(data: bytes) -> str:
+    """Text that is really text: binary content and unknown encodings are refused."""
+    if b"\x00" in data[:8192]:
+        raise IngestError(
+            "文件看起来是二进制数据，不是文字。请发送 .txt、.docx 或带文字层的 .pdf。"
+        )
+    try:
+        text = decode_text(data)
+    except DocumentError as exc:
+        raise IngestError(str(exc)) from exc
+    controls = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(8, len(text[:4000]) // 50):
+        raise IngestError("文件看起来是二进制数据，不是文字。")
+    return text
+
+
+def read_docx(data: bytes) -> str:
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:
+        raise IngestError(f"无法读取这个 Word 文档：{exc}") from exc
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:  # plans often list tasks and 责任单位 in a table
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                lines.append(" ".join(dict.fromkeys(cells)))
+    return "\n".join(lines)
+
+
+def read_pdf(data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise IngestError("PDF 已加密，无法读取。请发送未加密的文件。")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except IngestError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise IngestError(f"无法读取这个 PDF：{exc}") from exc
+    text = "\n".join(pages)
+    if len(re.sub(r"\s", "", text)) < 20:
+        raise IngestError("PDF 没有文字层（可能是扫描件），无法读取。请发送文字版。")
+    return text
+
+
+def read_file(data: bytes) -> tuple[str, str]:
+    """(kind, text) of an uploaded file, checked for size and type."""
+    if not data:
+        raise IngestError("文件是空的。")
+    if len(data) > MAX_BYTES:
+        raise IngestError(f"文件太大（{len(data) / 1024 / 1024:.1f} MB），上限是 5 MB。")
+    kind = sniff(data)
+    text = {"pdf": read_pdf, "docx": read_docx, "text": check_text}[kind](data)
+    if not text.strip():
+        raise IngestError("文件里没有文字。")
+    return kind, text
+
+
+def safe_name(code: str) -> str:
+    """A file name made from the 文号 (or title): no separators, no dots to climb with."""
+    readable = re.sub(r"[^\w\u3400-\u9fff〔〕\-]+", "-", code).strip("-.")[:60] or "document"
+    digest = hashlib.sha256(code.encode()).hexdigest()[:8]
+    return f"{readable}-{digest}.txt"
+
+
+# ---------------------------------------------------------------------- preview / add / remove
+
+
+def preview(
+    data: bytes,
+    knowledge_dir: Path,
+    filename: str = "",
+    title: str | None = None,
+    code: str | None = None,
+) -> Preview:
+    """Read and parse a file as it would be added; raises IngestError with the reason."""
+    kind, text = read_file(data)
+    source = Path(filename or "upload").name
+    try:
+        document = parse_document(text, source=source, title=title, code=code)
+    except DocumentError as exc:
+        raise IngestError(f"没有从文件中找到条款：{exc}") from exc
+    warnings: list[str] = []
+    if not code and not DOC_CODE_RE.search(document.code):
+        document = parse_document(text, source=source, title=title, code=document.title)
+        warnings.append("未找到文号，暂以标题作为标识；可用 --code 指定。")
+    numbered = [c for c in document.clauses if c.number]
+    if not numbered:
+        raise IngestError("没有找到编号的条款（如 一、（一）1. 第一条），无法作为政策文件加入。")
+    if not any(c.departments for c in document.clauses):
+        warnings.append("没有找到责任单位。")
+    if len(numbered) < 3:
+        warnings.append(f"只找到 {len(numbered)} 条编号条款，请核对文件格式。")
+    existing = {d.code: d for d in _current_documents(knowledge_dir)}
+    replaces = existing[document.code].title if document.code in existing else None
+    return Preview(document, text, kind, replaces, warnings)
+
+
+def _current_documents(knowledge_dir: Path) -> list[Document]:
+    try:
+        return load_knowledge(knowledge_dir)
+    except DocumentError:
+        return []
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _by_code(knowledge_dir: Path, code: str) -> list[str]:
+    """Names of the files (with their sidecars) that hold the document with this 文号."""
+    names: list[str] = []
+    for path in knowledge_files(knowledge_dir):
+        try:
+            doc = load_document(path)
+        except DocumentError:
+            continue
+        if doc.code == code:
+            names += [path.name, path.name + SIDECAR]
+    return names
+
+
+def staged_files(knowledge_dir: Path, item: Preview) -> dict[str, str | None]:
+    """The knowledge folder's changes for adding ``item``: file name → text (None: delete)."""
+    doc = item.document
+    changes: dict[str, str | None] = dict.fromkeys(_by_code(knowledge_dir, doc.code))
+    name = safe_name(doc.code)
+    changes[name] = item.text
+    changes[name + SIDECAR] = json.dumps(
+        {"title": doc.title, "code": doc.code, "source": doc.source}, ensure_ascii=False
+    )
+    return changes
+
+
+def removal_files(knowledge_dir: Path, code: str) -> dict[str, str | None]:
+    names = _by_code(knowledge_dir, code)
+    if not names:
+        raise IngestError(f"没有文号为 {code} 的文件。")
+    return dict.fromkeys(names)
+
+
+def apply_files(knowledge_dir: Path, changes: dict[str, str | None]) -> None:
+    """Write and delete files in the knowledge folder (each write atomic)."""
+    for name, text in changes.items():
+        path = Path(knowledge_dir) / Path(name).name  # never a path from outside
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            _atomic_write(path, text)

@@ -1,0 +1,137 @@
+"""Reading files admins add: formats by content, layouts, and every kind of bad file."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from bot.ingest import MAX_BYTES, IngestError, preview, read_file, safe_name, staged_files
+from tests.documents_fixtures import CITY_PLAN, PROSE, REGULATION, as_docx, as_pdf
+
+FORMATS = {
+    "utf-8": lambda t: t.encode("utf-8"),
+    "utf-8-bom": lambda t: t.encode("utf-8-sig"),
+    "gb18030": lambda t: t.encode("gb18030"),
+    "docx": as_docx,
+    "pdf": as_pdf,
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_a_city_plan_in_every_format(fmt, knowledge_copy):
+    item = preview(FORMATS[fmt](CITY_PLAN), knowledge_copy, "plan")
+    doc = item.document
+    assert doc.code == "武工发〔2024〕3号" and "总工发〔2022〕5号" in doc.references
+    numbered = [(c.number, c.title) for c in doc.clauses if c.number]
+    assert ("（一）", "加强女职工思想政治引领") in numbered
+    assert ("2", "加强新就业形态女职工权益维护") in numbered
+    depts = {c.title: c.departments for c in doc.clauses}
+    assert depts["加强女职工思想政治引领"] == ["市总工会宣传部", "各区总工会"]  # 牵头/配合, 【】
+    assert depts["推动女职工权益保护专项集体合同全覆盖"] == [
+        "市总工会权益保障部",
+        "女职工部",
+    ]  # 责任部门（）
+    assert depts["提升女职工生活品质"] == ["市总工会女职工部", "经济技术劳动保护部"]  # [责任单位]
+    assert item.warnings == [] and item.replaces is None
+    assert item.kind == {"docx": "docx", "pdf": "pdf"}.get(fmt, "text")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_a_regulation_with_chapters_and_articles(fmt, knowledge_copy):
+    item = preview(FORMATS[fmt](REGULATION), knowledge_copy, "reg")
+    assert [c.number for c in item.document.clauses] == [f"第{n}条" for n in "一二三四五六"]
+    assert "没有找到责任单位。" in item.warnings
+    assert any("1小时哺乳时间" in c.text for c in item.document.clauses)
+
+
+def test_the_preview_lists_what_will_be_added(knowledge_copy):
+    lines = preview(CITY_PLAN.encode(), knowledge_copy, "plan").lines()
+    assert lines[1] == "文号：武工发〔2024〕3号"
+    assert any("（一） 加强女职工思想政治引领" in line for line in lines)
+    assert any(line.startswith("责任单位：") and "市总工会宣传部" in line for line in lines)
+
+
+def test_same_code_replaces_and_says_so(knowledge_copy):
+    seed = (knowledge_copy / "hubei-2023-7-implementation-plan.txt").read_text(encoding="utf-8")
+    item = preview(seed.encode(), knowledge_copy, "again.txt", title="新标题")
+    assert item.replaces and item.document.title == "新标题"
+    changes = staged_files(knowledge_copy, item)
+    assert changes["hubei-2023-7-implementation-plan.txt"] is None  # the old file goes
+
+
+def test_overrides_and_a_missing_code(knowledge_copy):
+    text = REGULATION.replace("某政令〔2023〕12号\n", "")
+    item = preview(text.encode(), knowledge_copy, "reg")
+    assert item.document.code == "某省女职工劳动保护办法" and any(
+        "文号" in w for w in item.warnings
+    )
+    item = preview(text.encode(), knowledge_copy, "reg", code="某政令〔2023〕99号")
+    assert item.document.code == "某政令〔2023〕99号"
+
+
+def test_file_names_never_become_paths(knowledge_copy):
+    item = preview(CITY_PLAN.encode(), knowledge_copy, "../../../etc/passwd")
+    for name in staged_files(knowledge_copy, item):
+        assert "/" not in name and not name.startswith(".")
+    assert "/" not in safe_name("../../x") and ".." not in safe_name("../../x")
+
+
+def encrypted_pdf() -> bytes:
+    return as_pdf(CITY_PLAN, encrypt="secret")
+
+
+def zip_without_word() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "空"),
+        (b"   \n\n  ", "没有文字"),
+        (b"\x00\x01\x02binary\x00" * 100, "二进制"),
+        (bytes(range(256)) * 40, "二进制"),
+        (b"\xff\xfe\xfd\x80" * 50, "编码"),
+        (zip_without_word(), "压缩文件"),
+        (b"PK\x03\x04 not really a zip", "压缩文件"),
+        (b"%PDF-1.4 broken", "PDF"),
+        (PROSE.encode(), "条款"),
+        ("一、只有一个标题".encode(), "条款"),
+    ],
+    ids=[
+        "empty",
+        "blank",
+        "nul",
+        "bytes",
+        "undecodable",
+        "zip",
+        "fake-zip",
+        "bad-pdf",
+        "prose",
+        "title-only",
+    ],
+)
+def test_bad_files_are_refused_with_the_reason(data, reason, knowledge_copy):
+    before = sorted(p.name for p in knowledge_copy.iterdir())
+    with pytest.raises(IngestError, match=reason):
+        preview(data, knowledge_copy, "x.txt")
+    assert sorted(p.name for p in knowledge_copy.iterdir()) == before
+
+
+def test_encrypted_and_scanned_pdfs_are_refused(knowledge_copy):
+    with pytest.raises(IngestError, match="加密"):
+        preview(encrypted_pdf(), knowledge_copy, "x.pdf")
+    with pytest.raises(IngestError, match="文字层"):
+        preview(as_pdf(CITY_PLAN, text_layer=False), knowledge_copy, "scan.pdf")
+
+
+def test_size_limit_and_type_by_content_not_name(knowledge_copy):
+    with pytest.raises(IngestError, match="5 MB"):
+        read_file(b"a" * (MAX_BYTES + 1))
+    assert read_file(as_docx(CITY_PLAN))[0] == "docx"  # whatever it is called
+    assert preview(as_pdf(CITY_PLAN), knowledge_copy, "plan.txt").kind == "pdf"
