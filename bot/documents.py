@@ -415,12 +415,14 @@ def parse_document(
     # Header block: red-head, 文号 and titles up to the first running text.
     titles: list[int] = [i for i, ln in enumerate(preamble) if is_title_line(ln)]
     notice_title = next(
-        (preamble[i] for i in titles if preamble[i].startswith("关于印发") and "《" in preamble[i]),
+        (preamble[i] for i in titles if re.search(r"^.{0,20}关于印发.*《", preamble[i])),
         None,
     )
     plan_title_idx = None
     if notice_title:
-        inner = _normalise_title(re.search(r"《(.+)》", notice_title).group(1))
+        start, end = notice_title.index("《") + 1, notice_title.rfind("》")
+        # (a PDF may have broken the title line before its closing 》)
+        inner = _normalise_title(notice_title[start : end if end > start else None])
         for i in titles:
             if _normalise_title(preamble[i]) == inner:
                 plan_title_idx = i
@@ -511,7 +513,7 @@ def parse_document(
     if not any(c.number for c in clauses):
         raise DocumentError("没有找到编号条款（一、（一）1. 或 第X条）")
 
-    issuer = issuer_of(doc_title)
+    issuer = issuer_of(doc_title) or (issuer_of(notice_title) if notice_title else "")
     short = short_name_of(doc_title, issuer)
     references = sorted(
         {re.sub(r"\s+", "", m.group(0)) for m in DOC_CODE_RE.finditer(raw)} - {code}

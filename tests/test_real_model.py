@@ -170,3 +170,50 @@ def test_unanswered_questions_group_by_meaning_with_the_real_model(real_qa):
     assert sum(c.size for c in clusters) == len(counted)
     pure = [c for c in clusters if len({theme_of[q] for q in c.examples}) == 1]
     assert len(pure) >= len(clusters) - 1  # at most one mixed group
+
+
+def test_kill_9_in_the_middle_of_adding_leaves_the_previous_index_serving(tmp_path):
+    import shutil
+    import signal
+    import time
+
+    from bot.config import Settings
+    from bot.index_store import current
+    from bot.loader import open_qa
+    from tests.documents_fixtures import CITY_PLAN
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", knowledge)
+    settings = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index")
+    open_qa(settings)  # the index that is serving
+    serving = current(settings.index_dir).name
+    files = sorted(p.name for p in knowledge.iterdir())
+    plan = tmp_path / "plan.txt"
+    plan.write_text(CITY_PLAN, encoding="utf-8")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {
+        **os.environ,
+        "TMPDIR": str(scratch),
+        "NIANGJIA_KNOWLEDGE_DIR": str(knowledge),
+        "NIANGJIA_INDEX_DIR": str(settings.index_dir),
+        "NIANGJIA_DATA_DIR": str(tmp_path / "data"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "docs", "add", str(plan), "--yes"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not list(scratch.glob("niangjia-stage-*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the add finished before it could be interrupted"
+        time.sleep(0.05)
+    time.sleep(0.5)  # inside the build: embedding the new clauses
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert current(settings.index_dir).name == serving
+    assert sorted(p.name for p in knowledge.iterdir()) == files
+    qa = open_qa(settings, rebuild="never")  # "after restart": the old index, as it was
+    assert len(qa.docs) == 2 and qa.ask("单位有没有哺乳室").answered
