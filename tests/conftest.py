@@ -86,10 +86,15 @@ def qa(fake_retriever) -> QA:
 
 
 @pytest.fixture(scope="session")
-def real_qa(tmp_path_factory) -> QA:
-    """The real multilingual-e5-small with the shipped calibration (built once per session)."""
+def real_settings(tmp_path_factory) -> Settings:
+    tmp = tmp_path_factory.mktemp("real")
+    return Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp / "index", data_dir=tmp / "data")
+
+
+@pytest.fixture(scope="session")
+def real_qa(real_settings) -> QA:
+    """The real multilingual-e5-small with the shipped calibration; its index is built once
+    per session and shared by the tests that start processes (they only read it)."""
     from bot.loader import open_qa
 
-    tmp = tmp_path_factory.mktemp("real")
-    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp / "index", data_dir=tmp / "data")
-    return open_qa(settings)
+    return open_qa(real_settings)
