@@ -269,7 +269,7 @@ def index_status_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(status, ensure_ascii=False))
         return
     click.echo(f"状态：{status['state']}")
-    for key in ("detail", "model", "built_at", "clauses", "sentences"):
+    for key in ("detail", "version", "model", "built_at", "clauses", "sentences"):
         if status.get(key):
             click.echo(f"{key}: {status[key]}")
     for code in status.get("documents", {}):

@@ -83,7 +83,17 @@ def publish(
         before_switch()
     point(index_dir, version)
     prune(index_dir)
+    _remove_unversioned(index_dir)
     return version
+
+
+def _remove_unversioned(index_dir: Path) -> None:
+    """An index from before versions were kept sat in ``index/`` itself; it is not used."""
+    if not (Path(index_dir) / "manifest.json").exists():
+        return
+    for path in Path(index_dir).iterdir():
+        if path.name.startswith(("bm25_", "dense_")) or path.name == "manifest.json":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def point(index_dir: Path, version: Path) -> None:

@@ -1,0 +1,56 @@
+"""Versions, the current pointer and the embedding cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.errors import IndexStateError
+from bot.index_store import EmbeddingCache, current, previous, versions
+from bot.loader import open_retriever
+from tests.conftest import FakeEncoder
+
+
+def test_current_is_a_symlink_to_a_version(settings):
+    with pytest.raises(IndexStateError):
+        current(settings.index_dir)
+    open_retriever(settings, FakeEncoder())
+    link = settings.index_dir / "current"
+    assert link.is_symlink() and current(settings.index_dir) == versions(settings.index_dir)[-1]
+    with pytest.raises(IndexStateError, match="没有更早"):
+        previous(settings.index_dir)
+
+
+def test_an_index_from_before_versions_is_cleared_away(settings):
+    settings.index_dir.mkdir(parents=True)
+    (settings.index_dir / "manifest.json").write_text("{}", encoding="utf-8")
+    (settings.index_dir / "bm25_words").mkdir()
+    (settings.index_dir / ".gitkeep").touch()
+    open_retriever(settings, FakeEncoder())
+    names = {p.name for p in settings.index_dir.iterdir()}
+    assert "manifest.json" not in names and "bm25_words" not in names and ".gitkeep" in names
+
+
+def test_cache_reuses_vectors_and_forgets_unused_ones(tmp_path):
+    path = tmp_path / "cache.npz"
+    calls = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return np.ones((len(texts), 4), dtype=np.float32) * len(calls)
+
+    cache = EmbeddingCache(path, "m")
+    first = cache.encode(["甲", "乙"], encode)
+    cache.save()
+    again = EmbeddingCache(path, "m")
+    second = again.encode(["乙", "丙"], encode)
+    assert calls == [["甲", "乙"], ["丙"]] and np.allclose(second[0], first[1])
+    again.save()
+    assert len(EmbeddingCache(path, "m").vectors) == 2  # 甲 was not used by the last build
+    assert EmbeddingCache(path, "other-model").key("乙") != again.key("乙")
+
+
+def test_a_damaged_cache_is_only_slower(tmp_path):
+    path = tmp_path / "cache.npz"
+    path.write_bytes(b"garbage")
+    assert EmbeddingCache(path, "m").vectors == {}
