@@ -710,7 +710,7 @@ class NiangjiaBot:
             await self.say(update, context, NOT_READY if qa is None else "没有启用提问记录。")
             return
         await self.say(update, context, "正在生成培训需求分析报告…")
-        self.journal.flush(timeout=10)
+        await self.run(self.journal.flush, 10)  # include what was just asked
         path = self.journal.path
         page = await self.run(lambda: build_report(path, qa, "html"))
         name = f"niangjia-report-{time.strftime('%Y%m%d')}.html"
