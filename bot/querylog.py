@@ -287,7 +287,11 @@ class QueryLog:
                         break
                 rows = [(table, row) for table, row in items if table not in ("flush", "stop")]
                 if rows:
-                    self._write(db, rows)
+                    try:
+                        self._write(db, rows)
+                    except Exception:  # the writer must outlive any one bad batch
+                        self.dropped += len(rows)
+                        log.exception("query log: %d rows not written", len(rows))
                 for table, row in items:
                     if table == "flush":
                         row.set()
@@ -306,7 +310,7 @@ class QueryLog:
                         if batch:
                             self._insert(db, table, batch)
                 return
-            except sqlite3.OperationalError as exc:  # locked, busy, disk trouble
+            except sqlite3.OperationalError as exc:  # locked, busy, disk full: worth a retry
                 if attempt == self.attempts:
                     self.dropped += len(rows)
                     log.error(

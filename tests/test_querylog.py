@@ -258,3 +258,20 @@ def test_an_unreadable_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(QueryLogError, match="cannot open"):
         QueryLog(path)
+
+
+def test_the_writer_survives_a_batch_it_cannot_write(qlog, monkeypatch):
+    original = QueryLog._insert
+    calls = iter([True])
+
+    def broken_once(db, table, rows):
+        if next(calls, False):
+            raise ValueError("a row sqlite cannot take")
+        original(db, table, rows)
+
+    monkeypatch.setattr(QueryLog, "_insert", staticmethod(broken_once))
+    qlog.record_query(record(1))
+    assert qlog.flush()
+    qlog.record_query(record(2))
+    assert qlog.flush()
+    assert qlog.count() == 1 and qlog.dropped == 1
