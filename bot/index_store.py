@@ -59,14 +59,19 @@ def new_build_dir(index_dir: Path) -> Path:
     return path
 
 
-def snapshot_knowledge(knowledge_dir: Path, into: Path) -> None:
-    target = into / SNAPSHOT
-    target.mkdir()
+def copy_knowledge(knowledge_dir: Path, target: Path) -> None:
+    """Copy the document files of a knowledge folder, with their sidecars, into ``target``."""
     for path in knowledge_files(knowledge_dir):
         shutil.copy2(path, target / path.name)
         side = path.with_name(path.name + SIDECAR)
         if side.exists():
             shutil.copy2(side, target / side.name)
+
+
+def snapshot_knowledge(knowledge_dir: Path, into: Path) -> None:
+    target = into / SNAPSHOT
+    target.mkdir()
+    copy_knowledge(knowledge_dir, target)
 
 
 def publish(

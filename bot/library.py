@@ -8,7 +8,6 @@ finish on the old one.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -16,11 +15,12 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.dense_index import Encoder
-from bot.documents import SIDECAR, Document
+from bot.documents import Document
 from bot.errors import DocumentError
-from bot.index_store import CACHE_FILE, EmbeddingCache, current, point, previous, restore_knowledge
+from bot.index_store import copy_knowledge, current, point, previous, restore_knowledge
 from bot.ingest import IngestError, Preview, apply_files, removal_files, staged_files
 from bot.knowledge import knowledge_files, load_knowledge
+from bot.loader import build_index
 from bot.retriever import Retriever
 
 
@@ -36,15 +36,6 @@ class Change:
     seconds: float
 
 
-def _stage(knowledge_dir: Path, into: Path, changes: dict[str, str | None]) -> None:
-    for path in knowledge_files(knowledge_dir):
-        shutil.copy2(path, into / path.name)
-        side = path.with_name(path.name + SIDECAR)
-        if side.exists():
-            shutil.copy2(side, into / side.name)
-    apply_files(into, changes)
-
-
 def build_with(
     settings: Settings, encoder: Encoder, changes: dict[str, str | None]
 ) -> tuple[Retriever, Change]:
@@ -52,20 +43,19 @@ def build_with(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="niangjia-stage-") as tmp:
         staging = Path(tmp)
-        _stage(settings.knowledge_dir, staging, changes)
+        copy_knowledge(settings.knowledge_dir, staging)
+        apply_files(staging, changes)
         try:
             docs = load_knowledge(staging)
         except DocumentError as exc:
             raise IngestError(f"改动后的文件集无法使用：{exc}") from exc
         retriever = Retriever(docs, encoder)
-        cache = EmbeddingCache(settings.index_dir / CACHE_FILE, encoder.name)
-        retriever.build(cache=cache)
-        version = retriever.save(
-            settings.index_dir,
+        version, cache = build_index(
+            settings,
+            retriever,
             staging,
             before_switch=lambda: apply_files(settings.knowledge_dir, changes),
         )
-        cache.save()
     change = Change(
         version=version.name,
         documents=len(docs),

@@ -93,11 +93,26 @@ def open_retriever(
             if rebuild == "never":
                 raise
             log.info("index is missing or stale, rebuilding: %s", exc)
-    cache = EmbeddingCache(settings.index_dir / CACHE_FILE, encoder.name)
-    retriever.build(progress, cache)
-    retriever.save(settings.index_dir, settings.knowledge_dir)
-    cache.save()
+    build_index(settings, retriever, progress=progress)
     return retriever
+
+
+def build_index(
+    settings: Settings,
+    retriever: Retriever,
+    knowledge_dir: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    before_switch: Callable[[], None] | None = None,
+) -> tuple[Path, EmbeddingCache]:
+    """Build with the embedding cache and publish a new version (documents copied from
+    ``knowledge_dir``, default the knowledge folder); return it and the cache used."""
+    cache = EmbeddingCache(settings.index_dir / CACHE_FILE, retriever.encoder.name)
+    retriever.build(progress, cache)
+    version = retriever.save(
+        settings.index_dir, knowledge_dir or settings.knowledge_dir, before_switch
+    )
+    cache.save()
+    return version, cache
 
 
 def open_qa(
