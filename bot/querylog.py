@@ -19,6 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +48,10 @@ EXPORT_FIELDS = (
     "model",
     "index_version",
 )
+
+
+def export_fields(with_users: bool) -> list[str]:
+    return [*EXPORT_FIELDS, *(["user_key"] if with_users else [])]
 
 
 class QueryLogError(NiangjiaError):
@@ -137,6 +142,16 @@ def connect(path: Path) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
     conn.execute("pragma busy_timeout = 30000")
     return sqlite_utils.Database(conn)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[sqlite_utils.Database]:
+    """A connection to the log for reading, closed afterwards."""
+    db = connect(Path(path))
+    try:
+        yield db
+    finally:
+        db.conn.close()
 
 
 def migrate(db: sqlite_utils.Database, upto: int = LATEST) -> int:
@@ -330,21 +345,14 @@ class QueryLog:
 
     # ------------------------------------------------------------------ reading
 
-    def _read(self) -> sqlite_utils.Database:
-        return connect(self.path)
-
     def count(self, table: str = "queries") -> int:
-        db = self._read()
-        try:
+        with reading(self.path) as db:
             return db[table].count
-        finally:
-            db.conn.close()
 
     def stats(self, now: datetime | None = None, windows: Iterable[int] = (7, 30)) -> Stats:
         """Questions and answered ones in the last N days, and the most asked clauses."""
         now = now or datetime.now(UTC)
-        db = self._read()
-        try:
+        with reading(self.path) as db:
             result = []
             for days in windows:
                 since = (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
@@ -366,8 +374,6 @@ class QueryLog:
                 )
             ]
             return Stats(result, top)
-        finally:
-            db.conn.close()
 
     def search(self, text: str, limit: int = 20) -> list[Hit]:
         """Questions containing the words of ``text`` (jieba-segmented, all required)."""
@@ -375,8 +381,7 @@ class QueryLog:
         if not words:
             return []
         match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        db = self._read()
-        try:
+        with reading(self.path) as db:
             rows = db.query(
                 "select q.ts, q.text, q.answered, q.top_title from queries_fts f"
                 " join queries q on q.rowid = f.rowid where queries_fts match ?"
@@ -384,15 +389,12 @@ class QueryLog:
                 [match, limit],
             )
             return [Hit(r["ts"], r["text"], bool(r["answered"]), r["top_title"]) for r in rows]
-        finally:
-            db.conn.close()
 
     def purge(self, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete questions (with their feedback) and events older than ``older_than``."""
         cutoff = ((now or datetime.now(UTC)) - older_than).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.flush()
-        db = self._read()
-        try:
+        with reading(self.path) as db:
             with db.conn:
                 db.execute(
                     "delete from feedback where query_ref in"
@@ -403,22 +405,17 @@ class QueryLog:
                 db.execute("delete from events where ts < ?", [cutoff])
             db.execute("pragma wal_checkpoint(truncate)")
             return deleted
-        finally:
-            db.conn.close()
 
     def rows(
         self, since: str | None = None, until: str | None = None, with_users: bool = False
     ) -> Iterator[dict]:
         """Questions in time order, without user keys unless asked for."""
-        fields = [*EXPORT_FIELDS, *(["user_key"] if with_users else [])]
-        where, args = _period(since, until)
-        db = self._read()
-        try:
+        fields = export_fields(with_users)
+        where, args = period_where(since, until)
+        with reading(self.path) as db:
             yield from db.query(
                 f"select {', '.join(fields)} from queries {where} order by ts", args
             )
-        finally:
-            db.conn.close()
 
     def export(
         self,
@@ -431,8 +428,7 @@ class QueryLog:
         n = 0
         rows = self.rows(since, until, with_users)
         if fmt == "csv":
-            fields = [*EXPORT_FIELDS, *(["user_key"] if with_users else [])]
-            writer = csv.DictWriter(out, fieldnames=fields)
+            writer = csv.DictWriter(out, fieldnames=export_fields(with_users))
             writer.writeheader()
             for row in rows:
                 writer.writerow(row)
@@ -447,8 +443,7 @@ class QueryLog:
 
     def confirmed_pairs(self) -> Iterator[tuple[str, str, str, str]]:
         """(question, doc_code, number, title) of answers marked 👍 and never 👎."""
-        db = self._read()
-        try:
+        with reading(self.path) as db:
             yield from (
                 (r["text"], r["top_doc"], r["top_number"], r["top_title"])
                 for r in db.query(
@@ -460,11 +455,9 @@ class QueryLog:
                     " and f.value < 0) order by q.ts"
                 )
             )
-        finally:
-            db.conn.close()
 
 
-def _period(since: str | None, until: str | None) -> tuple[str, list[str]]:
+def period_where(since: str | None, until: str | None) -> tuple[str, list[str]]:
     """A WHERE clause on ts for dates (YYYY-MM-DD; ``until`` inclusive)."""
     clauses, args = [], []
     if since:

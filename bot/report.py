@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.answer import QA
 from bot.dense_index import Encoder
-from bot.querylog import _period, connect
+from bot.querylog import period_where, reading
 from bot.textproc import STOPWORDS
 
 MAX_CLUSTERED = 3000  # distinct unanswered questions embedded (the most asked first)
@@ -77,10 +77,9 @@ def gather(
 ) -> ReportData:
     """Every figure of the report, for questions from ``since`` to ``until`` (dates, inclusive)."""
     report = progress or (lambda stage, done, total: None)
-    where, args = _period(since, until)
+    where, args = period_where(since, until)
     and_where = f"{where} and" if where else "where"
-    db = connect(Path(log_path))
-    try:
+    with reading(log_path) as db:
         report("统计", 0, 5)
         total, answered = next(
             db.execute(f"select count(*), coalesce(sum(answered), 0) from queries {where}", args)
@@ -139,8 +138,6 @@ def gather(
                 args,
             )
         )
-    finally:
-        db.conn.close()
     disliked = [
         Disliked(ts[:10], text, place(doc, number, title) if title else "（未回答）")
         for ts, text, doc, number, title in disliked_rows[:30]
@@ -494,12 +491,10 @@ def build_report(
     from tqdm import tqdm
 
     bar = tqdm(total=5, desc="报告", unit="步", disable=None if progress else True, leave=False)
-    stages: dict[str, int] = {}
 
     def report(stage: str, done: int, total: int) -> None:
         bar.set_description(stage)
         if stage == "向量":  # the long step: embedding unanswered questions
-            stages[stage] = done
             bar.set_postfix_str(f"{done}/{total}")
         else:
             bar.n = done

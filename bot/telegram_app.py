@@ -451,7 +451,7 @@ class NiangjiaBot:
         except NiangjiaError as exc:
             await self.say(update, context, f"这个文件不能加入：{exc}\n现有文件和索引都没有改变。")
             return
-        token = self.stage(("add", item, update.effective_user.id))
+        token = self.stage(("add", item))
         markup = InlineKeyboardMarkup(
             [
                 [
@@ -488,7 +488,7 @@ class NiangjiaBot:
                 f"请写出要删除的文件的文号，例如 /remove {qa.docs[-1].code}\n现有：{codes}",
             )
             return
-        token = self.stage(("remove", code, update.effective_user.id))
+        token = self.stage(("remove", code))
         markup = InlineKeyboardMarkup(
             [
                 [
@@ -513,7 +513,7 @@ class NiangjiaBot:
         if entry is None or time.monotonic() - entry[0] > PENDING_SECONDS:
             await query.answer(ASK_AGAIN)
             return
-        kind, subject, _ = entry[1]
+        kind, subject = entry[1]
         if callback.action == "cancel":
             await query.answer("已取消")
             await self.say(update, context, "已取消，没有任何改动。")
