@@ -410,14 +410,13 @@ def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None,
 
         niangjia docs add 武汉市实施方案.pdf --yes
     """
-    from bot.ingest import preview
+    from bot.ingest import check_size, preview
     from bot.library import add_document
 
     settings = settings_of(ctx)
     path = Path(file)
     try:
-        if path.stat().st_size > 5 * 1024 * 1024:
-            fail("文件太大，上限是 5 MB。")
+        check_size(path.stat().st_size)  # before reading it
         item = preview(path.read_bytes(), settings.knowledge_dir, path.name, title, code)
     except NiangjiaError as exc:
         fail(str(exc))

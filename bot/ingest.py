@@ -136,12 +136,17 @@ def read_pdf(data: bytes) -> str:
     return text
 
 
+def check_size(size: int) -> None:
+    """Refuse a file over the limit (also before it is read or downloaded)."""
+    if size > MAX_BYTES:
+        raise IngestError(f"文件太大（{size / 1024 / 1024:.1f} MB），上限是 5 MB。")
+
+
 def read_file(data: bytes) -> tuple[str, str]:
     """(kind, text) of an uploaded file, checked for size and type."""
     if not data:
         raise IngestError("文件是空的。")
-    if len(data) > MAX_BYTES:
-        raise IngestError(f"文件太大（{len(data) / 1024 / 1024:.1f} MB），上限是 5 MB。")
+    check_size(len(data))
     kind = sniff(data)
     text = {"pdf": read_pdf, "docx": read_docx, "text": check_text}[kind](data)
     if not text.strip():

@@ -55,7 +55,7 @@ from bot.callbacks import (
 from bot.config import Settings
 from bot.documents import ClauseRef
 from bot.errors import NiangjiaError
-from bot.ingest import MAX_BYTES, preview
+from bot.ingest import check_size, preview
 from bot.journal import Journal, LogJournal, QueryRecord, user_key
 from bot.library import add_document, remove_document
 from bot.querylog import QueryLog
@@ -440,8 +440,10 @@ class NiangjiaBot:
 
     async def preview_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE, document):
         """Download an admin's file, show what adding it would do, ask 确认 / 取消."""
-        if (document.file_size or 0) > MAX_BYTES:
-            await self.say(update, context, "文件太大，上限是 5 MB。")
+        try:
+            check_size(document.file_size or 0)  # before downloading it
+        except NiangjiaError as exc:
+            await self.say(update, context, str(exc))
             return
         telegram_file = await context.bot.get_file(document.file_id)
         data = bytes(await telegram_file.download_as_bytearray())
