@@ -25,7 +25,7 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def open_log_or_fail(settings: Settings):
-    from bot.querylog import QueryLog
+    from bot.querylog.store import QueryLog
 
     try:
         return QueryLog(settings.querylog_path, model=settings.model)
@@ -34,10 +34,10 @@ def open_log_or_fail(settings: Settings):
 
 
 def open_qa_or_fail(ctx: click.Context, rebuild: str = "auto"):
-    from bot.loader import open_qa
+    from bot.ingest.changes import open_live_qa
 
     try:
-        return open_qa(settings_of(ctx), rebuild=rebuild)
+        return open_live_qa(settings_of(ctx), rebuild=rebuild)
     except NiangjiaError as exc:
         fail(str(exc))
 
@@ -100,7 +100,7 @@ def chat(ctx: click.Context) -> None:
     import secrets
     import time
 
-    from bot.journal import QueryRecord
+    from bot.querylog.journal import QueryRecord
 
     settings = settings_of(ctx)
     qa = open_qa_or_fail(ctx)
@@ -170,7 +170,7 @@ def serve(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     if not settings.telegram_token:
         fail("没有设置 TELEGRAM_BOT_TOKEN。请先向 @BotFather 申请机器人令牌（见 README）。", 2)
-    from bot.telegram_app import serve as serve_bot
+    from bot.telegram_bot.app import serve as serve_bot
 
     try:
         serve_bot(settings)
@@ -200,7 +200,9 @@ def index_build(ctx: click.Context, if_needed: bool) -> None:
 
         niangjia index build --if-needed
     """
-    from bot.loader import index_status, load_encoder, open_retriever
+    from bot.core.encoders import load_encoder
+    from bot.core.open import index_status
+    from bot.ingest.changes import apply_change
 
     settings = settings_of(ctx)
     try:
@@ -215,7 +217,7 @@ def index_build(ctx: click.Context, if_needed: bool) -> None:
                 bar.update(done - last[0])
                 last[0] = done
 
-            retriever = open_retriever(settings, encoder, rebuild="always", progress=progress)
+            retriever, _ = apply_change(settings, encoder, progress=progress)
     except NiangjiaError as exc:
         fail(str(exc))
     m = retriever.manifest
@@ -235,13 +237,14 @@ def index_rollback(ctx: click.Context, yes: bool) -> None:
 
         niangjia index rollback --yes
     """
-    from bot.index_store import current, previous
-    from bot.library import rollback
+    from bot.core.open import current_version
+    from bot.ingest.changes import rollback
+    from bot.ingest.versions import previous
 
     settings = settings_of(ctx)
     try:
         target = previous(settings.index_dir)
-        click.echo(f"当前版本 {current(settings.index_dir).name}，将回退到 {target.name}。")
+        click.echo(f"当前版本 {current_version(settings.index_dir).name}，将回退到 {target.name}。")
         if not yes:
             click.confirm("确认回退？", abort=True)
         click.echo(f"已回退到 {rollback(settings)}。")
@@ -259,7 +262,7 @@ def index_status_cmd(ctx: click.Context, as_json: bool) -> None:
 
         niangjia index status --json
     """
-    from bot.loader import index_status
+    from bot.core.open import index_status
 
     try:
         status = index_status(settings_of(ctx))
@@ -297,7 +300,7 @@ def model_build(ctx: click.Context, force: bool) -> None:
         niangjia model build
     """
     from bot.config import DEFAULT_MODEL
-    from bot.loader import ensure_model, model_ready
+    from bot.core.encoders import ensure_model, model_ready
 
     settings = settings_of(ctx)
     if settings.model != DEFAULT_MODEL:
@@ -331,7 +334,7 @@ def eval_cmd(ctx: click.Context, file: str, method: str, details: bool) -> None:
 
         niangjia eval ../shared/eval/dev.jsonl --method all
     """
-    from bot.evaluate import evaluate, format_table, read_examples
+    from bot.core.evaluate import evaluate, format_table, read_examples
 
     qa = open_qa_or_fail(ctx)
     examples = read_examples(file)
@@ -367,10 +370,10 @@ def docs_list(ctx: click.Context) -> None:
 
         niangjia docs list
     """
-    from bot.library import documents
+    from bot.core.knowledge import load_knowledge
 
     try:
-        docs = documents(settings_of(ctx))
+        docs = load_knowledge(settings_of(ctx).knowledge_dir)
     except NiangjiaError as exc:
         fail(str(exc))
     for doc in docs:
@@ -382,7 +385,7 @@ def docs_list(ctx: click.Context) -> None:
 
 
 def _apply(ctx: click.Context, action) -> None:
-    from bot.loader import load_encoder
+    from bot.core.encoders import load_encoder
 
     settings = settings_of(ctx)
     try:
@@ -410,8 +413,8 @@ def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None,
 
         niangjia docs add 武汉市实施方案.pdf --yes
     """
-    from bot.ingest import check_size, preview
-    from bot.library import add_document
+    from bot.ingest.changes import add_document
+    from bot.ingest.files import check_size, preview
 
     settings = settings_of(ctx)
     path = Path(file)
@@ -438,10 +441,13 @@ def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
 
         niangjia docs remove "武汉工发〔2024〕3号" --yes
     """
-    from bot.library import documents, remove_document
+    from bot.core.knowledge import load_knowledge
+    from bot.ingest.changes import remove_document
 
     try:
-        doc = next((d for d in documents(settings_of(ctx)) if d.code == code), None)
+        doc = next(
+            (d for d in load_knowledge(settings_of(ctx).knowledge_dir) if d.code == code), None
+        )
     except NiangjiaError as exc:
         fail(str(exc))
     if doc is None:
@@ -518,7 +524,7 @@ def log_purge(ctx: click.Context, older_than: str) -> None:
 
         niangjia log purge --older-than 365d
     """
-    from bot.querylog import parse_age
+    from bot.querylog.store import parse_age
 
     try:
         age = parse_age(older_than)
@@ -539,7 +545,7 @@ def log_export_pairs(ctx: click.Context, out: str) -> None:
 
         niangjia log export-pairs --out pairs.jsonl
     """
-    from bot.knowledge import load_knowledge
+    from bot.core.knowledge import load_knowledge
 
     settings = settings_of(ctx)
     try:
@@ -575,7 +581,7 @@ def report(ctx: click.Context, out: str, fmt: str, since: str | None, until: str
 
         niangjia report --since 2026-01-01 --out report.html
     """
-    from bot.report import build_report
+    from bot.querylog.report import build_report
 
     settings = settings_of(ctx)
     qa = open_qa_or_fail(ctx)

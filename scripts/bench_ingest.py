@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.ingest import preview  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.library import add_document  # noqa: E402
-from bot.loader import load_encoder, open_retriever  # noqa: E402
+from bot.core.encoders import load_encoder  # noqa: E402
+from bot.core.knowledge import load_knowledge  # noqa: E402
+from bot.ingest.changes import add_document, apply_change  # noqa: E402
+from bot.ingest.files import preview  # noqa: E402
 
 CITIES = "武汉 黄石 十堰 宜昌 襄阳 鄂州 荆门 孝感 荆州 黄冈 咸宁 随州 恩施 仙桃 潜江 天门".split()
 DISTRICTS = "东湖 西山 南岸 北湖 中山 新华 长江 汉水".split()
@@ -79,7 +79,7 @@ def main() -> None:
         )
         encoder = load_encoder(settings)
         started = time.perf_counter()
-        retriever = open_retriever(settings, encoder, rebuild="always")
+        retriever, _ = apply_change(settings, encoder)
         first_build = time.perf_counter() - started
 
         new = city_plan(999, rng, clauses).encode()

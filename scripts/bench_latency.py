@@ -25,9 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answer import QA  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.loader import load_encoder, open_retriever  # noqa: E402
+from bot.core.answer import QA  # noqa: E402
+from bot.core.encoders import load_encoder  # noqa: E402
+from bot.ingest.changes import apply_change, open_live  # noqa: E402
 
 FALLBACK = [
     "单位有没有哺乳室",
@@ -57,7 +58,7 @@ def main() -> None:
     )
 
     encoder = load_encoder(settings)
-    qa = QA(open_retriever(settings, encoder))
+    qa = QA(open_live(settings, encoder=encoder))
     for q in questions[:5]:
         qa.ask(q)  # warm-up
     times = []
@@ -76,7 +77,7 @@ def main() -> None:
                 knowledge_dir=settings.knowledge_dir, index_dir=Path(tmp) / "i"
             )
             started = time.perf_counter()
-            open_retriever(build_settings, encoder, rebuild="always")
+            apply_change(build_settings, encoder)
             builds.append(time.perf_counter() - started)
     build_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

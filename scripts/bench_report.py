@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.loader import open_qa  # noqa: E402
-from bot.report import gather, to_html  # noqa: E402
+from bot.ingest.changes import open_live_qa  # noqa: E402
+from bot.querylog.report import gather, to_html  # noqa: E402
 from tests.synthetic_log import make_log  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark the training-needs report.")
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    qa = open_qa(Settings.from_env())
+    qa = open_live_qa(Settings.from_env())
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "querylog.db"
         started = time.perf_counter()

@@ -15,10 +15,10 @@ import argparse
 import json
 from pathlib import Path
 
-from bot.answer import CALIBRATION_FILE, HAS_CJK, Calibration
 from bot.config import Settings
-from bot.loader import open_qa
-from bot.query import normalise_query, parse_intent
+from bot.core.answer import CALIBRATION_FILE, HAS_CJK, Calibration
+from bot.core.intents import normalise_query, parse_intent
+from bot.ingest.changes import open_live_qa
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
     args = parser.parse_args()
 
-    qa = open_qa(Settings.from_env())
+    qa = open_live_qa(Settings.from_env())
     qa.calibration = Calibration(threshold=0.0)
     rows = []
     for line in args.data.read_text(encoding="utf-8").splitlines():

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.answer import QA, Calibration
 from bot.config import ROOT, Settings
-from bot.knowledge import load_knowledge
-from bot.retriever import Retriever
-from bot.textproc import bigrams
+from bot.core.answer import QA, Calibration
+from bot.core.knowledge import load_knowledge
+from bot.core.retriever import Retriever
+from bot.core.tokens import bigrams
 
 KNOWLEDGE = ROOT / "knowledge"
 NATIONAL = "总工发〔2022〕5号"
@@ -95,6 +95,6 @@ def real_settings(tmp_path_factory) -> Settings:
 def real_qa(real_settings) -> QA:
     """The real multilingual-e5-small with the shipped calibration; its index is built once
     per session and shared by the tests that start processes (they only read it)."""
-    from bot.loader import open_qa
+    from bot.ingest.changes import open_live_qa
 
-    return open_qa(real_settings)
+    return open_live_qa(real_settings)

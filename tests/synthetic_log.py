@@ -7,8 +7,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.documents import Document
-from bot.querylog import QueryLog, connect, segment
+from bot.core.documents import Document
+from bot.querylog.store import QueryLog, connect, segment
 
 ANSWERED = [
     "单位有没有哺乳室",

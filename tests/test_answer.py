@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.answer import Answer
+from bot.core.answer import Answer
 from tests.conftest import HUBEI, NATIONAL
 
 HIT_KEYS = {"doc_code", "doc_title", "number", "title", "quote", "text", "departments",

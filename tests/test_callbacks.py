@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import Answer
-from bot.callbacks import (
+from bot.core.answer import Answer
+from bot.telegram_bot.keyboards import (
     ACTIONS,
     MAX_BYTES,
     AnswerCache,

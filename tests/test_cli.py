@@ -8,14 +8,17 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import bot.loader
+import bot.core.encoders
+import bot.core.open
 from bot.cli import cli
 from tests.conftest import FakeEncoder
 
 
 @pytest.fixture
 def runner(settings, monkeypatch):
-    monkeypatch.setattr(bot.loader, "load_encoder", lambda s, threads=None: FakeEncoder())
+    fake = lambda s, threads=None: FakeEncoder()  # noqa: E731
+    monkeypatch.setattr(bot.core.open, "load_encoder", fake)
+    monkeypatch.setattr(bot.core.encoders, "load_encoder", fake)
     runner = CliRunner()
 
     def invoke(*args, input=None):
@@ -119,8 +122,8 @@ def test_log_purge_and_bad_age(runner):
 
 
 def test_export_pairs_writes_confirmed_answers(runner, settings, tmp_path):
-    from bot.journal import QueryRecord
-    from bot.querylog import QueryLog
+    from bot.querylog.journal import QueryRecord
+    from bot.querylog.store import QueryLog
 
     log = QueryLog(settings.querylog_path)
     hit = {"doc_code": "鄂工办发〔2023〕7号", "number": "4", "title": "提升女职工生活品质"}

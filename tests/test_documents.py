@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.documents import cn_to_int, extract_departments, parse_document, split_sentences
+from bot.core.documents import cn_to_int, extract_departments, parse_document, split_sentences
 from bot.errors import DocumentError
 from tests.conftest import HUBEI, NATIONAL
 

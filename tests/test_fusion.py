@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.fusion import ranks, reciprocal_rank_fusion
+from bot.core.fusion import ranks, reciprocal_rank_fusion
 
 
 def test_ranks_with_floor():

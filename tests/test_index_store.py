@@ -5,30 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bot.core.open import current_version as current
 from bot.errors import IndexStateError
-from bot.index_store import EmbeddingCache, current, previous, versions
-from bot.loader import open_retriever
+from bot.ingest.changes import open_live
+from bot.ingest.versions import EmbeddingCache, previous, versions
 from tests.conftest import FakeEncoder
 
 
 def test_current_is_a_symlink_to_a_version(settings):
     with pytest.raises(IndexStateError):
         current(settings.index_dir)
-    open_retriever(settings, FakeEncoder())
+    open_live(settings, encoder=FakeEncoder())
     link = settings.index_dir / "current"
     assert link.is_symlink() and current(settings.index_dir) == versions(settings.index_dir)[-1]
     with pytest.raises(IndexStateError, match="没有更早"):
         previous(settings.index_dir)
-
-
-def test_an_index_from_before_versions_is_cleared_away(settings):
-    settings.index_dir.mkdir(parents=True)
-    (settings.index_dir / "manifest.json").write_text("{}", encoding="utf-8")
-    (settings.index_dir / "bm25_words").mkdir()
-    (settings.index_dir / ".gitkeep").touch()
-    open_retriever(settings, FakeEncoder())
-    names = {p.name for p in settings.index_dir.iterdir()}
-    assert "manifest.json" not in names and "bm25_words" not in names and ".gitkeep" in names
 
 
 def test_cache_reuses_vectors_and_forgets_unused_ones(tmp_path):

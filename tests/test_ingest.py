@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from bot.ingest import MAX_BYTES, IngestError, preview, read_file, safe_name, staged_files
+from bot.ingest.files import MAX_BYTES, IngestError, preview, read_file, safe_name, staged_files
 from tests.documents_fixtures import CITY_PLAN, PROSE, REGULATION, as_docx, as_pdf
 
 FORMATS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.journal import LogJournal, QueryRecord, user_key
+from bot.querylog.journal import LogJournal, QueryRecord, user_key
 
 
 def test_user_key_is_stable_secret_dependent_and_not_the_id():

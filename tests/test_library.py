@@ -6,19 +6,19 @@ import threading
 
 import pytest
 
-from bot.answer import QA, Calibration
-from bot.index_store import current, versions
-from bot.ingest import IngestError, preview
-from bot.knowledge import knowledge_files
-from bot.library import add_document, remove_document, rollback
-from bot.loader import open_retriever
+from bot.core.answer import QA, Calibration
+from bot.core.knowledge import knowledge_files
+from bot.core.open import current_version as current
+from bot.ingest.changes import add_document, open_live, remove_document, rollback
+from bot.ingest.files import IngestError, preview
+from bot.ingest.versions import versions
 from tests.conftest import FakeEncoder
 from tests.documents_fixtures import CITY_PLAN, REGULATION, as_docx
 
 
 @pytest.fixture
 def built(settings):
-    return open_retriever(settings, FakeEncoder())
+    return open_live(settings, encoder=FakeEncoder())
 
 
 def test_adding_a_document_answers_from_it_with_its_source(settings, built):
@@ -38,7 +38,7 @@ def test_adding_a_document_answers_from_it_with_its_source(settings, built):
     wuhan = qa.by_code["武工发〔2024〕3号"]
     assert any(c.parallel and c.parallel.doc_code == "总工发〔2022〕5号" for c in wuhan.clauses)
     # The next process finds it: files and index agree.
-    again = open_retriever(settings, FakeEncoder(), rebuild="never")
+    again = open_live(settings, encoder=FakeEncoder(), rebuild="never")
     assert {d.code for d in again.docs} >= {"武工发〔2024〕3号"}
 
 
@@ -66,7 +66,7 @@ def test_rollback_restores_documents_and_index(settings, built):
     assert rollback(settings) == first
     assert current(settings.index_dir).name == first
     assert len(knowledge_files(settings.knowledge_dir)) == 2
-    assert len(open_retriever(settings, FakeEncoder(), rebuild="never").docs) == 2
+    assert len(open_live(settings, encoder=FakeEncoder(), rebuild="never").docs) == 2
 
 
 def test_only_the_last_few_versions_are_kept(settings, built):
@@ -81,7 +81,7 @@ def test_a_crashed_build_leaves_the_previous_index_serving(settings, built):
     leftover = settings.index_dir / ".build-dead"  # what a kill -9 mid-build leaves
     leftover.mkdir()
     (leftover / "manifest.json").write_text("{half", encoding="utf-8")
-    retriever = open_retriever(settings, FakeEncoder(), rebuild="never")
+    retriever = open_live(settings, encoder=FakeEncoder(), rebuild="never")
     assert current(settings.index_dir).name == serving and retriever.docs
     add_document(settings, preview(CITY_PLAN.encode(), settings.knowledge_dir, "p"), FakeEncoder())
     assert not leftover.exists()  # cleaned by the next build

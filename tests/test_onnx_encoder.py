@@ -8,11 +8,12 @@ import logging
 
 import pytest
 
-import bot.loader
-import bot.onnx_encoder
+import bot.core.encoders
+import bot.core.onnx_encoder
 from bot.config import Settings
+from bot.core.encoders import onnx_path
+from bot.core.onnx_encoder import OnnxEncoder, _pooling_mode
 from bot.errors import ModelError
-from bot.onnx_encoder import OnnxEncoder, _pooling_mode, onnx_path
 
 ST = "sentence_transformers.base.modules"
 
@@ -64,9 +65,9 @@ def test_a_broken_export_falls_back_to_sentence_transformers(tmp_path, monkeypat
     onnx_path(folder).parent.mkdir(parents=True)
     onnx_path(folder).write_bytes(b"not an onnx file")
     (folder / "modules.json").write_text(json.dumps(_modules("Transformer")))
-    monkeypatch.setattr(bot.loader, "SentenceTransformerEncoder", Recorder)
-    with caplog.at_level(logging.WARNING, logger="bot.loader"):
-        encoder = bot.loader.load_encoder(Settings(model=str(folder)))
+    monkeypatch.setattr(bot.core.encoders, "SentenceTransformerEncoder", Recorder)
+    with caplog.at_level(logging.WARNING, logger="bot.core.encoders"):
+        encoder = bot.core.encoders.load_encoder(Settings(model=str(folder)))
     assert isinstance(encoder, Recorder) and encoder.model == str(folder)
     assert "ONNX query path unavailable" in caplog.text
 
@@ -75,13 +76,13 @@ def test_the_torch_backend_setting_skips_onnx(tmp_path, monkeypatch):
     folder = tmp_path / "my-model"
     onnx_path(folder).parent.mkdir(parents=True)
     onnx_path(folder).write_bytes(b"never opened")
-    monkeypatch.setattr(bot.loader, "SentenceTransformerEncoder", Recorder)
+    monkeypatch.setattr(bot.core.encoders, "SentenceTransformerEncoder", Recorder)
     tried = []
-    monkeypatch.setattr(bot.onnx_encoder, "OnnxEncoder", lambda *a, **k: tried.append(a))
+    monkeypatch.setattr(bot.core.onnx_encoder, "OnnxEncoder", lambda *a, **k: tried.append(a))
     settings = Settings.from_env(
         {"NIANGJIA_EMBEDDING_MODEL": str(folder), "NIANGJIA_QUERY_BACKEND": "torch"}
     )
     assert settings.query_backend == "torch"
-    assert isinstance(bot.loader.load_encoder(settings), Recorder)
+    assert isinstance(bot.core.encoders.load_encoder(settings), Recorder)
     assert tried == []
     assert Settings.from_env({}).query_backend == "onnx"

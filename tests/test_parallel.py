@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.parallel import implements
+from bot.core.counterparts import implements
 from tests.conftest import HUBEI, NATIONAL
 
 CN = "三 四 五 六 七 八 九 十 十一 十二 十三".split()

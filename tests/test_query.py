@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.query import DepartmentDirectory, find_docs, parse_intent, resolve_clause_number
+from bot.core.intents import DepartmentDirectory, find_docs, parse_intent, resolve_clause_number
 from tests.conftest import HUBEI, NATIONAL
 
 

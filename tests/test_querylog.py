@@ -14,8 +14,8 @@ import pytest
 
 from bot.config import ROOT
 from bot.errors import NiangjiaError
-from bot.journal import QueryRecord, user_key
-from bot.querylog import (
+from bot.querylog.journal import QueryRecord, user_key
+from bot.querylog.store import (
     LATEST,
     QueryLog,
     QueryLogError,
@@ -129,8 +129,8 @@ def test_twenty_concurrent_writers_lose_no_row(qlog):
 def test_two_processes_writing_at_once_lose_no_row(qlog):
     code = (
         "import sys\n"
-        "from bot.querylog import QueryLog\n"
-        "from bot.journal import QueryRecord\n"
+        "from bot.querylog.store import QueryLog\n"
+        "from bot.querylog.journal import QueryRecord\n"
         "log = QueryLog(sys.argv[1])\n"
         "for i in range(300):\n"
         "    log.record_query(QueryRecord(f'{sys.argv[2]}-{i}', 'cli', 'terminal', '', '问题',"
@@ -167,8 +167,8 @@ def test_committed_rows_survive_the_process_being_killed(tmp_path):
     path = tmp_path / "killed.db"
     code = (
         "import sys, os, signal\n"
-        "from bot.querylog import QueryLog\n"
-        "from bot.journal import QueryRecord\n"
+        "from bot.querylog.store import QueryLog\n"
+        "from bot.querylog.journal import QueryRecord\n"
         "log = QueryLog(sys.argv[1])\n"
         "def ask(i):\n"
         "    log.record_query(QueryRecord(f'r{i}', 'cli', 'terminal', '', '问', 'search', True))\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ratelimit import SlidingWindowLimiter
+from bot.telegram_bot.ratelimit import SlidingWindowLimiter
 
 
 class Clock:

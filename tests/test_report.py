@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from bot.journal import QueryRecord
-from bot.querylog import QueryLog
-from bot.report import build_report, cluster_questions, gather, to_html, to_markdown
+from bot.querylog.journal import QueryRecord
+from bot.querylog.report import build_report, cluster_questions, gather, to_html, to_markdown
+from bot.querylog.store import QueryLog
 from tests.conftest import FakeEncoder
 from tests.synthetic_log import make_log
 

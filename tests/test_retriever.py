@@ -6,16 +6,17 @@ import json
 
 import pytest
 
+from bot.core.knowledge import load_knowledge
+from bot.core.open import current_version as current
+from bot.core.open import index_status
+from bot.core.retriever import Manifest, Retriever
 from bot.errors import IndexCorruptError, IndexStateError
-from bot.index_store import current
-from bot.knowledge import load_knowledge
-from bot.loader import index_status, open_retriever
-from bot.retriever import Manifest, Retriever
+from bot.ingest.changes import open_live
 from tests.conftest import FakeEncoder
 
 
 def test_manifest_records_model_documents_and_time(settings):
-    retriever = open_retriever(settings, FakeEncoder())
+    retriever = open_live(settings, encoder=FakeEncoder())
     m = Manifest.read(current(settings.index_dir))
     assert m.model == "fake-bigram-hash"
     assert set(m.documents) == {d.code for d in retriever.docs}
@@ -23,23 +24,23 @@ def test_manifest_records_model_documents_and_time(settings):
 
 
 def test_saved_index_loads_without_re_embedding(settings):
-    open_retriever(settings, FakeEncoder())
+    open_live(settings, encoder=FakeEncoder())
     encoder = FakeEncoder()
-    retriever = open_retriever(settings, encoder, rebuild="never")
+    retriever = open_live(settings, encoder=encoder, rebuild="never")
     assert encoder.calls == 0
     assert retriever.search("两癌筛查", k=1)[0].clause.title == "提升女职工生活品质"
 
 
 def test_stale_index_is_rebuilt(settings):
-    open_retriever(settings, FakeEncoder())
+    open_live(settings, encoder=FakeEncoder())
     path = next(settings.knowledge_dir.glob("hubei*.txt"))
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     with pytest.raises(IndexStateError):
-        open_retriever(settings, FakeEncoder(), rebuild="never")
+        open_live(settings, encoder=FakeEncoder(), rebuild="never")
     assert index_status(settings, "fake-bigram-hash")["state"] == "stale"
     before = current(settings.index_dir).name
     encoder = FakeEncoder()
-    open_retriever(settings, encoder)
+    open_live(settings, encoder=encoder)
     assert current(settings.index_dir).name != before
     assert encoder.calls == 0  # the clauses did not change: every vector came from the cache
     assert index_status(settings, "fake-bigram-hash")["state"] == "ok"
@@ -47,29 +48,29 @@ def test_stale_index_is_rebuilt(settings):
 
 def test_missing_index_is_reported_and_built(settings):
     assert index_status(settings, "fake-bigram-hash")["state"] == "missing"
-    open_retriever(settings, FakeEncoder())
+    open_live(settings, encoder=FakeEncoder())
     assert (current(settings.index_dir) / "manifest.json").exists()
 
 
 def test_corrupt_index_is_refused_or_rebuilt(settings):
-    open_retriever(settings, FakeEncoder())
+    open_live(settings, encoder=FakeEncoder())
     (current(settings.index_dir) / "dense_clauses.faiss").write_bytes(b"not a faiss index")
     with pytest.raises(IndexCorruptError):
-        open_retriever(settings, FakeEncoder(), rebuild="never")
-    retriever = open_retriever(settings, FakeEncoder())
+        open_live(settings, encoder=FakeEncoder(), rebuild="never")
+    retriever = open_live(settings, encoder=FakeEncoder())
     assert retriever.dense_clauses.size == len(retriever.clauses)
 
 
 def test_corrupt_manifest_is_refused(settings):
-    open_retriever(settings, FakeEncoder())
+    open_live(settings, encoder=FakeEncoder())
     (current(settings.index_dir) / "manifest.json").write_text("{broken", encoding="utf-8")
     with pytest.raises(IndexCorruptError):
-        open_retriever(settings, FakeEncoder(), rebuild="never")
+        open_live(settings, encoder=FakeEncoder(), rebuild="never")
     assert index_status(settings, "fake-bigram-hash")["state"] == "corrupt"
 
 
 def test_other_model_makes_index_stale(settings):
-    open_retriever(settings, FakeEncoder())
+    open_live(settings, encoder=FakeEncoder())
     other = FakeEncoder()
     other.name = "another-model"
     docs = load_knowledge(settings.knowledge_dir)

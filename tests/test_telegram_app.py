@@ -15,14 +15,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.answer import QA, Calibration
-from bot.callbacks import MAX_BYTES
 from bot.config import Settings
-from bot.knowledge import load_knowledge
-from bot.querylog import connect
-from bot.render import TELEGRAM_LIMIT, utf16_len
-from bot.retriever import Retriever
-from bot.telegram_app import (
+from bot.core.answer import QA, Calibration
+from bot.core.knowledge import load_knowledge
+from bot.core.retriever import Retriever
+from bot.querylog.store import connect
+from bot.telegram_bot.app import (
     ASK_AGAIN,
     NO_PERMISSION,
     RATE_LIMITED,
@@ -32,6 +30,8 @@ from bot.telegram_app import (
     configure_logging,
     webhook_secret,
 )
+from bot.telegram_bot.keyboards import MAX_BYTES
+from bot.telegram_bot.render import TELEGRAM_LIMIT, utf16_len
 from tests.conftest import KNOWLEDGE, FakeEncoder
 from tests.documents_fixtures import CITY_PLAN, as_pdf
 from tests.fake_bot_api import BOT_USERNAME, TOKEN, FakeBotAPI

@@ -7,7 +7,7 @@ import math
 import re
 from collections import Counter
 
-from bot.documents import Clause, Document
+from bot.core.documents import Clause, Document
 
 MIN_SIMILARITY = 0.35
 

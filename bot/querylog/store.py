@@ -28,7 +28,7 @@ from typing import IO
 import sqlite_utils
 
 from bot.errors import NiangjiaError
-from bot.journal import QueryRecord
+from bot.querylog.journal import QueryRecord
 
 log = logging.getLogger(__name__)
 

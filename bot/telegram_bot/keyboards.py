@@ -13,7 +13,7 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from bot.answer import Answer
+from bot.core.answer import Answer
 from bot.errors import NiangjiaError
 
 VERSION = "1"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.documents import Clause, Document, load_document
+from bot.core.counterparts import link_parallel_clauses
+from bot.core.documents import Clause, Document, load_document
 from bot.errors import DocumentError
-from bot.parallel import link_parallel_clauses
 
 SUFFIXES = (".txt",)
 

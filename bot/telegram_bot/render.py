@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.answer import Answer, Hit
+from bot.core.answer import Answer, Hit
 
 TELEGRAM_LIMIT = 4096
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")

@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.documents import (
+from bot.core.documents import (
     DOC_CODE_RE,
     SIDECAR,
     Document,
@@ -28,8 +28,8 @@ from bot.documents import (
     load_document,
     parse_document,
 )
+from bot.core.knowledge import knowledge_files, load_knowledge
 from bot.errors import DocumentError, NiangjiaError
-from bot.knowledge import knowledge_files, load_knowledge
 
 MAX_BYTES = 5 * 1024 * 1024
 

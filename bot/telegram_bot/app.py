@@ -42,8 +42,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.answer import QA, Answer
-from bot.callbacks import (
+from bot.config import Settings
+from bot.core.answer import QA, Answer
+from bot.core.documents import ClauseRef
+from bot.errors import NiangjiaError
+from bot.ingest.changes import add_document, remove_document
+from bot.ingest.files import check_size, preview
+from bot.querylog.journal import Journal, LogJournal, QueryRecord, user_key
+from bot.querylog.report import build_report
+from bot.querylog.store import QueryLog
+from bot.telegram_bot.keyboards import (
     ADMIN_ACTIONS,
     AnswerCache,
     Callback,
@@ -52,16 +60,16 @@ from bot.callbacks import (
     decode,
     new_token,
 )
-from bot.config import Settings
-from bot.documents import ClauseRef
-from bot.errors import NiangjiaError
-from bot.ingest import check_size, preview
-from bot.journal import Journal, LogJournal, QueryRecord, user_key
-from bot.library import add_document, remove_document
-from bot.querylog import QueryLog
-from bot.ratelimit import SlidingWindowLimiter
-from bot.render import Para, answer_paras, help_paras, hit_paras, more_paras, pack, start_paras
-from bot.report import build_report
+from bot.telegram_bot.ratelimit import SlidingWindowLimiter
+from bot.telegram_bot.render import (
+    Para,
+    answer_paras,
+    help_paras,
+    hit_paras,
+    more_paras,
+    pack,
+    start_paras,
+)
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +177,12 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
 
 def default_load_qa(settings: Settings) -> LoadQA:
     def load(current: QA | None) -> QA:
-        from bot.loader import open_qa
+        from bot.ingest.changes import open_live_qa
 
         if current is None:
             # Two questions are answered at once (two workers), one core each.
-            return open_qa(settings, threads=1)
-        return open_qa(settings, encoder=current.retriever.encoder, rebuild="always")
+            return open_live_qa(settings, threads=1)
+        return open_live_qa(settings, encoder=current.retriever.encoder, rebuild="always")
 
     return load
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import QA
-from bot.dense_index import Encoder
-from bot.querylog import period_where, reading
-from bot.textproc import STOPWORDS
+from bot.core.answer import QA
+from bot.core.encoders import Encoder
+from bot.core.tokens import STOPWORDS
+from bot.querylog.store import period_where, reading
 
 MAX_CLUSTERED = 3000  # distinct unanswered questions embedded (the most asked first)
 FONT_FILE = "NotoSansCJKsc-Regular.otf"  # shipped by the mplfonts package

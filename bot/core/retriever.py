@@ -5,7 +5,6 @@ index (one manifest: model, document checksums, build time)."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -14,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import index_store
-from bot.dense_index import DenseIndex, Encoder
-from bot.documents import Clause, Document
+from bot.core.dense_index import DenseIndex
+from bot.core.documents import Clause, Document
+from bot.core.encoders import Encoder
+from bot.core.fusion import reciprocal_rank_fusion
+from bot.core.keyword_index import KeywordIndex
+from bot.core.tokens import Tokenizer, bigrams, document_terms
 from bot.errors import IndexCorruptError, IndexStateError
-from bot.fusion import reciprocal_rank_fusion
-from bot.keyword_index import KeywordIndex
-from bot.textproc import Tokenizer, bigrams, document_terms
 
 INDEX_FORMAT = 1
 METHODS = ("bm25", "dense", "hybrid")
@@ -133,9 +132,10 @@ class Retriever:
     def build(
         self,
         progress: Callable[[str, int, int], None] | None = None,
-        cache: index_store.EmbeddingCache | None = None,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
     ) -> Retriever:
-        """Tokenise and embed every clause and sentence."""
+        """Tokenise and embed every clause and sentence; ``embed`` (default: the encoder's
+        passages) may answer from a cache."""
         started = time.perf_counter()
         report = progress or (lambda stage, done, total: None)
         clause_texts = [clause_text(c) for c in self.clauses]
@@ -152,14 +152,10 @@ class Retriever:
             [bigrams(t) for t in sentence_texts]
         )
         report("条款向量", 1, 3)
-        cache = cache or index_store.EmbeddingCache(None, self.encoder.name)
-        self.dense_clauses = DenseIndex("dense_clauses").build(
-            cache.encode(clause_texts, self.encoder.encode_passages)
-        )
+        embed = embed or self.encoder.encode_passages
+        self.dense_clauses = DenseIndex("dense_clauses").build(embed(clause_texts))
         report("句子向量", 2, 3)
-        self.dense_sentences = DenseIndex("dense_sentences").build(
-            cache.encode(sentence_texts, self.encoder.encode_passages)
-        )
+        self.dense_sentences = DenseIndex("dense_sentences").build(embed(sentence_texts))
         report("完成", 3, 3)
         self.manifest = Manifest(
             format=INDEX_FORMAT,
@@ -173,35 +169,23 @@ class Retriever:
         )
         return self
 
-    def save(
-        self,
-        directory: Path,
-        knowledge_dir: Path | None = None,
-        before_switch: Callable[[], None] | None = None,
-    ) -> Path:
-        """Write every component into a new version under ``directory`` (with a copy of the
-        knowledge files, for rollback) and make it current atomically; return the version."""
-        build = index_store.new_build_dir(directory)
-        try:
-            for part in (self.words, self.bigrams, self.sentence_bigrams):
-                part.save(build)
-            for part in (self.dense_clauses, self.dense_sentences):
-                part.save(build)
-            (build / "manifest.json").write_text(
-                json.dumps(asdict(self.manifest), ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-            if knowledge_dir is not None:
-                index_store.snapshot_knowledge(knowledge_dir, build)
-            return index_store.publish(directory, build, before_switch)
-        finally:
-            shutil.rmtree(build, ignore_errors=True)
+    def save(self, directory: Path) -> None:
+        """Write every component and the manifest into ``directory`` (which must exist)."""
+        directory = Path(directory)
+        for part in (self.words, self.bigrams, self.sentence_bigrams):
+            part.save(directory)
+        for part in (self.dense_clauses, self.dense_sentences):
+            part.save(directory)
+        (directory / "manifest.json").write_text(
+            json.dumps(asdict(self.manifest), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
 
     def load(self, directory: Path) -> Retriever:
-        """Read the current version; raises IndexStateError when missing or stale,
+        """Read an index written by ``save``; raises IndexStateError when missing or stale,
         IndexCorruptError when broken."""
-        directory = index_store.current(directory)
+        directory = Path(directory)
         manifest = Manifest.read(directory)
-        problem = self.staleness(manifest)
+        problem = staleness(manifest, self.docs, self.encoder.name, self.encoder.dim)
         if problem:
             raise IndexStateError(problem)
         self.words = KeywordIndex.load(directory, "bm25_words")
@@ -220,10 +204,6 @@ class Retriever:
             raise IndexCorruptError("index files disagree with the manifest")
         self.manifest = manifest
         return self
-
-    def staleness(self, manifest: Manifest) -> str | None:
-        """Why an index built as ``manifest`` does not fit these documents and model, or None."""
-        return staleness(manifest, self.docs, self.encoder.name, self.encoder.dim)
 
     # ------------------------------------------------------------------ search
 

@@ -1,0 +1,88 @@
+"""Opening the live knowledge base for answering: documents, encoder and the current index.
+
+This is the reading side of the index folder: ``current`` points at the version being served
+(``bot.ingest`` writes versions and moves the pointer). Nothing here builds; a missing, stale or
+corrupt index raises ``IndexStateError`` and the caller decides whether to build one.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bot.config import Settings
+from bot.core.answer import QA
+from bot.core.encoders import Encoder, load_encoder
+from bot.core.knowledge import load_knowledge
+from bot.core.retriever import Manifest, Retriever, staleness, tokenizer_for
+from bot.errors import IndexCorruptError, IndexStateError
+
+CURRENT = "current"
+
+
+def current_version(index_dir: Path) -> Path:
+    """The folder of the version being served; IndexStateError when there is none."""
+    link = Path(index_dir) / CURRENT
+    target = link.resolve() if link.is_symlink() else None
+    if target is None or not target.is_dir():
+        raise IndexStateError(f"no index at {index_dir}")
+    return target
+
+
+def version_names(index_dir: Path) -> list[str]:
+    """Built versions, oldest first."""
+    index_dir = Path(index_dir)
+    if not index_dir.is_dir():
+        return []
+    return sorted(p.name for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("v"))
+
+
+def unloaded_retriever(
+    settings: Settings, encoder: Encoder | None = None, threads: int | None = None
+) -> Retriever:
+    """Documents, tokenizer and encoder, with no index yet (the model loads in native code
+    while the documents and jieba load here)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None if encoder else pool.submit(load_encoder, settings, threads)
+        docs = load_knowledge(settings.knowledge_dir)
+        tokenizer = tokenizer_for(docs)
+        encoder = encoder or pending.result()
+    return Retriever(docs, encoder, tokenizer)
+
+
+def open_retriever(
+    settings: Settings, encoder: Encoder | None = None, threads: int | None = None
+) -> Retriever:
+    """The current index over the present documents; raises IndexStateError when it is missing
+    or stale, IndexCorruptError when it cannot be read."""
+    retriever = unloaded_retriever(settings, encoder, threads)
+    return retriever.load(current_version(settings.index_dir))
+
+
+def open_qa(settings: Settings, encoder: Encoder | None = None, threads: int | None = None) -> QA:
+    return QA(open_retriever(settings, encoder, threads))
+
+
+def index_status(settings: Settings, model_name: str | None = None) -> dict:
+    """What is on disk and whether it fits the present documents and model (no model load)."""
+    docs = load_knowledge(settings.knowledge_dir)
+    try:
+        version = current_version(settings.index_dir)
+        manifest = Manifest.read(version)
+    except IndexCorruptError as exc:
+        return {"state": "corrupt", "detail": str(exc)}
+    except IndexStateError as exc:
+        return {"state": "missing", "detail": str(exc)}
+    problem = staleness(manifest, docs, model_name or settings.model)
+    return {
+        "state": "stale" if problem else "ok",
+        "detail": problem or "",
+        "model": manifest.model,
+        "built_at": manifest.built_at,
+        "build_seconds": manifest.build_seconds,
+        "documents": manifest.documents,
+        "clauses": manifest.clauses,
+        "sentences": manifest.sentences,
+        "version": version.name,
+        "versions": version_names(settings.index_dir),
+    }
