@@ -5,44 +5,71 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
+from typing import IO, Any
 
 import click
 
 from bot.config import Settings
-from bot.errors import NiangjiaError
+from bot.errors import ConfigError, NiangjiaError
 
 SETTINGS_KEY = "settings"
+
+
+class Failure(click.ClickException):
+    """A core error on the terminal: “错误：…” on stderr, exit code 1."""
+
+    def show(self, file: IO | None = None) -> None:
+        click.echo(f"错误：{self.format_message()}", file=file, err=True)
+
+
+class SettingsFailure(Failure):
+    """A setting that cannot be used: exit code 2, as for a usage error."""
+
+    exit_code = 2
+
+
+class Shell(click.Group):
+    """The one place where the core's named errors become click's (see ``Failure``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise SettingsFailure(str(exc)) from exc
+        except NiangjiaError as exc:
+            raise Failure(str(exc)) from exc
+
+
+class Age(click.ParamType):
+    """An age such as 365d, 12w or 24h (a bad one is a usage error)."""
+
+    name = "age"
+
+    def convert(
+        self, value: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        from bot.querylog.store import parse_age
+
+        try:
+            return parse_age(value)
+        except NiangjiaError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def settings_of(ctx: click.Context) -> Settings:
     return ctx.find_root().obj[SETTINGS_KEY]
 
 
-def fail(message: str, code: int = 1) -> None:
-    click.echo(f"错误：{message}", err=True)
-    sys.exit(code)
-
-
-def open_log_or_fail(settings: Settings):
-    from bot.querylog.store import QueryLog
-
-    try:
-        return QueryLog(settings.querylog_path, model=settings.model)
-    except NiangjiaError as exc:
-        fail(str(exc))
-
-
-def open_qa_or_fail(ctx: click.Context, rebuild: str = "auto"):
+def live_qa(ctx: click.Context):
+    """The knowledge base, its index built first when missing or stale."""
     from bot.ingest.changes import open_live_qa
 
-    try:
-        return open_live_qa(settings_of(ctx), rebuild=rebuild)
-    except NiangjiaError as exc:
-        fail(str(exc))
+    return open_live_qa(settings_of(ctx), rebuild="auto")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Shell, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """娘家人 (niangjia): answers questions on trade-union policy for women workers.
@@ -53,10 +80,7 @@ def cli(ctx: click.Context) -> None:
     """
     ctx.ensure_object(dict)
     if SETTINGS_KEY not in ctx.obj:
-        try:
-            ctx.obj[SETTINGS_KEY] = Settings.from_env()
-        except NiangjiaError as exc:
-            fail(str(exc), 2)
+        ctx.obj[SETTINGS_KEY] = Settings.from_env()
 
 
 @cli.command()
@@ -76,7 +100,7 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, k: int) -> None
         niangjia ask "哪个部门负责爱心母婴室建设" --json
         printf '两癌筛查\\n相亲\\n' | niangjia ask --json
     """
-    qa = open_qa_or_fail(ctx)
+    qa = live_qa(ctx)
     questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
     for q in questions:
         answer = qa.ask(q, k=k)
@@ -97,14 +121,13 @@ def chat(ctx: click.Context) -> None:
 
         echo 五期保护 | niangjia chat
     """
-    import secrets
     import time
 
-    from bot.querylog.journal import QueryRecord
+    from bot.querylog.store import QueryLog
 
     settings = settings_of(ctx)
-    qa = open_qa_or_fail(ctx)
-    querylog = open_log_or_fail(settings)
+    qa = live_qa(ctx)
+    querylog = QueryLog(settings.querylog_path, model=settings.model)
     interactive = sys.stdin.isatty()
     click.echo(
         "娘家人：您好！我可以回答工会女职工工作文件里的问题。输入问题后回车；输入“退出”结束。"
@@ -122,20 +145,17 @@ def chat(ctx: click.Context) -> None:
             continue
         started = time.perf_counter()
         answer = qa.ask(text)
+        latency_ms = (time.perf_counter() - started) * 1000
         click.echo(answer.message)
         click.echo()
-        querylog.record_query(
-            QueryRecord.of(
-                answer,
-                ref=secrets.token_urlsafe(9)[:12],
-                channel="cli",
-                chat_type="terminal",
-                user="",
-                text=text,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                model=settings.model,
-                index_version=qa.index_version,
-            )
+        querylog.record_answer(
+            answer,
+            channel="cli",
+            chat_type="terminal",
+            user="",
+            text=text,
+            latency_ms=latency_ms,
+            index_version=qa.index_version,
         )
     querylog.close()
     click.echo("再见！")
@@ -169,13 +189,12 @@ def serve(ctx: click.Context) -> None:
     """
     settings = settings_of(ctx)
     if not settings.telegram_token:
-        fail("没有设置 TELEGRAM_BOT_TOKEN。请先向 @BotFather 申请机器人令牌（见 README）。", 2)
+        raise ConfigError(
+            "没有设置 TELEGRAM_BOT_TOKEN。请先向 @BotFather 申请机器人令牌（见 README）。"
+        )
     from bot.telegram_bot.app import serve as serve_bot
 
-    try:
-        serve_bot(settings)
-    except NiangjiaError as exc:
-        fail(str(exc))
+    serve_bot(settings)
 
 
 @cli.group()
@@ -205,21 +224,18 @@ def index_build(ctx: click.Context, if_needed: bool) -> None:
     from bot.ingest.changes import apply_change
 
     settings = settings_of(ctx)
-    try:
-        if if_needed and index_status(settings)["state"] == "ok":
-            click.echo("索引已是最新。")
-            return
-        encoder = load_encoder(settings)
-        with click.progressbar(length=3, label="建立索引") as bar:
-            last = [0]
+    if if_needed and index_status(settings)["state"] == "ok":
+        click.echo("索引已是最新。")
+        return
+    encoder = load_encoder(settings)
+    with click.progressbar(length=3, label="建立索引") as bar:
+        last = [0]
 
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.update(done - last[0])
-                last[0] = done
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
 
-            retriever, _ = apply_change(settings, encoder, progress=progress)
-    except NiangjiaError as exc:
-        fail(str(exc))
+        retriever, _ = apply_change(settings, encoder, progress=progress)
     m = retriever.manifest
     click.echo(
         f"已建立索引：{len(retriever.docs)} 份文件，{m.clauses} 条条款，{m.sentences} 个句子，"
@@ -242,14 +258,11 @@ def index_rollback(ctx: click.Context, yes: bool) -> None:
     from bot.ingest.versions import previous
 
     settings = settings_of(ctx)
-    try:
-        target = previous(settings.index_dir)
-        click.echo(f"当前版本 {current_version(settings.index_dir).name}，将回退到 {target.name}。")
-        if not yes:
-            click.confirm("确认回退？", abort=True)
-        click.echo(f"已回退到 {rollback(settings)}。")
-    except NiangjiaError as exc:
-        fail(str(exc))
+    target = previous(settings.index_dir)
+    click.echo(f"当前版本 {current_version(settings.index_dir).name}，将回退到 {target.name}。")
+    if not yes:
+        click.confirm("确认回退？", abort=True)
+    click.echo(f"已回退到 {rollback(settings)}。")
 
 
 @index.command("status")
@@ -264,10 +277,7 @@ def index_status_cmd(ctx: click.Context, as_json: bool) -> None:
     """
     from bot.core.open import index_status
 
-    try:
-        status = index_status(settings_of(ctx))
-    except NiangjiaError as exc:
-        fail(str(exc))
+    status = index_status(settings_of(ctx))
     if as_json:
         click.echo(json.dumps(status, ensure_ascii=False))
         return
@@ -309,10 +319,7 @@ def model_build(ctx: click.Context, force: bool) -> None:
     if model_ready(settings) and not force:
         click.echo(f"模型已在 {settings.model_dir}。")
         return
-    try:
-        ensure_model(settings, progress=click.echo, force=force)
-    except NiangjiaError as exc:
-        fail(str(exc))
+    ensure_model(settings, progress=click.echo, force=force)
     click.echo("完成。")
 
 
@@ -336,7 +343,7 @@ def eval_cmd(ctx: click.Context, file: str, method: str, details: bool) -> None:
     """
     from bot.core.evaluate import evaluate, format_table, read_examples
 
-    qa = open_qa_or_fail(ctx)
+    qa = live_qa(ctx)
     examples = read_examples(file)
     methods = ["bm25", "dense", "hybrid"] if method == "all" else [method]
     results = {}
@@ -372,11 +379,7 @@ def docs_list(ctx: click.Context) -> None:
     """
     from bot.core.knowledge import load_knowledge
 
-    try:
-        docs = load_knowledge(settings_of(ctx).knowledge_dir)
-    except NiangjiaError as exc:
-        fail(str(exc))
-    for doc in docs:
+    for doc in load_knowledge(settings_of(ctx).knowledge_dir):
         with_depts = sum(1 for c in doc.clauses if c.departments)
         click.echo(
             f"{doc.code}\t{doc.short_name}\t{len(doc.clauses)} 条（{with_depts} 条有责任单位）"
@@ -388,11 +391,7 @@ def _apply(ctx: click.Context, action) -> None:
     from bot.core.encoders import load_encoder
 
     settings = settings_of(ctx)
-    try:
-        encoder = load_encoder(settings)
-        _, change = action(settings, encoder)
-    except NiangjiaError as exc:
-        fail(str(exc))
+    _, change = action(settings, load_encoder(settings))
     click.echo(
         f"已上线（索引版本 {change.version}）：{change.documents} 份文件，{change.clauses} 条条款；"
         f"新嵌入 {change.embedded} 段，复用 {change.reused} 段，用时 {change.seconds} 秒。"
@@ -418,11 +417,8 @@ def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None,
 
     settings = settings_of(ctx)
     path = Path(file)
-    try:
-        check_size(path.stat().st_size)  # before reading it
-        item = preview(path.read_bytes(), settings.knowledge_dir, path.name, title, code)
-    except NiangjiaError as exc:
-        fail(str(exc))
+    check_size(path.stat().st_size)  # before reading it
+    item = preview(path.read_bytes(), settings.knowledge_dir, path.name, title, code)
     for line in item.lines():
         click.echo(line)
     if not yes:
@@ -444,14 +440,10 @@ def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
     from bot.core.knowledge import load_knowledge
     from bot.ingest.changes import remove_document
 
-    try:
-        doc = next(
-            (d for d in load_knowledge(settings_of(ctx).knowledge_dir) if d.code == code), None
-        )
-    except NiangjiaError as exc:
-        fail(str(exc))
+    docs = load_knowledge(settings_of(ctx).knowledge_dir)
+    doc = next((d for d in docs if d.code == code), None)
     if doc is None:
-        fail(f"没有文号为 {code} 的文件。")
+        raise Failure(f"没有文号为 {code} 的文件。")
     click.echo(f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。")
     if not yes:
         click.confirm("确认删除？", abort=True)
@@ -479,9 +471,13 @@ def log_search(ctx: click.Context, words: str, limit: int) -> None:
 
         niangjia log search "哺乳室"
     """
-    for hit in open_log_or_fail(settings_of(ctx)).search(words, limit):
-        mark = "✓" if hit.answered else "✗"
-        click.echo(f"{hit.ts[:16]} {mark} {hit.text}  →  {hit.top_title or '（未回答）'}")
+    from bot.querylog import queries
+
+    for question in queries.search(settings_of(ctx).querylog_path, words, limit):
+        mark = "✓" if question.answered else "✗"
+        click.echo(
+            f"{question.ts[:16]} {mark} {question.text}  →  {question.top_title or '（未回答）'}"
+        )
 
 
 @log_group.command("export")
@@ -505,33 +501,30 @@ def log_export(
 
         niangjia log export --format csv --out questions.csv
     """
-    querylog = open_log_or_fail(settings_of(ctx))
+    from bot.querylog import queries
+
+    path = settings_of(ctx).querylog_path
     with click.open_file(out or "-", "w", encoding="utf-8") as stream:
-        try:
-            n = querylog.export(stream, fmt, with_users, since, until)
-        except NiangjiaError as exc:
-            fail(str(exc))
+        n = queries.export(path, stream, fmt, with_users, since, until)
     click.echo(f"导出 {n} 条。", err=True)
 
 
 @log_group.command("purge")
-@click.option("--older-than", required=True, help="Age, e.g. 365d, 12w or 24h.")
+@click.option("--older-than", "age", required=True, type=Age(), help="Age, e.g. 365d, 12w or 24h.")
 @click.pass_context
-def log_purge(ctx: click.Context, older_than: str) -> None:
+def log_purge(ctx: click.Context, age: timedelta) -> None:
     """Delete questions, their feedback and events older than the given age.
 
     Example:
 
         niangjia log purge --older-than 365d
     """
-    from bot.querylog.store import parse_age
+    from bot.querylog.store import purge
 
-    try:
-        age = parse_age(older_than)
-    except NiangjiaError as exc:
-        fail(str(exc), 2)
-    deleted = open_log_or_fail(settings_of(ctx)).purge(age)
-    click.echo(f"已删除 {deleted} 条早于 {older_than} 的提问记录。")
+    deleted = purge(settings_of(ctx).querylog_path, age)
+    hours = int(age.total_seconds()) // 3600
+    older_than = f"{hours // 24} 天" if hours % 24 == 0 else f"{hours} 小时"
+    click.echo(f"已删除 {deleted} 条早于 {older_than}的提问记录。")
 
 
 @log_group.command("export-pairs")
@@ -546,26 +539,14 @@ def log_export_pairs(ctx: click.Context, out: str) -> None:
         niangjia log export-pairs --out pairs.jsonl
     """
     from bot.core.knowledge import load_knowledge
+    from bot.querylog import queries
 
     settings = settings_of(ctx)
-    try:
-        docs = {d.code: d for d in load_knowledge(settings.knowledge_dir)}
-    except NiangjiaError as exc:
-        fail(str(exc))
-    written = skipped = 0
+    found = queries.confirmed_pairs(settings.querylog_path, load_knowledge(settings.knowledge_dir))
     with open(out, "w", encoding="utf-8") as stream:
-        for question, code, number, title in open_log_or_fail(settings).confirmed_pairs():
-            doc = docs.get(code)
-            clause = doc.clause_by_number(number) if doc else None
-            if clause is None or clause.title != title:
-                skipped += 1  # the document changed since
-                continue
-            pair = {"anchor": question, "positive": f"{clause.title}。{clause.text}"}
-            stream.write(json.dumps(pair, ensure_ascii=False) + "\n")
-            written += 1
-    click.echo(
-        f"写入 {written} 对" + (f"，{skipped} 对的条款已不在现有文件中" if skipped else "") + "。"
-    )
+        stream.writelines(json.dumps(p, ensure_ascii=False) + "\n" for p in found.pairs)
+    skipped = f"，{found.skipped} 对的条款已不在现有文件中" if found.skipped else ""
+    click.echo(f"写入 {len(found.pairs)} 对{skipped}。")
 
 
 @cli.command()
@@ -583,13 +564,8 @@ def report(ctx: click.Context, out: str, fmt: str, since: str | None, until: str
     """
     from bot.querylog.report import build_report
 
-    settings = settings_of(ctx)
-    qa = open_qa_or_fail(ctx)
-    open_log_or_fail(settings).close()  # creates or upgrades the schema
-    try:
-        text = build_report(settings.querylog_path, qa, fmt, since, until, progress=True)
-    except NiangjiaError as exc:
-        fail(str(exc))
+    qa = live_qa(ctx)
+    text = build_report(settings_of(ctx).querylog_path, qa, fmt, since, until, progress=True)
     with open(out, "w", encoding="utf-8") as stream:
         stream.write(text)
     click.echo(f"报告已写入 {out}")

@@ -32,10 +32,16 @@ class Settings:
     webhook_url: str | None = None
     webhook_port: int = 8443
     telegram_max_rate: int = 30
+    bot_state_days: int = 30
 
     @property
     def querylog_path(self) -> Path:
         return self.data_dir / "querylog.db"
+
+    @property
+    def bot_state_path(self) -> Path:
+        """The bot's buttons and chat state: a file of its own, apart from the query log."""
+        return self.data_dir / "botstate.db"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,4 +84,5 @@ class Settings:
             webhook_url=env.get("NIANGJIA_WEBHOOK_URL", "").strip() or None,
             webhook_port=integer("NIANGJIA_WEBHOOK_PORT", 8443),
             telegram_max_rate=integer("NIANGJIA_TELEGRAM_MAX_RATE", 30),
+            bot_state_days=integer("NIANGJIA_BOT_STATE_DAYS", 30),
         )

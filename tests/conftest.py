@@ -98,3 +98,26 @@ def real_qa(real_settings) -> QA:
     from bot.ingest.changes import open_live_qa
 
     return open_live_qa(real_settings)
+
+
+# ---------------------------------------------------------------------- the Telegram bot
+
+
+@pytest.fixture
+async def api():
+    """A fake Bot API server on 127.0.0.1."""
+    from tests.fake_bot_api import FakeBotAPI
+
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(api, tmp_path, qa):
+    """The bot as ``niangjia serve`` builds it, running against the fake server."""
+    from bot.telegram_bot.app import build_application
+    from tests.bot_harness import bot_settings, running
+
+    app = build_application(bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05)
+    async with running(app):
+        yield app

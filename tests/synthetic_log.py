@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core.documents import Document
-from bot.querylog.store import QueryLog, connect, segment
+from bot.core.tokens import segment
+from bot.querylog.store import QueryLog, connect
 
 ANSWERED = [
     "单位有没有哺乳室",

@@ -6,25 +6,37 @@ import json
 
 import pytest
 
-from bot.core.answer import Answer
+from bot.core.replies import Answer
 from tests.conftest import HUBEI, NATIONAL
 
 HIT_KEYS = {"doc_code", "doc_title", "number", "title", "quote", "text", "departments",
             "parallel", "score"}  # fmt: skip
+ANSWER_KEYS = {"query", "intent", "answered", "message", "hits"}
+
+
+def test_json_contract_keeps_every_field_and_adds_the_view():
+    from dataclasses import fields
+
+    from bot.core.replies import Answer, Hit
+
+    assert {f.name for f in fields(Answer)} == ANSWER_KEYS | {"lead", "view"}
+    assert {f.name for f in fields(Hit)} == HIT_KEYS | {"place", "sentence"}
 
 
 def test_json_contract(qa):
     data = json.loads(qa.ask("爱心母婴室规范化建设由哪些部门负责").to_json())
-    assert set(data) == {"query", "intent", "answered", "message", "hits"}
+    assert set(data) >= ANSWER_KEYS
     assert data["intent"] == "who" and data["answered"] is True
     hit = data["hits"][0]
-    assert set(hit) == HIT_KEYS
+    assert set(hit) >= HIT_KEYS
+    assert hit["place"] == "湖北方案 第4项「提升女职工生活品质」"
     assert hit["doc_code"] == HUBEI and hit["title"] == "提升女职工生活品质"
     assert hit["departments"][0] == "女职工部"
     assert hit["parallel"] == {
         "doc_code": NATIONAL,
         "number": "（六）",
         "title": "提升女职工生活品质",
+        "place": "全总意见 第（六）条「提升女职工生活品质」",
     }
     assert hit["quote"] in hit["text"]
     assert isinstance(hit["score"], float)

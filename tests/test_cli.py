@@ -115,15 +115,15 @@ def test_chat_questions_are_logged_and_searchable(runner, settings):
 
 def test_log_purge_and_bad_age(runner):
     runner("chat", input="单位有没有哺乳室\n")
-    assert "已删除 0 条" in runner("log", "purge", "--older-than", "365d").output
+    assert "已删除 0 条早于 365 天的" in runner("log", "purge", "--older-than", "365d").output
+    assert "早于 36 小时的" in runner("log", "purge", "--older-than", "36h").output
     assert "已删除 1 条" in runner("log", "purge", "--older-than", "0d").output
     result = runner("log", "purge", "--older-than", "a year")
     assert result.exit_code == 2 and "365d" in result.output
 
 
 def test_export_pairs_writes_confirmed_answers(runner, settings, tmp_path):
-    from bot.querylog.journal import QueryRecord
-    from bot.querylog.store import QueryLog
+    from bot.querylog.store import QueryLog, QueryRecord
 
     log = QueryLog(settings.querylog_path)
     hit = {"doc_code": "鄂工办发〔2023〕7号", "number": "4", "title": "提升女职工生活品质"}
@@ -159,3 +159,26 @@ def test_report_command(runner, tmp_path, fmt, marker):
     assert text.startswith(marker) and "湖北方案 第4项「提升女职工生活品质」" in text
     bad = runner("report", "--out", str(out), "--since", "yesterday")
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+
+
+def test_core_errors_end_as_one_line_with_exit_code_1(runner):
+    for args in (
+        ["docs", "remove", "没有这个文号", "--yes"],
+        ["log", "export", "--since", "yesterday"],
+    ):
+        result = runner(*args)
+        assert result.exit_code == 1, args
+        assert result.output.startswith("错误：") and "Traceback" not in result.output, args
+
+
+def test_a_bad_setting_exits_with_code_2(monkeypatch):
+    monkeypatch.setenv("NIANGJIA_WEBHOOK_PORT", "eighty")
+    result = CliRunner().invoke(cli, ["index", "status"])
+    assert result.exit_code == 2
+    assert result.output.startswith("错误：NIANGJIA_WEBHOOK_PORT")
+
+
+def test_log_commands_on_a_fresh_log_find_nothing(runner):
+    assert runner("log", "search", "哺乳室").output == ""
+    result = runner("log", "export", "--format", "csv")
+    assert result.exit_code == 0 and result.stdout.startswith("ts,channel")

@@ -60,7 +60,7 @@ def test_emoji_count_as_two_units():
 
 def test_an_answer_shows_place_quote_departments_and_parallel(qa):
     answer = qa.ask("湖北方案第4项")
-    html = "\n".join(p.html() for p in answer_paras(answer, qa.place))
+    html = "\n".join(p.html() for p in answer_paras(answer))
     assert "<b>湖北方案 第4项「提升女职工生活品质」</b>" in html
     assert "<i>鄂工办发〔2023〕7号</i>" in html
     assert "责任单位：女职工部、宣传部（网络工作部）" in html
@@ -69,27 +69,41 @@ def test_an_answer_shows_place_quote_departments_and_parallel(qa):
 
 def test_a_who_answer_leads_with_the_departments(qa):
     answer = qa.ask("哪个部门负责婚恋交友服务")
-    first = answer_paras(answer, qa.place)[0]
+    first = answer_paras(answer)[0]
     assert first.style == "b" and first.text.startswith("这项工作的责任单位是：女职工部")
 
 
 def test_a_quote_is_short_and_the_full_view_is_whole(qa):
     hit = qa.ask("湖北方案第4项").hits[0]
-    quote = next(p for p in hit_paras(hit, qa.place) if p.style == "blockquote")
-    full = next(p for p in hit_paras(hit, qa.place, full=True) if p.style == "blockquote")
+    quote = next(p for p in hit_paras(hit) if p.style == "blockquote")
+    full = next(p for p in hit_paras(hit, full=True) if p.style == "blockquote")
     assert quote.text == hit.quote and full.text == hit.text and len(hit.quote) < len(hit.text)
 
 
 def test_declines_and_dept_lists(qa):
     declined = qa.ask("")
-    assert [p.text for p in answer_paras(declined, qa.place)] == declined.message.split("\n")
+    assert [p.text for p in answer_paras(declined)] == declined.message.split("\n")
     dept = qa.ask_department("宣传部")
-    paras = answer_paras(dept, qa.place)
+    paras = answer_paras(dept)
     assert paras[0].style == "b" and len(paras) == 1 + len(dept.hits)
-    assert more_paras([], qa.place)[0].text == "没有更多相关条款了。"
+    assert more_paras([])[0].text == "没有更多相关条款了。"
 
 
-def test_start_has_three_examples_and_the_privacy_notice():
-    texts = [p.text for p in start_paras()]
-    assert sum(t.startswith("· ") for t in texts) == 3
+def test_start_lists_the_documents_loaded_with_examples_and_the_privacy_notice(qa):
+    texts = [p.text for p in start_paras(qa.docs)]
+    assert sum(t.startswith("· 《") for t in texts) == len(qa.docs) == 2
+    assert any("全总意见" in t for t in texts) and any("湖北方案" in t for t in texts)
+    assert sum(t.startswith("· ") for t in texts) == len(qa.docs) + 3
     assert any("不保存您的 Telegram" in t for t in texts)
+
+
+def test_html_and_text_read_the_same_answer(qa):
+    """One structure, two renderings: every line of the plain text shows up in the HTML."""
+    import html as html_lib
+
+    for question in ("哪个部门负责婚恋交友服务", "湖北方案第4项", "宣传部负责什么", ""):
+        answer = qa.ask(question)
+        rendered = html_lib.unescape("\n".join(p.html() for p in answer_paras(answer)))
+        for line in answer.message.split("\n"):
+            core = line.strip("【】“”· ")
+            assert core in rendered, (question, line)

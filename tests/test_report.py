@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from bot.querylog.journal import QueryRecord
 from bot.querylog.report import build_report, cluster_questions, gather, to_html, to_markdown
 from bot.querylog.store import QueryLog
 from tests.conftest import FakeEncoder
@@ -15,17 +14,14 @@ from tests.synthetic_log import make_log
 
 
 def ask(qlog: QueryLog, qa, text: str, i: int) -> None:
-    answer = qa.ask(text)
-    qlog.record_query(
-        QueryRecord.of(
-            answer,
-            ref=f"r{i}",
-            channel="cli",
-            chat_type="terminal",
-            user="",
-            text=text,
-            latency_ms=10,
-        )
+    qlog.record_answer(
+        qa.ask(text),
+        channel="cli",
+        chat_type="terminal",
+        user="",
+        text=text,
+        latency_ms=10,
+        ref=f"r{i}",
     )
 
 

@@ -1,7 +1,7 @@
 """Answers: from a question to the clause(s) that answer it, quoted, located, with 责任单位.
 
-``QA.ask`` is the one entry point the CLI and the bot call. Its result is a dataclass whose
-``asdict`` is the JSON contract of ``niangjia ask --json``.
+``QA.ask`` is the one entry point the CLI and the bot call. Its result is an ``Answer``
+(``bot.core.replies``), whose ``asdict`` is the JSON contract of ``niangjia ask --json``.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bot.core.documents import Clause, ClauseRef, Document
+from bot.core.documents import Clause, ClauseRef, Document, place_of
 from bot.core.intents import (
     DepartmentDirectory,
     Intent,
@@ -23,6 +23,7 @@ from bot.core.intents import (
     parse_intent,
     resolve_clause_number,
 )
+from bot.core.replies import Answer, Hit, reply
 from bot.core.retriever import Retriever, ScoredClause
 
 MAX_QUERY_CHARS = 200
@@ -32,42 +33,7 @@ QUANTITY_RE = re.compile(
 )
 NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万]+(天|个月|年|次|小时|%|倍|元)")
 HAS_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-@dataclass
-class Parallel:
-    doc_code: str
-    number: str
-    title: str
-
-
-@dataclass
-class Hit:
-    """One clause in an answer."""
-
-    doc_code: str
-    doc_title: str
-    number: str
-    title: str
-    quote: str
-    text: str
-    departments: list[str]
-    parallel: Parallel | None
-    score: float
-
-
-@dataclass
-class Answer:
-    """What the user gets; ``asdict`` of it is the JSON contract."""
-
-    query: str
-    intent: str
-    answered: bool
-    message: str
-    hits: list[Hit] = field(default_factory=list)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
 
 
 @dataclass
@@ -143,41 +109,23 @@ class QA:
 
     def hit(self, clause: Clause, score: float = 1.0, best: int | None = None) -> Hit:
         doc = self.by_code[clause.doc_code]
-        par = clause.parallel
         return Hit(
             doc_code=clause.doc_code,
             doc_title=doc.title,
             number=clause.number,
             title=clause.title,
+            place=clause.place,
             quote=self.quote(clause, best),
             text=clause.text,
             departments=list(clause.departments),
-            parallel=Parallel(par.doc_code, par.number, par.title) if par else None,
+            parallel=clause.parallel,
             score=round(float(score), 4),
+            sentence=best or 0,
         )
 
     def place(self, doc_code: str, number: str, title: str) -> str:
         """全总意见 第（八）条「加强工会女职工组织机构建设」"""
-        doc = self.doc_name(doc_code)
-        if not number:
-            return f"{doc}「{title}」"
-        if number.startswith("（"):
-            where = f"第{number}条"
-        elif number.isdigit():
-            where = f"第{number}项"
-        else:
-            where = f"{number}、"
-        return f"{doc} {where}「{title}」"
-
-    def render(self, hit: Hit, full: bool = False) -> str:
-        where = self.place(hit.doc_code, hit.number, hit.title)
-        lines = [f"【{where}】", f"“{hit.text if full else hit.quote}”"]
-        if hit.departments:
-            lines.append("责任单位：" + "、".join(hit.departments))
-        if hit.parallel:
-            p = hit.parallel
-            lines.append("对应条款：" + self.place(p.doc_code, p.number, p.title))
-        return "\n".join(lines)
+        return place_of(self.doc_name(doc_code), number, title)
 
     def nearest_topics(self, hits: list[ScoredClause]) -> str:
         titles: list[str] = []
@@ -193,17 +141,19 @@ class QA:
         raw = text if isinstance(text, str) else ""
         q = normalise_query(raw)
         if not q:
-            return Answer(raw, "search", False, "请输入您想问的问题，例如：单位有没有哺乳室？")
+            return reply(
+                raw, "search", False, "请输入您想问的问题，例如：单位有没有哺乳室？", view="none"
+            )
         note = ""
         if len(q) > MAX_QUERY_CHARS:
             q = q[:MAX_QUERY_CHARS]
-            note = f"（问题较长，只按前 {MAX_QUERY_CHARS} 个字查找。）\n"
+            note = f"（问题较长，只按前 {MAX_QUERY_CHARS} 个字查找。）"
         if not HAS_CJK.search(q):
             if not re.search(r"[A-Za-z0-9]", q):
                 msg = "没看懂这条消息。请用文字描述您的问题，例如：单位有没有哺乳室？"
             else:
                 msg = "目前只能回答关于工会女职工工作文件的中文问题，请用中文提问。"
-            return Answer(raw, "search", False, msg)
+            return reply(raw, "search", False, msg, view="none")
 
         intent = parse_intent(q, self.docs, self.departments)
         k = max(1, min(int(k), 20))
@@ -214,7 +164,14 @@ class QA:
         else:
             answer = self.answer_search(raw, q, intent, k, method)
         if note:
-            answer.message = note + answer.message
+            return reply(
+                raw,
+                answer.intent,
+                answer.answered,
+                "\n".join(part for part in (note, answer.lead) if part),
+                answer.hits,
+                answer.view,
+            )
         return answer
 
     def ask_department(self, name: str) -> Answer:
@@ -224,9 +181,8 @@ class QA:
             counts = Counter(d for c in self.retriever.clauses for d in c.departments)
             examples = "、".join(d for d, _ in counts.most_common(3)) or "宣传部"
             asked = f"“{name.strip()[:40]}”这个部门" if name.strip() else "部门名称"
-            return Answer(
-                name, "dept", False, f"没有找到{asked}。请写出部门名称，例如：{examples}。"
-            )
+            lead = f"没有找到{asked}。请写出部门名称，例如：{examples}。"
+            return reply(name, "dept", False, lead, view="none")
         return self.answer_department(name, Intent("dept", department=canonical))
 
     def ask_clause(self, doc: str, number: str) -> Answer:
@@ -243,10 +199,8 @@ class QA:
         name = intent.department or ""
         clauses = self.department_clauses(name)
         hits = [self.hit(c) for c in clauses]
-        lines = [f"{name} 是以下 {len(hits)} 条工作的责任单位："]
-        for h in hits:
-            lines.append(f"· {self.place(h.doc_code, h.number, h.title)}")
-        return Answer(raw, "dept", bool(hits), "\n".join(lines), hits)
+        lead = f"{name} 是以下 {len(hits)} 条工作的责任单位："
+        return reply(raw, "dept", bool(hits), lead, hits, view="list")
 
     def answer_clause(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
         found: list[Clause] = []
@@ -287,15 +241,9 @@ class QA:
 
         if not found:
             msg = "；".join(missing) or "没有找到这一条"
-            return Answer(
-                raw,
-                "clause",
-                False,
-                msg + "。可以发送“全总意见第（八）条”或“湖北方案第4项”查看条款。",
-            )
-        hits = [self.hit(c) for c in found[:k]]
-        body = "\n\n".join(self.render(h, full=True) for h in hits)
-        return Answer(raw, "clause", True, body, hits)
+            msg += "。可以发送“全总意见第（八）条”或“湖北方案第4项”查看条款。"
+            return reply(raw, "clause", False, msg, view="none")
+        return reply(raw, "clause", True, hits=[self.hit(c) for c in found[:k]], view="full")
 
     def doc_mask(self, codes: list[str]) -> np.ndarray:
         return np.array([c.doc_code in codes for c in self.retriever.clauses])
@@ -330,7 +278,7 @@ class QA:
     def answer_search(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
         ranked, conf = self.rank(q, intent, k, method)
         if not ranked:
-            return Answer(raw, intent.kind, False, "没有找到相关条款。")
+            return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked[:k]]
         if self.declines(q, ranked, conf):
             msg = (
@@ -342,10 +290,8 @@ class QA:
             if topics:
                 msg += f"相近的话题有：{topics}。"
             msg += "具体待遇和办事流程，建议咨询单位工会或拨打职工服务热线 12351。"
-            return Answer(raw, intent.kind, False, msg, hits)
+            return reply(raw, intent.kind, False, msg, hits, view="none")
+        lead = ""
         if intent.kind == "who" and hits[0].departments:
-            head = f"这项工作的责任单位是：{'、'.join(hits[0].departments)}。"
-            msg = head + "\n\n" + self.render(hits[0])
-        else:
-            msg = self.render(hits[0])
-        return Answer(raw, intent.kind, True, msg, hits)
+            lead = f"这项工作的责任单位是：{'、'.join(hits[0].departments)}。"
+        return reply(raw, intent.kind, True, lead, hits)

@@ -106,13 +106,27 @@ PROVINCE_ABBR = {
 }
 
 
+def place_of(doc_name: str, number: str, title: str) -> str:
+    """Where a clause stands, as people name it: 全总意见 第（八）条「…」, 湖北方案 第4项「…」."""
+    if not number:
+        return f"{doc_name}「{title}」"
+    if number.startswith("（"):
+        where = f"第{number}条"
+    elif number.isdigit():
+        where = f"第{number}项"
+    else:
+        where = f"{number}、"
+    return f"{doc_name} {where}「{title}」"
+
+
 @dataclass(frozen=True)
 class ClauseRef:
-    """A pointer to a clause: enough to name it in an answer."""
+    """A pointer to a clause: enough to find it again and to name it in an answer."""
 
     doc_code: str
     number: str
     title: str
+    place: str = field(default="", compare=False)
 
 
 @dataclass
@@ -127,14 +141,19 @@ class Clause:
     departments: list[str] = field(default_factory=list)
     section: str = ""
     parallel: ClauseRef | None = None
+    doc_name: str = ""  # the document's short name
 
     @property
     def id(self) -> str:
         return f"{self.doc_code}#{self.order}"
 
     @property
+    def place(self) -> str:
+        return place_of(self.doc_name or self.doc_code, self.number, self.title)
+
+    @property
     def ref(self) -> ClauseRef:
-        return ClauseRef(self.doc_code, self.number, self.title)
+        return ClauseRef(self.doc_code, self.number, self.title, self.place)
 
     @property
     def sentences(self) -> list[str]:
@@ -525,14 +544,14 @@ def parse_document(
         issuer=issuer,
         source=source,
         checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        clauses=clauses if code else [_with_code(c, short) for c in clauses],
+        clauses=[_in_document(c, code or short, short) for c in clauses],
         aliases=aliases_of(code or short, doc_title, issuer, short),
         references=references,
     )
 
 
-def _with_code(clause: Clause, code: str) -> Clause:
-    clause.doc_code = code
+def _in_document(clause: Clause, code: str, name: str) -> Clause:
+    clause.doc_code, clause.doc_name = code, name
     return clause
 
 

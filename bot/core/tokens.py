@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -29,8 +30,6 @@ STOPWORDS = frozenset(
     吗？ 呢？ 嗯 哈 呃 诶 么样 说 讲 提 提到 规定 文件 政策 意见 方案 条 项 款
     """.split()
 )
-
-_jieba_logged = False
 
 
 def normalise(text: str) -> str:
@@ -67,16 +66,36 @@ def load_synonyms(path: Path | None = None) -> dict[str, list[str]]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _jieba():
+    """The jieba module, told once to keep its start-up chatter out of our log."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+_plain = None
+_plain_lock = threading.Lock()
+
+
+def segment(text: str, for_search: bool = True) -> list[str]:
+    """Plain jieba words of ``text`` (no document terms, stopwords kept; the finer search mode
+    by default), for indexing and searching free text such as the query log's questions."""
+    global _plain
+    with _plain_lock:
+        if _plain is None:
+            _plain = _jieba().Tokenizer()
+            _plain.initialize()
+    words = _plain.cut_for_search(text) if for_search else _plain.cut(text)
+    return [w.strip() for w in words if w.strip() and any(ch.isalnum() for ch in w)]
+
+
 class Tokenizer:
     """jieba with the documents' own terms, stopwords removed, synonyms appended on demand."""
 
     def __init__(self, terms: Iterable[str] = (), synonyms: dict[str, list[str]] | None = None):
-        import jieba
-
-        global _jieba_logged
-        if not _jieba_logged:
-            jieba.setLogLevel(logging.WARNING)
-            _jieba_logged = True
+        jieba = _jieba()
         self.synonyms = load_synonyms() if synonyms is None else synonyms
         self._jieba = jieba.Tokenizer()
         self.terms = sorted({t for t in terms if 2 <= len(t) <= 12})

@@ -1,9 +1,10 @@
 """The training-needs report (培训需求分析) from the query log: what people ask, what the
 documents do not answer, whose duties draw the questions, and what to train on.
 
-``gather`` reads the log with SQL aggregates (fast at 100,000 rows) and clusters the distinct
-unanswered questions by their embeddings (FAISS k-means); ``to_html`` writes one self-contained
-page with matplotlib charts as embedded PNGs, ``to_markdown`` the same figures as tables.
+``gather`` takes the figures from the log (``bot.querylog.queries``: SQL aggregates, fast at
+100,000 rows), names the clauses and clusters the distinct unanswered questions by their
+embeddings (FAISS k-means); ``to_html`` writes one self-contained page with matplotlib charts
+as embedded PNGs, ``to_markdown`` the same figures as tables.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import base64
 import html
 import io
 import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,10 +22,11 @@ import numpy as np
 
 from bot.core.answer import QA
 from bot.core.encoders import Encoder
-from bot.core.tokens import STOPWORDS
-from bot.querylog.store import period_where, reading
+from bot.core.replies import shorten
+from bot.querylog import queries
 
 MAX_CLUSTERED = 3000  # distinct unanswered questions embedded (the most asked first)
+MAX_DISLIKED = 30  # answers marked 👎 listed (the latest first)
 FONT_FILE = "NotoSansCJKsc-Regular.otf"  # shipped by the mplfonts package
 
 Progress = Callable[[str, int, int], None]
@@ -77,77 +78,27 @@ def gather(
 ) -> ReportData:
     """Every figure of the report, for questions from ``since`` to ``until`` (dates, inclusive)."""
     report = progress or (lambda stage, done, total: None)
-    where, args = period_where(since, until)
-    and_where = f"{where} and" if where else "where"
-    with reading(log_path) as db:
-        report("统计", 0, 5)
-        total, answered = next(
-            db.execute(f"select count(*), coalesce(sum(answered), 0) from queries {where}", args)
-        )
-        first, last = next(db.execute(f"select min(ts), max(ts) from queries {where}", args))
-        weeks = [
-            (r[0], r[1], r[2])
-            for r in db.execute(
-                "select date(ts, 'weekday 0', '-6 days') w, count(*), sum(answered)"
-                f" from queries {where} group by w order by w",
-                args,
-            )
-        ]
-        clauses = [
-            (place(doc, number, title), n)
-            for doc, number, title, n in db.execute(
-                "select top_doc, top_number, top_title, count(*) n from queries"
-                f" {and_where} answered = 1 and top_title != ''"
-                " group by top_doc, top_number, top_title order by n desc limit 10",
-                args,
-            )
-        ]
-        departments = list(
-            db.execute(
-                "select d.value, count(*) n from queries, json_each(queries.departments) d"
-                f" {and_where} answered = 1 group by d.value order by n desc limit 12",
-                args,
-            )
-        )
-        report("话题", 1, 5)
-        words: Counter[str] = Counter()
-        for (segmented,) in db.execute(f"select text_seg from queries {where}", args):
-            words.update(
-                w for w in set((segmented or "").split()) if len(w) >= 2 and w not in STOPWORDS
-            )
-        topics = words.most_common(15)
-
-        report("未回答的问题", 2, 5)
-        unanswered = list(
-            db.execute(
-                f"select text, count(*) n from queries {and_where} answered = 0"
-                " group by text order by n desc",
-                args,
-            )
-        )
-        clusters = cluster_questions(unanswered[:MAX_CLUSTERED], encoder, progress)
-
-        report("不满意的回答", 3, 5)
-        dislike_where = where.replace("ts", "q.ts")
-        dislike_and = f"{dislike_where} and" if dislike_where else "where"
-        disliked_rows = list(
-            db.execute(
-                "select f.ts, q.text, q.top_doc, q.top_number, q.top_title from feedback f"
-                f" join queries q on q.ref = f.query_ref {dislike_and} f.value < 0"
-                " order by f.ts desc",
-                args,
-            )
-        )
-    disliked = [
-        Disliked(ts[:10], text, place(doc, number, title) if title else "（未回答）")
-        for ts, text, doc, number, title in disliked_rows[:30]
+    report("统计", 0, 5)
+    totals = queries.totals(log_path, since, until)
+    weeks = queries.weekly(log_path, since, until)
+    clauses = [
+        (place(c.doc_code, c.number, c.title), c.count)
+        for c in queries.top_clauses(log_path, since, until)
     ]
+    departments = queries.top_departments(log_path, since, until)
+    report("话题", 1, 5)
+    topics = queries.topic_words(log_path, since, until)
+    report("未回答的问题", 2, 5)
+    unanswered = queries.unanswered(log_path, since, until)
+    clusters = cluster_questions(unanswered[:MAX_CLUSTERED], encoder, progress)
+    report("不满意的回答", 3, 5)
+    disliked = queries.disliked(log_path, since, until)
     data = ReportData(
-        since=since or (first or "")[:10],
-        until=until or (last or "")[:10],
+        since=since or totals.first[:10],
+        until=until or totals.last[:10],
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        total=total,
-        answered=answered,
+        total=totals.asked,
+        answered=totals.answered,
         weeks=weeks,
         clauses=clauses,
         topics=topics,
@@ -155,8 +106,13 @@ def gather(
         clusters=clusters,
         clustered_from=min(len(unanswered), MAX_CLUSTERED),
         unanswered_distinct=len(unanswered),
-        disliked=disliked,
-        disliked_total=len(disliked_rows),
+        disliked=[
+            Disliked(
+                d.ts[:10], d.text, place(d.doc_code, d.number, d.title) if d.title else "（未回答）"
+            )
+            for d in disliked[:MAX_DISLIKED]
+        ],
+        disliked_total=len(disliked),
     )
     data.suggestions = suggestions(data)
     report("完成", 5, 5)
@@ -297,17 +253,13 @@ def charts(data: ReportData) -> dict[str, str]:
             if not rows:
                 continue
             fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1))
-            names = [_short(n, 30) for n, _ in rows][::-1]
+            names = [shorten(n, 30) for n, _ in rows][::-1]
             ax.barh(names, [c for _, c in rows][::-1], color=color)
             ax.set_title(title)
             ax.tick_params(axis="y", labelsize=8)
             out[key] = _png(fig)
             plt.close(fig)
     return out
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # ---------------------------------------------------------------------- output

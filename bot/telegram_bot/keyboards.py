@@ -1,114 +1,157 @@
-"""Inline-button data: small, versioned, validated; and the recent answers the buttons refer to.
+"""Inline keyboards, and the data their buttons carry.
 
-A button carries ``"1|<action>|<token>|<index>"`` (at most 64 bytes, Telegram's limit). The token
-names an answer kept in a bounded in-memory cache; an answer that has left the cache (a restart,
-or many newer ones) or data that does not parse is reported as ``InvalidCallback``, which the bot
-turns into a polite "请重新提问".
+Buttons carry small Python objects through python-telegram-bot's ``arbitrary_callback_data``:
+Telegram only ever sees a random id, the object stays in the bot's persistence (so a button
+still works after a restart) and data the bot never issued arrives as ``InvalidCallbackData``.
+The objects are plain JSON dicts (the persistence stores JSON): a clause is named by reference
+(文号, number, title, the sentence the quote starts at), never copied, and found again in the
+index serving now.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.core.answer import Answer
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.documents import ClauseRef
+from bot.core.replies import Answer, Hit, shorten
 from bot.errors import NiangjiaError
 
-VERSION = "1"
-MAX_BYTES = 64
-ACTIONS = {
-    "full": "f",  # the whole clause of hit <index>
-    "more": "m",  # the next hits
-    "par": "p",  # the parallel clause of hit <index>
-    "show": "s",  # a nearest topic of a declined question, in full
-    "up": "u",  # 👍
-    "down": "d",  # 👎
-    "add": "a",  # an admin confirms adding a previewed document
-    "remove": "r",  # an admin confirms removing a document
-    "cancel": "c",  # an admin cancels either
-}
-ADMIN_ACTIONS = ("add", "remove", "cancel")
-CODES = {v: k for k, v in ACTIONS.items()}
-TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{8,16}")
-MAX_INDEX = 50
+CLAUSE_ACTIONS = ("full", "more", "par")
+ADMIN_ACTIONS = ("confirm", "cancel")
+MAX_REFS = 20
 
 
-def new_token() -> str:
-    """12 unguessable URL-safe characters."""
-    return secrets.token_urlsafe(9)[:12]
-
-
-class InvalidCallback(NiangjiaError):
-    """Button data that is forged, malformed, or refers to an answer no longer kept."""
+class InvalidButton(NiangjiaError):
+    """Button data that is not what this bot puts on its buttons."""
 
 
 @dataclass(frozen=True)
-class Callback:
-    action: str
-    token: str
-    index: int = 0
+class Press:
+    """What a pressed button asks for, checked."""
 
-    def encode(self) -> str:
-        data = f"{VERSION}|{ACTIONS[self.action]}|{self.token}|{self.index}"
-        if len(data.encode()) > MAX_BYTES:  # pragma: no cover - tokens are short by construction
-            raise ValueError("callback data too long")
-        return data
+    action: str  # full | more | par | up | down | confirm | cancel
+    refs: list[tuple[ClauseRef, int]] = field(default_factory=list)
+    log_ref: str = ""  # the answer's reference in the query log (feedback)
+    pending: str = ""  # a change waiting for an admin's confirmation
 
 
-def decode(data: object) -> Callback:
-    """Parse button data; anything unexpected raises InvalidCallback."""
-    if not isinstance(data, str) or len(data.encode()) > MAX_BYTES:
-        raise InvalidCallback("not button data of this bot")
-    parts = data.split("|")
-    if len(parts) != 4 or parts[0] != VERSION:
-        raise InvalidCallback("unknown button version")
-    _, code, token, index = parts
-    if code not in CODES or not TOKEN_RE.fullmatch(token) or not index.isascii():
-        raise InvalidCallback("malformed button data")
-    if not index.isdigit() or int(index) > MAX_INDEX:
-        raise InvalidCallback("malformed button index")
-    return Callback(CODES[code], token, int(index))
+def clause_data(hit: Hit) -> list:
+    return [hit.doc_code, hit.number, hit.title, hit.sentence]
 
 
-@dataclass
-class Stored:
-    """An answer the buttons under it refer to."""
+def _ref(item: object) -> tuple[ClauseRef, int]:
+    if (
+        not isinstance(item, list | tuple)
+        or len(item) != 4
+        or not all(isinstance(x, str) for x in item[:3])
+        or not isinstance(item[3], int)
+    ):
+        raise InvalidButton("malformed clause reference")
+    return ClauseRef(item[0], item[1], item[2]), item[3]
 
-    answer: Answer
-    html: str = ""  # the first message as sent, for editing it after feedback
-    feedback: int | None = None
+
+def parse(data: object) -> Press:
+    """The press a button's data asks for; anything unexpected raises InvalidButton."""
+    if not isinstance(data, dict) or not isinstance(data.get("do"), str):
+        raise InvalidButton("not button data of this bot")
+    action = data["do"]
+    if action in ("full", "par"):
+        return Press(action, [_ref(data.get("ref"))])
+    if action == "more":
+        refs = data.get("refs")
+        if not isinstance(refs, list) or not 0 < len(refs) <= MAX_REFS:
+            raise InvalidButton("malformed list of clauses")
+        return Press(action, [_ref(r) for r in refs])
+    if action in ("up", "down") and isinstance(data.get("log"), str):
+        return Press(action, log_ref=data["log"])
+    if action in ADMIN_ACTIONS and isinstance(data.get("id"), str):
+        return Press(action, pending=data["id"])
+    raise InvalidButton(f"unknown button action {action!r}")
 
 
-class AnswerCache:
-    """The most recent ``capacity`` answers by token (least recently used leaves first)."""
+def _button(label: str, data: dict) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
 
-    def __init__(self, capacity: int = 5000) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, Stored] = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self._items)
+def feedback_row(log_ref: str) -> list[InlineKeyboardButton]:
+    return [
+        _button("👍", {"do": "up", "log": log_ref}),
+        _button("👎", {"do": "down", "log": log_ref}),
+    ]
 
-    def put(self, answer: Answer) -> str:
-        token = new_token()
-        self._items[token] = Stored(answer)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
-        return token
 
-    def get(self, token: str) -> Stored:
-        stored = self._items.get(token)
-        if stored is None:
-            raise InvalidCallback("answer no longer kept")
-        self._items.move_to_end(token)
-        return stored
+def answer_keyboard(answer: Answer, log_ref: str) -> InlineKeyboardMarkup | None:
+    """The buttons under a reply: what to open next, and 👍 / 👎."""
+    hits = answer.hits
+    if not hits:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    if not answer.answered:  # the nearest topics of a declined question
+        seen: set[str] = set()
+        for hit in hits[:3]:
+            if hit.number and hit.title not in seen:
+                seen.add(hit.title)
+                rows.append([_button(shorten(hit.title, 24), full_data(hit))])
+    elif answer.view == "list":
+        for hit in hits[:10]:
+            rows.append([_button(shorten(hit.place, 28), full_data(hit))])
+    elif answer.view == "full":
+        for hit in hits[:3]:
+            if hit.parallel:
+                label = f"对应条款：{shorten(hit.parallel.title, 14)}"
+                rows.append([_button(label, {"do": "par", "ref": clause_data(hit)})])
+    else:
+        row = [_button("全文", full_data(hits[0]))]
+        if len(hits) > 1:
+            row.append(
+                _button("更多相关条款", {"do": "more", "refs": [clause_data(h) for h in hits[1:]]})
+            )
+        if hits[0].parallel:
+            row.append(_button("对应条款", {"do": "par", "ref": clause_data(hits[0])}))
+        rows.append(row)
+    rows.append(feedback_row(log_ref))
+    return InlineKeyboardMarkup(rows)
 
-    def lookup(self, callback: Callback) -> tuple[Stored, int]:
-        """The stored answer and a hit index checked against it."""
-        stored = self.get(callback.token)
-        needs_hit = callback.action in ("full", "par", "show")
-        if needs_hit and callback.index >= len(stored.answer.hits):
-            raise InvalidCallback("no such clause in that answer")
-        return stored, callback.index
+
+def full_data(hit: Hit) -> dict:
+    return {"do": "full", "ref": clause_data(hit)}
+
+
+def clause_keyboard(hit: Hit) -> InlineKeyboardMarkup | None:
+    """Under a whole clause: its parallel, when it has one."""
+    if not hit.parallel:
+        return None
+    return InlineKeyboardMarkup([[_button("对应条款", {"do": "par", "ref": clause_data(hit)})]])
+
+
+def more_keyboard(hits: list[Hit]) -> InlineKeyboardMarkup | None:
+    """Under 更多相关条款: each clause in full."""
+    rows = [[_button(shorten("全文：" + h.title, 24), full_data(h))] for h in hits]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def confirm_keyboard(pending: str, confirm_label: str) -> InlineKeyboardMarkup:
+    """确认 / 取消 under a document change an admin previewed."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(confirm_label, {"do": "confirm", "id": pending}),
+                _button("取消", {"do": "cancel", "id": pending}),
+            ]
+        ]
+    )
+
+
+def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The same keyboard less its 👍 / 👎 row (once feedback is given)."""
+    if markup is None:
+        return None
+    rows = [
+        row
+        for row in markup.inline_keyboard
+        if all(isinstance(b.callback_data, dict) for b in row)  # still known to the bot
+        and not any(b.callback_data.get("do") in ("up", "down") for b in row)
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None

@@ -1,10 +1,18 @@
-"""A per-user sliding-window limit on questions (e.g. 20 a minute)."""
+"""Limits: a per-user sliding window on questions (e.g. 20 a minute), and Telegram's own flood
+limits with retries for passing network faults."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
+
+from telegram.error import BadRequest, NetworkError
+from telegram.ext import AIORateLimiter
+
+log = logging.getLogger(__name__)
 
 
 class SlidingWindowLimiter:
@@ -36,3 +44,37 @@ class SlidingWindowLimiter:
         """Drop users with nothing in the window, so memory stays bounded."""
         for key in [k for k, t in self._seen.items() if not t or now - t[-1] >= self.window]:
             del self._seen[key]
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """Telegram's flood limits (``AIORateLimiter``, which also retries 429s), plus retries with
+    exponential backoff for dropped connections, time-outs and 5xx answers, so that an answer
+    is not lost to a passing network fault. ``getUpdates`` never comes here (the updater has its
+    own retry loop)."""
+
+    def __init__(
+        self, attempts: int = 6, backoff: float = 0.5, max_backoff: float = 8.0, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        delay = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except BadRequest:
+                raise  # our request is wrong; sending it again will not help
+            except NetworkError as exc:  # time-outs, dropped connections, 5xx
+                if attempt == self.attempts:
+                    raise
+                log.warning(
+                    "Bot API %s failed (%s); retry %d in %.2f s", endpoint, exc, attempt, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff)
+        return None  # pragma: no cover - the loop returns or raises

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.answer import Answer, Hit
+from bot.core.documents import Document
+from bot.core.replies import Answer, Hit
 
 TELEGRAM_LIMIT = 4096
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
-Place = Callable[[str, str, str], str]
 
 BOT_NAME = "娘家人"
 EXAMPLES = ("单位有没有哺乳室？", "工会能帮忙介绍对象吗？", "外卖骑手的权益谁来管？")
@@ -93,68 +92,59 @@ def pack(paras: list[Para], limit: int = TELEGRAM_LIMIT) -> list[str]:
     return messages or [""]
 
 
-def hit_paras(hit: Hit, place: Place, full: bool = False) -> list[Para]:
+def hit_paras(hit: Hit, full: bool = False) -> list[Para]:
     """One clause: where it stands, the quote (or the whole text), 责任单位, its parallel."""
     paras = [
-        Para(place(hit.doc_code, hit.number, hit.title), "b"),
+        Para(hit.place, "b"),
         Para(hit.doc_code, "i"),
         Para(hit.text if full else hit.quote, "blockquote"),
     ]
     if hit.departments:
         paras.append(Para("责任单位：" + "、".join(hit.departments)))
     if hit.parallel:
-        p = hit.parallel
-        paras.append(Para("对应条款：" + place(p.doc_code, p.number, p.title)))
+        paras.append(Para("对应条款：" + hit.parallel.place))
     return paras
 
 
-def answer_paras(answer: Answer, place: Place) -> list[Para]:
-    """The first reply to a question."""
-    if not answer.answered or not answer.hits:
-        return [Para(line) for line in answer.message.split("\n")]
-    if answer.intent == "dept":
-        head, *_ = answer.message.split("\n")
-        paras = [Para(head, "b")]
-        paras += [Para("· " + place(h.doc_code, h.number, h.title)) for h in answer.hits]
-        return paras
-    if answer.intent == "clause":
-        paras: list[Para] = []
-        for i, hit in enumerate(answer.hits):
-            paras += ([Para("")] if i else []) + hit_paras(hit, place, full=True)
-        return paras
-    top = answer.hits[0]
-    paras = []
-    if answer.intent == "who" and top.departments:
-        paras.append(Para(f"这项工作的责任单位是：{'、'.join(top.departments)}", "b"))
-    return paras + hit_paras(top, place)
+def answer_paras(answer: Answer) -> list[Para]:
+    """A reply to a question: the lead, then the clauses as the answer's view shows them."""
+    lead_style = "b" if answer.answered and answer.view != "none" else ""
+    paras = [Para(line, lead_style) for line in answer.lead.split("\n") if answer.lead]
+    shown = answer.shown
+    if answer.view == "list":
+        return paras + [Para("· " + h.place) for h in shown]
+    for i, hit in enumerate(shown):
+        if paras or i:
+            paras.append(Para(""))
+        paras += hit_paras(hit, full=answer.view == "full")
+    return paras
 
 
-def more_paras(hits: list[Hit], place: Place) -> list[Para]:
+def more_paras(hits: list[Hit]) -> list[Para]:
     """更多相关条款: the other hits, one quote each."""
     if not hits:
         return [Para("没有更多相关条款了。")]
     paras = [Para("更多相关条款：", "b")]
     for hit in hits:
-        paras += [Para(""), Para(place(hit.doc_code, hit.number, hit.title), "b")]
-        paras.append(Para(hit.quote, "blockquote"))
+        paras += [Para(""), Para(hit.place, "b"), Para(hit.quote, "blockquote")]
         if hit.departments:
             paras.append(Para("责任单位：" + "、".join(hit.departments)))
     return paras
 
 
-def start_paras(examples: tuple[str, ...] = EXAMPLES) -> list[Para]:
-    return [
+def start_paras(docs: list[Document], examples: tuple[str, ...] = EXAMPLES) -> list[Para]:
+    """The welcome: who the bot is, the documents it answers from, example questions."""
+    paras = [
         Para(f"您好，我是{BOT_NAME}。", "b"),
-        Para(
-            "我能回答关于工会女职工工作政策的问题：全国总工会《关于加强新时代工会女职工工作的"
-            "意见》和湖北省总工会的实施方案里怎么规定、由哪个部门负责。"
-        ),
+        Para("我能回答工会女职工工作政策的问题：文件里怎么规定、由哪个部门负责。现有文件："),
+        *[Para(f"· 《{d.title}》（{d.short_name}）") for d in docs],
         Para(""),
         Para("您可以直接发问题，比如：", "b"),
         *[Para("· " + q) for q in examples],
         Para(""),
         Para(PRIVACY, "i"),
     ]
+    return paras
 
 
 def help_paras() -> list[Para]:

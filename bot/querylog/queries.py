@@ -1,0 +1,377 @@
+"""Reading the query log: figures for /stats and the report, search, export, training pairs.
+
+Every function takes the log's path and opens its own connection (``store.reading``), so the
+bot, the CLI and the report read the same way, beside a ``QueryLog`` that is writing. Periods
+are dates (``YYYY-MM-DD``), ``until`` inclusive.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from bot.core.documents import Document
+from bot.core.tokens import STOPWORDS, segment
+from bot.querylog.store import QueryLogError, reading
+
+EXPORT_FIELDS = (
+    "ts",
+    "channel",
+    "chat_type",
+    "text",
+    "intent",
+    "answered",
+    "top_doc",
+    "top_number",
+    "top_title",
+    "departments",
+    "hits",
+    "latency_ms",
+    "model",
+    "index_version",
+)
+
+
+def export_fields(with_users: bool) -> list[str]:
+    return [*EXPORT_FIELDS, *(["user_key"] if with_users else [])]
+
+
+# ---------------------------------------------------------------------- results
+
+
+@dataclass
+class Window:
+    days: int
+    asked: int
+    answered: int
+
+    @property
+    def unanswered_share(self) -> float:
+        return (self.asked - self.answered) / self.asked if self.asked else 0.0
+
+
+@dataclass
+class Stats:
+    windows: list[Window]
+    top_topics: list[tuple[str, int]] = field(default_factory=list)  # (clause title, times)
+
+
+@dataclass
+class LoggedQuestion:
+    """A question found in the log."""
+
+    ts: str
+    text: str
+    answered: bool
+    top_title: str
+
+
+@dataclass
+class Totals:
+    asked: int
+    answered: int
+    first: str  # ts of the first question of the period ("" when none)
+    last: str
+
+
+@dataclass
+class ClauseCount:
+    doc_code: str
+    number: str
+    title: str
+    count: int
+
+
+@dataclass
+class DislikedAnswer:
+    """An answer marked 👎: when, the question, and the clause it gave (title "" if none)."""
+
+    ts: str
+    text: str
+    doc_code: str
+    number: str
+    title: str
+
+
+@dataclass
+class Pairs:
+    """``confirmed_pairs``: ``{"anchor": question, "positive": clause}`` dicts, and how many
+    confirmed answers were left out because their clause is no longer in the documents."""
+
+    pairs: list[dict[str, str]]
+    skipped: int
+
+
+# ---------------------------------------------------------------------- /stats and search
+
+
+def stats(path: str | Path, now: datetime | None = None, windows: Iterable[int] = (7, 30)) -> Stats:
+    """Questions and answered ones in the last N days, and the most asked clauses."""
+    now = now or datetime.now(UTC)
+    windows = list(windows)
+    with reading(path) as db:
+        result = []
+        for days in windows:
+            n, a = next(
+                db.execute(
+                    "select count(*), coalesce(sum(answered), 0) from queries where ts >= ?",
+                    [_ago(now, days)],
+                )
+            )
+            result.append(Window(days, n, a))
+        top = db.execute(
+            "select top_title, count(*) n from queries where answered = 1 and ts >= ?"
+            " and top_title != '' group by top_title order by n desc limit 5",
+            [_ago(now, max(windows))],
+        ).fetchall()
+    return Stats(result, [(title, n) for title, n in top])
+
+
+def _ago(now: datetime, days: int) -> str:
+    return (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def search(path: str | Path, text: str, limit: int = 20) -> list[LoggedQuestion]:
+    """Questions containing the words of ``text`` (jieba-segmented, all required), newest first."""
+    words = segment(text, for_search=False)
+    if not words:
+        return []
+    match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    with reading(path) as db:
+        rows = db.execute(
+            "select q.ts, q.text, q.answered, q.top_title from queries_fts f"
+            " join queries q on q.rowid = f.rowid where queries_fts match ?"
+            " order by q.ts desc limit ?",
+            [match, limit],
+        ).fetchall()
+    return [LoggedQuestion(ts, text, bool(answered), title) for ts, text, answered, title in rows]
+
+
+def count(path: str | Path, table: str = "queries") -> int:
+    """Rows in a table of the log."""
+    with reading(path) as db:
+        return db[table].count
+
+
+# ---------------------------------------------------------------------- export
+
+
+def rows(
+    path: str | Path,
+    since: str | None = None,
+    until: str | None = None,
+    with_users: bool = False,
+) -> Iterator[dict]:
+    """Questions in time order, without user keys unless asked for (a bad date raises here,
+    before the first row)."""
+    where, args = period_where(since, until)
+    sql = f"select {', '.join(export_fields(with_users))} from queries {where} order by ts"
+
+    def select() -> Iterator[dict]:
+        with reading(path) as db:
+            yield from db.query(sql, args)
+
+    return select()
+
+
+def export(
+    path: str | Path,
+    out: IO[str],
+    fmt: str = "jsonl",
+    with_users: bool = False,
+    since: str | None = None,
+    until: str | None = None,
+) -> int:
+    """Write the questions to ``out`` as JSON Lines or CSV; return how many."""
+    if fmt not in ("csv", "jsonl"):
+        raise QueryLogError(f"unknown export format {fmt!r} (csv or jsonl)")
+    selected = rows(path, since, until, with_users)
+    writer = csv.DictWriter(out, fieldnames=export_fields(with_users)) if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    n = 0
+    for row in selected:
+        if writer:
+            writer.writerow(row)
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def confirmed_pairs(path: str | Path, docs: Iterable[Document]) -> Pairs:
+    """(question, clause) pairs people confirmed: answers marked 👍 and never 👎, as
+    sentence-transformers training data. A pair is kept only while its clause (same 文号,
+    number and title) is still in ``docs``; the text is the clause as it stands now."""
+    by_code = {d.code: d for d in docs}
+    with reading(path) as db:
+        confirmed = db.execute(
+            "select q.text, q.top_doc, q.top_number, q.top_title from queries q"
+            " where q.answered = 1 and q.top_title != ''"
+            " and exists (select 1 from feedback f where f.query_ref = q.ref and f.value > 0)"
+            " and not exists (select 1 from feedback f where f.query_ref = q.ref and f.value < 0)"
+            " order by q.ts"
+        ).fetchall()
+    result = Pairs([], 0)
+    for question, code, number, title in confirmed:
+        doc = by_code.get(code)
+        clause = doc.clause_by_number(number) if doc else None
+        if clause is None or clause.title != title:
+            result.skipped += 1  # the document changed since
+            continue
+        result.pairs.append({"anchor": question, "positive": f"{clause.title}。{clause.text}"})
+    return result
+
+
+# ---------------------------------------------------------------------- the report's figures
+
+
+def totals(path: str | Path, since: str | None = None, until: str | None = None) -> Totals:
+    """Questions asked and answered in the period, and the first and last one's time."""
+    ((asked, answered, first, last),) = _in_period(
+        path,
+        "select count(*), coalesce(sum(answered), 0), min(ts), max(ts) from queries {where}",
+        since,
+        until,
+    )
+    return Totals(asked, answered, first or "", last or "")
+
+
+def weekly(
+    path: str | Path, since: str | None = None, until: str | None = None
+) -> list[tuple[str, int, int]]:
+    """(monday, asked, answered) for each week of the period with questions."""
+    return _in_period(
+        path,
+        "select date(ts, 'weekday 0', '-6 days') w, count(*), sum(answered) from queries"
+        " {where} group by w order by w",
+        since,
+        until,
+    )
+
+
+def top_clauses(
+    path: str | Path, since: str | None = None, until: str | None = None, limit: int = 10
+) -> list[ClauseCount]:
+    """The clauses answers gave most often."""
+    rows = _in_period(
+        path,
+        "select top_doc, top_number, top_title, count(*) n from queries {where}"
+        " group by top_doc, top_number, top_title order by n desc limit ?",
+        since,
+        until,
+        "answered = 1 and top_title != ''",
+        more_args=[limit],
+    )
+    return [ClauseCount(*row) for row in rows]
+
+
+def top_departments(
+    path: str | Path, since: str | None = None, until: str | None = None, limit: int = 12
+) -> list[tuple[str, int]]:
+    """责任单位 by the answered questions whose clause names them (a question may count for
+    several)."""
+    return _in_period(
+        path,
+        "select d.value, count(*) n from queries, json_each(queries.departments) d {where}"
+        " group by d.value order by n desc limit ?",
+        since,
+        until,
+        "answered = 1",
+        more_args=[limit],
+    )
+
+
+def topic_words(
+    path: str | Path, since: str | None = None, until: str | None = None, limit: int = 15
+) -> list[tuple[str, int]]:
+    """The words most questions use (two characters or more, stopwords left out), each
+    counted once a question."""
+    words: Counter[str] = Counter()
+    for (segmented,) in _in_period(path, "select text_seg from queries {where}", since, until):
+        words.update(
+            w for w in set((segmented or "").split()) if len(w) >= 2 and w not in STOPWORDS
+        )
+    return words.most_common(limit)
+
+
+def unanswered(
+    path: str | Path, since: str | None = None, until: str | None = None
+) -> list[tuple[str, int]]:
+    """The distinct questions the documents did not answer, with how often, most asked first."""
+    return _in_period(
+        path,
+        "select text, count(*) n from queries {where} group by text order by n desc",
+        since,
+        until,
+        "answered = 0",
+    )
+
+
+def disliked(
+    path: str | Path, since: str | None = None, until: str | None = None
+) -> list[DislikedAnswer]:
+    """Answers marked 👎 to questions of the period, the latest mark first."""
+    rows = _in_period(
+        path,
+        "select f.ts, q.text, q.top_doc, q.top_number, q.top_title from feedback f"
+        " join queries q on q.ref = f.query_ref {where} order by f.ts desc",
+        since,
+        until,
+        "f.value < 0",
+        column="q.ts",
+    )
+    return [DislikedAnswer(*row) for row in rows]
+
+
+def _in_period(
+    path: str | Path,
+    sql: str,
+    since: str | None,
+    until: str | None,
+    *conditions: str,
+    column: str = "ts",
+    more_args: list | None = None,
+) -> list[tuple]:
+    """The rows of ``sql``, its ``{where}`` filled by ``period_where``; ``more_args`` bind the
+    placeholders after it."""
+    where, args = period_where(since, until, *conditions, column=column)
+    with reading(path) as db:
+        return db.execute(sql.format(where=where), [*args, *(more_args or [])]).fetchall()
+
+
+# ---------------------------------------------------------------------- periods
+
+
+def period_where(
+    since: str | None, until: str | None, *conditions: str, column: str = "ts"
+) -> tuple[str, list[str]]:
+    """A WHERE clause on ``column`` for dates (YYYY-MM-DD; ``until`` inclusive), with any
+    further ``conditions``; "" when there is nothing to select on."""
+    clauses, args = [], []
+    if since:
+        clauses.append(f"{column} >= ?")
+        args.append(_day(since))
+    if until:
+        clauses.append(f"{column} < ?")
+        args.append(_next_day(until))
+    clauses += conditions
+    return ("where " + " and ".join(clauses) if clauses else ""), args
+
+
+def _day(day: str) -> str:
+    try:
+        return datetime.strptime(day.strip(), "%Y-%m-%d").strftime("%Y-%m-%d")
+    except ValueError as exc:
+        raise QueryLogError(f"not a date (YYYY-MM-DD): {day!r}") from exc
+
+
+def _next_day(day: str) -> str:
+    start = datetime.strptime(_day(day), "%Y-%m-%d")
+    return (start + timedelta(days=1)).strftime("%Y-%m-%d")

@@ -1,0 +1,331 @@
+"""What the bot does with each update a person sends: questions, commands, buttons, media.
+
+Handlers are module-level functions in the manner of python-telegram-bot's examples; what they
+share (the settings, the question answering, the query log, the limits, the worker threads)
+is one ``BotState`` in ``bot_data``. Retrieval runs in worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.core.answer import QA
+from bot.core.replies import Answer
+from bot.querylog.store import QueryLog, user_key
+from bot.telegram_bot.keyboards import (
+    InvalidButton,
+    Press,
+    answer_keyboard,
+    clause_keyboard,
+    more_keyboard,
+    parse,
+    without_feedback,
+)
+from bot.telegram_bot.ratelimit import SlidingWindowLimiter
+from bot.telegram_bot.render import (
+    Para,
+    answer_paras,
+    help_paras,
+    hit_paras,
+    more_paras,
+    pack,
+    start_paras,
+)
+
+log = logging.getLogger(__name__)
+
+TEXT_ONLY_HINT = "我只能读文字消息。请用文字把问题发给我，例如：单位有没有哺乳室？"
+RATE_LIMITED = "您提问有点快，请稍后再试。"
+ASK_AGAIN = "这个按钮已失效，请重新提问。"
+SOMETHING_WRONG = "抱歉，处理您的消息时出了点问题，请稍后再试。"
+NOT_READY = "正在加载文件和模型，请稍后再试。"
+CLAUSE_GONE = "这一条已不在现有文件中，请重新提问。"
+NO_PARALLEL = "这一条没有对应的条款。"
+FEEDBACK_NOTE = {1: "谢谢您的反馈 👍", -1: "谢谢您的反馈 👎，我们会改进。"}
+FEEDBACK_AGAIN = "已经收到您的反馈了，谢谢！"
+TYPING_AFTER = 0.5  # seconds
+FEEDBACK_KEPT = 200  # per chat, the answers whose feedback is remembered
+
+
+@dataclass
+class BotState:
+    """What every handler shares; lives in ``bot_data["state"]`` and is never persisted."""
+
+    settings: Settings
+    load_qa: Callable[[], QA]
+    querylog: QueryLog
+    limiter: SlidingWindowLimiter
+    executor: ThreadPoolExecutor
+    qa: QA | None = None
+    change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Blocking core work, in a worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def user_key(self, update: Update) -> str:
+        """The pseudonym the query log knows a person by (never the Telegram id)."""
+        user = update.effective_user
+        return user_key(user.id if user else None, self.settings.log_secret)
+
+    def is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admin_ids
+
+    def record_event(self, kind: str, update: Update, detail: str) -> None:
+        """Write to the query log; a failure is logged, never raised: it costs no answer."""
+        try:
+            self.querylog.record_event(kind, self.user_key(update), detail)
+        except Exception:
+            log.exception("query log write failed")
+
+
+def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    return context.bot_data["state"]
+
+
+# ---------------------------------------------------------------------- sending
+
+
+async def send(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, paras: list[Para], markup: Any = None
+) -> Message | None:
+    """Paragraphs as one or more HTML messages; the buttons go under the last one. In groups
+    the first message replies to the question it answers."""
+    chat = update.effective_chat
+    quote = None
+    if chat.type != ChatType.PRIVATE and update.message is not None:
+        quote = ReplyParameters(update.message.message_id, allow_sending_without_reply=True)
+    texts = pack(paras)
+    sent = None
+    for i, text in enumerate(texts):
+        sent = await context.bot.send_message(
+            chat.id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if i == len(texts) - 1 else None,
+            reply_parameters=quote if i == 0 else None,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+    return sent
+
+
+async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    await send(update, context, [Para(line) for line in text.split("\n")])
+
+
+# ---------------------------------------------------------------------- questions
+
+
+def addressed_text(update: Update, bot_id: int, username: str | None) -> str | None:
+    """The question in a message meant for the bot, or None (in groups: a mention or a reply
+    to the bot)."""
+    message = update.message
+    if message is None or message.text is None:
+        return None
+    if update.effective_chat.type == ChatType.PRIVATE:
+        return message.text
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot_id:
+        return message.text
+    text, addressed = message.text, False
+    mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+    for entity, value in mentions.items():
+        is_us = (
+            entity.type == MessageEntity.MENTION
+            and value.lstrip("@").lower() == (username or "").lower()
+        ) or (entity.type == MessageEntity.TEXT_MENTION and entity.user.id == bot_id)
+        if is_us:
+            addressed = True
+            text = text.replace(value, " ")
+    return text.strip() if addressed else None
+
+
+async def respond(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str,
+    answer_with: Callable[[QA], Answer],
+) -> None:
+    """Answer in a worker thread, log the question, send the reply with its buttons."""
+    state = state_of(context)
+    user = update.effective_user
+    if user is not None and not state.limiter.allow(user.id):
+        await say(update, context, RATE_LIMITED)
+        return
+    qa = state.qa
+    if qa is None:
+        await say(update, context, NOT_READY)
+        return
+    started = time.perf_counter()
+    pending = asyncio.ensure_future(state.run(answer_with, qa))
+    done, _ = await asyncio.wait({pending}, timeout=TYPING_AFTER)
+    if not done:  # a slow answer: show "typing…" (a fast one saves the request)
+        try:
+            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+        except TelegramError as exc:  # only a courtesy; the answer matters
+            log.info("chat action failed: %s", exc)
+    answer: Answer = await pending
+    ref = secrets.token_urlsafe(9)[:12]
+    try:
+        state.querylog.record_answer(
+            answer,
+            channel="telegram",
+            chat_type=update.effective_chat.type,
+            user=state.user_key(update),
+            text=text,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            index_version=qa.index_version,
+            ref=ref,
+        )
+    except Exception:
+        log.exception("query log write failed")
+    await send(update, context, answer_paras(answer), answer_keyboard(answer, ref))
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question in words: answered from the documents."""
+    text = addressed_text(update, context.bot.id, context.bot.username)
+    if text is None:
+        return
+    await respond(update, context, text, lambda qa: qa.ask(text))
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Who the bot is, which documents it answers from, example questions."""
+    qa = state_of(context).qa
+    await send(update, context, start_paras(qa.docs if qa else []))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """How to ask, and the commands."""
+    await send(update, context, help_paras())
+
+
+async def dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/dept 部门: the clauses a department is responsible for."""
+    name = " ".join(context.args or [])
+    if not name.strip():
+        await say(update, context, "请在 /dept 后写部门名称，例如：/dept 宣传部")
+        return
+    await respond(update, context, f"/dept {name}", lambda qa: qa.ask_department(name))
+
+
+async def clause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/clause 文件 编号: one clause in full."""
+    args = context.args or []
+    if not args:
+        await say(update, context, "请写出文件和编号，例如：/clause 湖北 4 或 /clause 全总 五")
+        return
+    text = "/clause " + " ".join(args)
+    if len(args) >= 2:
+        doc, number = args[0], "".join(args[1:])
+        await respond(update, context, text, lambda qa: qa.ask_clause(doc, number))
+    else:
+        await respond(update, context, text, lambda qa: qa.ask(args[0]))
+
+
+async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice and the like: a hint to write (in private chats only)."""
+    if update.effective_chat.type == ChatType.PRIVATE:
+        await say(update, context, TEXT_ONLY_HINT)
+
+
+# ---------------------------------------------------------------------- buttons
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """全文 / 更多相关条款 / 对应条款 / 👍 / 👎 under an answer."""
+    query = update.callback_query
+    try:
+        press = parse(query.data)
+    except InvalidButton as exc:
+        log.info("button data not understood: %s", exc)
+        await query.answer(ASK_AGAIN)
+        return
+    qa = state_of(context).qa
+    if qa is None:
+        await query.answer(NOT_READY)
+        return
+    if press.action in ("up", "down"):
+        await feedback(update, context, press)
+        return
+    await query.answer()  # callback queries must be answered, or the button keeps spinning
+    found = [(qa.clause_of(ref), sentence) for ref, sentence in press.refs]
+    clauses = [(c, s) for c, s in found if c is not None]
+    if not clauses:
+        await say(update, context, CLAUSE_GONE)
+        return
+    if press.action == "full":
+        hit = qa.hit(clauses[0][0], best=clauses[0][1])
+        await send(update, context, hit_paras(hit, full=True), clause_keyboard(hit))
+    elif press.action == "more":
+        hits = [qa.hit(c, best=s) for c, s in clauses]
+        await send(update, context, more_paras(hits), more_keyboard(hits))
+    elif press.action == "par":
+        parallel = clauses[0][0].parallel
+        target = qa.clause_of(parallel) if parallel else None
+        if target is None:
+            await say(update, context, NO_PARALLEL)
+            return
+        await send(update, context, hit_paras(qa.hit(target), full=True))
+
+
+async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button whose data the bot no longer keeps (or never issued)."""
+    await update.callback_query.answer(ASK_AGAIN)
+
+
+async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Press) -> None:
+    """👍 / 👎: recorded once per answer, then the buttons go."""
+    query = update.callback_query
+    given: dict[str, int] = context.chat_data.setdefault("feedback", {})
+    if press.log_ref in given:
+        await query.answer(FEEDBACK_AGAIN)
+        return
+    value = 1 if press.action == "up" else -1
+    given[press.log_ref] = value
+    for old in list(given)[:-FEEDBACK_KEPT]:
+        del given[old]
+    state = state_of(context)
+    try:
+        state.querylog.record_feedback(press.log_ref, value, state.user_key(update))
+    except Exception:
+        log.exception("query log write failed")
+    await query.answer(FEEDBACK_NOTE[value])
+    message = query.message
+    try:
+        await query.edit_message_reply_markup(
+            without_feedback(message.reply_markup if isinstance(message, Message) else None)
+        )
+    except BadRequest as exc:  # too old to edit
+        log.info("could not take the feedback buttons off: %s", exc)
+
+
+# ---------------------------------------------------------------------- errors
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the traceback; tell the person something went wrong, never what."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(SOMETHING_WRONG)
+            else:
+                await context.bot.send_message(update.effective_chat.id, SOMETHING_WRONG)
+        except TelegramError:
+            log.warning("could not tell the user about the error")

@@ -1,0 +1,280 @@
+"""The conversation end to end: the real python-telegram-bot Application, built as
+``niangjia serve`` builds it, against the fake Bot API over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+
+import pytest
+
+from bot.core.answer import QA
+from bot.telegram_bot.app import build_application
+from bot.telegram_bot.handlers import (
+    ASK_AGAIN,
+    RATE_LIMITED,
+    SOMETHING_WRONG,
+    TEXT_ONLY_HINT,
+)
+from bot.telegram_bot.render import TELEGRAM_LIMIT, utf16_len
+from tests.bot_harness import (
+    GROUP,
+    USER,
+    answer_to,
+    bot_settings,
+    buttons,
+    logged,
+    make_qa,
+    press,
+    running,
+)
+from tests.conftest import KNOWLEDGE
+from tests.fake_bot_api import BOT_USERNAME
+
+FEEDBACK = ("👍", "👎")
+
+
+class SlowQA(QA):
+    """Questions containing 慢 take a while; 炸 raises (a bug in the core)."""
+
+    def ask(self, text: str, k: int = 3, method: str = "hybrid"):
+        if "炸" in text:
+            raise RuntimeError("boom in the core")
+        if "慢" in text:
+            time.sleep(1.5)
+        return super().ask(text, k, method)
+
+
+async def test_start_lists_the_loaded_documents_and_explains_privacy(api, bot, qa):
+    (commands,) = api.ok("setMyCommands")
+    assert [c["command"] for c in commands["commands"]] == ["start", "help", "dept", "clause"]
+    (reply,) = await answer_to(api, USER, "/start")
+    assert "娘家人" in reply["text"] and reply["parse_mode"] == "HTML"
+    assert "隐私" in reply["text"] and "不保存您的 Telegram" in reply["text"]
+    for doc in qa.docs:
+        assert doc.title in reply["text"]
+    assert reply["text"].count("· ") == len(qa.docs) + 3  # the documents, three examples
+    (reply,) = await answer_to(api, USER, "/help")
+    assert "/dept" in reply["text"] and "/clause" in reply["text"]
+
+
+async def test_an_answer_carries_title_departments_parallel_and_buttons(api, bot):
+    (reply,) = await answer_to(api, USER, "哪个部门负责婚恋交友服务")
+    text = reply["text"]
+    assert "湖北方案 第4项「提升女职工生活品质」" in text
+    assert "鄂工办发〔2023〕7号" in text
+    assert (
+        "责任单位：女职工部、宣传部（网络工作部）、权益保障部（法律工作部）、"
+        "经济技术劳动保护部、基层工作部" in text
+    )
+    assert "对应条款：全总意见 第（六）条「提升女职工生活品质」" in text
+    labels = [label for label, _ in buttons(reply)]
+    assert labels == ["全文", "更多相关条款", "对应条款", "👍", "👎"]
+    assert all(len(data.encode()) <= 64 for _, data in buttons(reply))  # Telegram's limit
+    (record,) = logged(bot, "queries")
+    assert record["channel"] == "telegram" and record["intent"] == "who" and record["answered"]
+    assert str(USER) not in record["user_key"] and len(record["user_key"]) == 32
+
+
+async def test_user_text_is_escaped(api, bot):
+    (reply,) = await answer_to(api, USER, "<b>宣传部</b> & 负责什么")
+    assert "<b>宣传部</b>" not in reply["text"].replace("<b>宣传部（网络工作部）", "")
+    (reply,) = await answer_to(api, USER, "/dept <i>不存在</i>")
+    assert "&lt;i&gt;不存在&lt;/i&gt;" in reply["text"]
+
+
+async def test_buttons_show_the_whole_clause_more_hits_and_the_parallel(api, bot, qa):
+    (reply,) = await answer_to(api, USER, "哪个部门负责婚恋交友服务")
+    n = len(api.ok("sendMessage", USER))
+    await press(api, USER, reply, "全文")
+    await api.wait_for(lambda: len(api.ok("sendMessage", USER)) > n)
+    full = api.ok("sendMessage", USER)[-1]
+    clause = qa.by_code["鄂工办发〔2023〕7号"].clause_by_number("4")
+    assert clause.text[-30:] in full["text"]
+    assert [label for label, _ in buttons(full)] == ["对应条款"]
+
+    n = len(api.ok("sendMessage", USER))
+    await press(api, USER, reply, "对应条款")
+    await api.wait_for(lambda: len(api.ok("sendMessage", USER)) > n)
+    parallel = api.ok("sendMessage", USER)[-1]["text"]
+    assert "全总意见 第（六）条「提升女职工生活品质」" in parallel
+
+    n = len(api.ok("sendMessage", USER))
+    await press(api, USER, reply, "更多相关条款")
+    await api.wait_for(lambda: len(api.ok("sendMessage", USER)) > n)
+    more = api.ok("sendMessage", USER)[-1]
+    assert "更多相关条款" in more["text"]
+    assert buttons(more) and all(label.startswith("全文：") for label, _ in buttons(more))
+
+
+async def test_feedback_is_recorded_once_and_its_buttons_go(api, bot):
+    (reply,) = await answer_to(api, USER, "单位有没有哺乳室")
+    before = await press(api, USER, reply, "👍")
+    assert "谢谢" in api.ok("answerCallbackQuery")[before]["text"]
+    (edit,) = await api.wait_for(lambda: api.ok("editMessageReplyMarkup"))
+    labels = [label for label, _ in buttons(edit)]
+    assert "全文" in labels and not set(FEEDBACK) & set(labels)
+    before = await press(api, USER, reply, "👎")  # a second press on the old message
+    assert "已经收到" in api.ok("answerCallbackQuery")[before]["text"]
+    (question,) = logged(bot, "queries")
+    (feedback,) = logged(bot, "feedback")
+    assert feedback["query_ref"] == question["ref"] and feedback["value"] == 1
+    assert str(USER) not in feedback["user_key"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "garbage",
+        "1|f|AAAAAAAAAAAA|0",  # the wire format of an older version
+        "0" * 64,  # an id the bot never issued (or has forgotten)
+        "٣",
+        "",
+    ],
+)
+async def test_stale_or_forged_buttons_get_ask_again(api, bot, data):
+    message = api.message(USER, "旧消息", from_bot=True)
+    api.push_callback(USER, message, data)
+    (answered,) = await api.wait_for(lambda: api.ok("answerCallbackQuery"))
+    assert answered["text"] == ASK_AGAIN
+    assert SOMETHING_WRONG not in " ".join(api.sent_texts(USER))
+
+
+async def test_out_of_scope_is_honest_with_nearest_topics_as_buttons(api, tmp_path):
+    qa = make_qa(threshold=1.01)  # nothing is confident enough: every question is declined
+    app = build_application(bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05)
+    async with running(app):
+        (reply,) = await answer_to(api, USER, "产假有多少天")
+        assert reply["text"].startswith("这两份文件没有直接规定")
+        topics = [label for label, _ in buttons(reply) if label not in FEEDBACK]
+        assert 1 <= len(topics) <= 3
+        n = len(api.ok("sendMessage", USER))
+        await press(api, USER, reply, topics[0])
+        await api.wait_for(lambda: len(api.ok("sendMessage", USER)) > n)
+        assert topics[0].rstrip("…") in api.ok("sendMessage", USER)[-1]["text"]
+
+
+async def test_dept_and_clause_commands(api, bot):
+    (reply,) = await answer_to(api, USER, "/dept 宣传部")
+    assert "宣传部（网络工作部） 是以下 6 条工作的责任单位" in reply["text"]
+    assert len([b for b in buttons(reply) if b[0] not in FEEDBACK]) == 6
+    (reply,) = await answer_to(api, USER, "/clause 湖北 4")
+    assert "湖北方案 第4项「提升女职工生活品质」" in reply["text"]
+    (reply,) = await answer_to(api, USER, "/clause 全总 五")
+    assert "全总意见 第（五）条「维护女职工合法权益和特殊利益」" in reply["text"]
+    (reply,) = await answer_to(api, USER, "/clause 湖北 99")
+    assert "没有99这一条" in reply["text"]
+    (reply,) = await answer_to(api, USER, "/dept")
+    assert "/dept 宣传部" in reply["text"]
+
+
+async def test_long_replies_are_split_at_sentence_ends(api, tmp_path):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    body = "。".join(f"第{i}句要求各级工会组织认真做好女职工关爱服务工作" for i in range(1, 400))
+    (knowledge / "long.txt").write_text(
+        "某市总工会关于做好女职工关爱服务的实施意见\n某工发〔2024〕1号\n"
+        f"一、加强女职工关爱服务。{body}。\n二、狠抓责任落实。各级工会要抓好落实。\n",
+        encoding="utf-8",
+    )
+    qa = make_qa(knowledge)
+    app = build_application(bot_settings(api, tmp_path, knowledge), lambda: qa, retry_backoff=0.05)
+    async with running(app):
+        api.push_text(USER, "/clause 某工发〔2024〕1号 一")
+        # The buttons come with the last part.
+        await api.wait_for(lambda: any("reply_markup" in p for p in api.ok("sendMessage", USER)))
+        replies = api.ok("sendMessage", USER)
+    assert len(replies) >= 3
+    assert all(utf16_len(r["text"]) <= TELEGRAM_LIMIT for r in replies)
+    for r in replies[:-1]:
+        assert r["text"].removesuffix("</blockquote>").endswith("。"), r["text"][-40:]
+        assert r["text"].count("<blockquote>") == r["text"].count("</blockquote>")
+    joined = "".join(r["text"] for r in replies)
+    assert "第1句" in joined and "第399句" in joined
+    assert "reply_markup" not in replies[0] and "reply_markup" in replies[-1]
+
+
+async def test_group_chats_answer_only_mentions_replies_and_commands(api, bot):
+    api.push_text(GROUP, "大家好，今天开会", user_id=USER, chat_type="supergroup")
+    replies = await answer_to(api, GROUP, f"@{BOT_USERNAME} 单位有没有哺乳室", user_id=USER)
+    assert len(replies) == 1 and "哺乳" in replies[0]["text"]
+    assert replies[0]["reply_parameters"]["message_id"] > 0
+    bot_message = api.message(GROUP, "之前的回答", from_bot=True)
+    replies = await answer_to(api, GROUP, "那外卖骑手呢", user_id=USER, reply_to=bot_message)
+    assert len(replies) == 1
+    replies = await answer_to(api, GROUP, f"/help@{BOT_USERNAME}", user_id=USER)
+    assert "/dept" in replies[0]["text"]
+    api.push_text(GROUP, "@someone_else 哺乳室在哪", user_id=USER)
+    api.push_media(GROUP, "sticker", user_id=USER)
+    api.push_media(GROUP, "document", user_id=USER, data=b"not for the bot")
+    await answer_to(api, USER, "/help")  # once this is answered, the group updates were seen
+    await asyncio.sleep(0.2)
+    assert len(api.ok("sendMessage", GROUP)) == 3
+    assert not logged(bot, "events")  # a document in a group is not an admin upload refused
+
+
+async def test_media_gets_a_text_only_hint(api, bot):
+    for kind in ("sticker", "photo", "voice"):
+        before = len(api.ok("sendMessage", USER))
+        api.push_media(USER, kind, data=b"x")
+        await api.wait_for(lambda b=before: len(api.ok("sendMessage", USER)) > b)
+        assert api.ok("sendMessage", USER)[-1]["text"] == TEXT_ONLY_HINT
+        assert "reply_markup" not in api.ok("sendMessage", USER)[-1]
+
+
+async def test_empty_huge_and_control_text_get_clear_answers(api, bot):
+    for text in ("\u200b\u0007", "哺" * 5000, "😀😀😀", "hello there"):
+        (reply,) = await answer_to(api, USER, text)
+        assert reply["text"] and SOMETHING_WRONG not in reply["text"]
+
+
+async def test_per_user_limit_answers_please_wait(api, tmp_path, qa):
+    app = build_application(
+        bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05, questions_per_minute=3
+    )
+    async with running(app):
+        for _ in range(5):
+            api.push_text(USER, "单位有没有哺乳室")
+        await api.wait_for(lambda: len(api.ok("sendMessage", USER)) >= 5)
+        api.push_text(USER + 1, "单位有没有哺乳室")  # someone else is not limited
+        await api.wait_for(lambda: api.ok("sendMessage", USER + 1))
+    texts = api.sent_texts(USER)
+    assert sum(t == RATE_LIMITED for t in texts) == 2 and len(texts) == 5
+    assert api.sent_texts(USER + 1)[0] != RATE_LIMITED
+
+
+async def test_a_failing_handler_tells_the_user_without_the_traceback(api, tmp_path, caplog):
+    qa = make_qa(cls=SlowQA)
+    app = build_application(bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05)
+    async with running(app):
+        (reply,) = await answer_to(api, USER, "炸一下")
+    assert reply["text"] == SOMETHING_WRONG
+    assert "boom" not in reply["text"] and "Traceback" not in reply["text"]
+    assert "boom in the core" in caplog.text  # logged, with the traceback
+
+
+async def test_a_slow_question_does_not_stall_the_others(api, tmp_path):
+    qa = make_qa(cls=SlowQA)
+    app = build_application(bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05)
+    async with running(app):
+        api.push_text(USER, "慢慢问：单位有没有哺乳室")
+        await api.wait_for(lambda: api.delivered)
+        api.push_text(USER + 1, "单位有没有哺乳室")
+        await api.wait_for(lambda: api.ok("sendMessage", USER) and api.ok("sendMessage", USER + 1))
+    order = [int(c.params["chat_id"]) for c in api.calls if c.method == "sendMessage"]
+    assert order.index(USER + 1) < order.index(USER)
+    # "typing…" is shown for the slow answer only (a fast one saves the request)
+    assert api.ok("sendChatAction", USER) and not api.ok("sendChatAction", USER + 1)
+
+
+async def test_stopping_answers_every_update_already_taken(api, tmp_path):
+    qa = make_qa(cls=SlowQA)
+    app = build_application(bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05)
+    async with running(app):
+        update_id = api.push_text(USER, "慢一点：单位有没有哺乳室")
+        # Taken: the next poll's offset acknowledges it to Telegram. Stop while it is handled.
+        await api.wait_for(lambda: update_id < max(api.offsets(), default=0))
+        assert not api.ok("sendMessage", USER)
+    # The application has stopped, and the answer to the taken update was still sent.
+    assert "哺乳" in api.sent_texts(USER)[0]
