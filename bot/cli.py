@@ -220,7 +220,7 @@ def index_build(ctx: click.Context, if_needed: bool) -> None:
         niangjia index build --if-needed
     """
     from bot.core.encoders import load_encoder
-    from bot.core.open import index_status
+    from bot.core.live import index_status
     from bot.ingest.changes import apply_change
 
     settings = settings_of(ctx)
@@ -253,7 +253,7 @@ def index_rollback(ctx: click.Context, yes: bool) -> None:
 
         niangjia index rollback --yes
     """
-    from bot.core.open import current_version
+    from bot.core.live import current_version
     from bot.ingest.changes import rollback
     from bot.ingest.versions import previous
 
@@ -275,7 +275,7 @@ def index_status_cmd(ctx: click.Context, as_json: bool) -> None:
 
         niangjia index status --json
     """
-    from bot.core.open import index_status
+    from bot.core.live import index_status
 
     status = index_status(settings_of(ctx))
     if as_json:

@@ -1,4 +1,4 @@
-"""Fit the "no answer" cut-off on a labelled calibration set and write bot/data/calibration.json.
+"""Fit the "no answer" cut-off on a labelled set; write bot/core/data/calibration.json.
 
 The set (scripts/data/calibration.jsonl) holds questions written for this purpose: everyday
 questions the documents answer, and neighbouring ones they do not (产假天数, 加班费, 天气).

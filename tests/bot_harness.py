@@ -54,8 +54,8 @@ async def running(app, webhook: dict | None = None):
             await app.updater.stop()
         if app.running:
             await app.stop()
-        await app.post_shutdown(app)
         await app.shutdown()
+        await app.post_shutdown(app)
 
 
 def buttons(params: dict) -> list[tuple[str, str]]:

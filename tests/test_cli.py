@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import bot.core.encoders
-import bot.core.open
+import bot.core.live
 from bot.cli import cli
 from tests.conftest import FakeEncoder
 
@@ -17,7 +17,7 @@ from tests.conftest import FakeEncoder
 @pytest.fixture
 def runner(settings, monkeypatch):
     fake = lambda s, threads=None: FakeEncoder()  # noqa: E731
-    monkeypatch.setattr(bot.core.open, "load_encoder", fake)
+    monkeypatch.setattr(bot.core.live, "load_encoder", fake)
     monkeypatch.setattr(bot.core.encoders, "load_encoder", fake)
     runner = CliRunner()
 

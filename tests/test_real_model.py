@@ -186,7 +186,7 @@ def test_kill_9_in_the_middle_of_adding_leaves_the_previous_index_serving(tmp_pa
     import time
 
     from bot.config import Settings
-    from bot.core.open import current_version as current
+    from bot.core.live import current_version as current
     from bot.ingest.changes import open_live_qa
     from tests.documents_fixtures import CITY_PLAN
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bot.core.knowledge import load_knowledge
-from bot.core.open import current_version as current
-from bot.core.open import index_status
+from bot.core.live import current_version as current
+from bot.core.live import index_status
 from bot.core.retriever import Manifest, Retriever
 from bot.errors import IndexCorruptError, IndexStateError
 from bot.ingest.changes import open_live

@@ -141,4 +141,6 @@ async def test_the_bot_state_is_apart_from_the_query_log_and_holds_no_user_id(ap
     db.close()
     assert chat[0] == USER + 7  # private chat: keyed by the chat, as the persistence must be
     assert set(json.loads(chat[1])) == {"feedback"}
+    (sealed,) = json.loads(chat[1])["feedback"]  # not the query log's reference
+    assert sealed not in settings.querylog_path.read_bytes().decode("utf-8", "replace")
     assert str(USER + 7).encode() not in settings.querylog_path.read_bytes()

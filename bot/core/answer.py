@@ -141,9 +141,7 @@ class QA:
         raw = text if isinstance(text, str) else ""
         q = normalise_query(raw)
         if not q:
-            return reply(
-                raw, "search", False, "请输入您想问的问题，例如：单位有没有哺乳室？", view="none"
-            )
+            return reply(raw, "search", False, ASK_SOMETHING, view="none")
         note = ""
         if len(q) > MAX_QUERY_CHARS:
             q = q[:MAX_QUERY_CHARS]

@@ -37,10 +37,6 @@ class Hit:
     score: float
     sentence: int = 0  # the clause's sentence the quote starts at
 
-    @property
-    def ref(self) -> ClauseRef:
-        return ClauseRef(self.doc_code, self.number, self.title, self.place)
-
 
 @dataclass
 class Answer:

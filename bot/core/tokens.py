@@ -3,7 +3,7 @@
 jieba gets a user dictionary drawn from the documents' own terms (quoted brand names,
 《》 titles, departments, clause titles), so 母婴室 or 玫瑰书香 stay whole. Synonyms map
 everyday words (吸奶, 相亲, 外卖骑手) to the register of policy documents (哺乳, 婚恋交友,
-新就业形态); the table lives in ``bot/data/synonyms.txt`` and holds general Chinese usage only.
+新就业形态); the table lives in ``bot/core/data/synonyms.txt`` and holds general Chinese usage only.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.core.answer import QA
 from bot.core.encoders import Encoder
 from bot.core.knowledge import knowledge_files, load_knowledge
-from bot.core.open import current_version, unloaded_retriever
+from bot.core.live import current_version, unloaded_retriever
 from bot.core.retriever import Retriever, tokenizer_for
 from bot.errors import DocumentError, IndexCorruptError, IndexStateError
 from bot.ingest.files import IngestError, Preview, apply_files, removal_files, staged_files

@@ -173,6 +173,18 @@ def preview(
 ) -> Preview:
     """Read and parse a file as it would be added; raises IngestError with the reason."""
     kind, text = read_file(data)
+    return preview_text(text, kind, knowledge_dir, filename, title, code)
+
+
+def preview_text(
+    text: str,
+    kind: str,
+    knowledge_dir: Path,
+    filename: str = "",
+    title: str | None = None,
+    code: str | None = None,
+) -> Preview:
+    """Parse text already read from a file (``kind``: text, docx or pdf) as it would be added."""
     source = Path(filename or "upload").name
     try:
         document = parse_document(text, source=source, title=title, code=code)

@@ -24,7 +24,7 @@ import numpy as np
 
 from bot.core.documents import SIDECAR
 from bot.core.knowledge import knowledge_files
-from bot.core.open import CURRENT, current_version
+from bot.core.live import CURRENT, current_version, version_names
 from bot.errors import IndexStateError
 
 SNAPSHOT = "knowledge"
@@ -34,10 +34,7 @@ CACHE_FILE = "embedding-cache.npz"
 
 def versions(index_dir: Path) -> list[Path]:
     """Built versions, oldest first."""
-    index_dir = Path(index_dir)
-    if not index_dir.is_dir():
-        return []
-    return sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("v"))
+    return [Path(index_dir) / name for name in version_names(index_dir)]
 
 
 def new_build_dir(index_dir: Path) -> Path:
@@ -57,12 +54,6 @@ def copy_knowledge(knowledge_dir: Path, target: Path) -> None:
         side = path.with_name(path.name + SIDECAR)
         if side.exists():
             shutil.copy2(side, target / side.name)
-
-
-def snapshot_knowledge(knowledge_dir: Path, into: Path) -> None:
-    target = into / SNAPSHOT
-    target.mkdir()
-    copy_knowledge(knowledge_dir, target)
 
 
 def publish(

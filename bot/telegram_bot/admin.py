@@ -22,7 +22,7 @@ from telegram.ext import ContextTypes
 from bot.core.answer import QA
 from bot.errors import NiangjiaError
 from bot.ingest.changes import Change, add_document, apply_change, remove_document
-from bot.ingest.files import check_size, preview
+from bot.ingest.files import check_size, preview, preview_text
 from bot.querylog import queries
 from bot.querylog.report import build_report
 from bot.telegram_bot.handlers import ASK_AGAIN, NOT_READY, BotState, say, send, state_of
@@ -133,9 +133,9 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if state.change_lock.locked():
         await say(update, context, BUSY)
         return
-    await say(update, context, "正在重建索引…")
     encoder = state.qa.retriever.encoder
-    await change_index(update, context, lambda: apply_change(state.settings, encoder), "完成")
+    work = lambda: apply_change(state.settings, encoder)  # noqa: E731
+    await change_index(update, context, work, "正在重建索引…", "完成")
 
 
 @admin_only("/remove")
@@ -175,7 +175,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except NiangjiaError as exc:
         await say(update, context, f"这个文件不能加入：{exc}\n现有文件和索引都没有改变。")
         return
-    pending = stage(context, {"kind": "add", "text": item.text, "name": name})
+    pending = stage(context, {"kind": "add", "text": item.text, "type": item.kind, "name": name})
     paras = [Para("将加入的文件", "b"), *[Para(line) for line in item.lines()]]
     await send(update, context, paras, confirm_keyboard(pending, "确认加入"))
 
@@ -206,6 +206,10 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except InvalidButton:
         await query.answer(ASK_AGAIN)
         return
+    qa = state.qa
+    if qa is None:
+        await query.answer(NOT_READY)  # the change keeps waiting
+        return
     change = context.chat_data.get("pending", {}).pop(press.pending, None)
     if change is None or time.time() - change["at"] > PENDING_SECONDS:
         await query.answer(ASK_AGAIN)
@@ -214,17 +218,13 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("已取消")
         await say(update, context, "已取消，没有任何改动。")
         return
-    qa = state.qa
-    if qa is None:
-        await query.answer(NOT_READY)
-        return
     await query.answer("开始重建索引")
-    await say(update, context, "正在重建索引；在这期间照常用现有文件回答问题。")
     settings, encoder = state.settings, qa.retriever.encoder
     if change["kind"] == "add":
 
         def work() -> tuple:
-            item = preview(change["text"].encode("utf-8"), settings.knowledge_dir, change["name"])
+            knowledge = settings.knowledge_dir
+            item = preview_text(change["text"], change["type"], knowledge, change["name"])
             return add_document(settings, item, encoder)
 
         done = "已加入并上线"
@@ -234,19 +234,22 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return remove_document(settings, change["code"], encoder)
 
         done = "已删除并上线"
-    context.application.create_task(change_index(update, context, work, done))
+    starting = "正在重建索引；在这期间照常用现有文件回答问题。"
+    context.application.create_task(change_index(update, context, work, starting, done))
 
 
 async def change_index(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     work: Callable[[], tuple],
+    starting: str,
     done: str,
 ) -> None:
     """Run a knowledge change in a worker thread (one at a time), swap the new index in when it
     is live, and tell the admin how it went."""
     state: BotState = state_of(context)
     async with state.change_lock:
+        await say(update, context, starting)
         try:
             retriever, change = await state.run(work)
         except NiangjiaError as exc:

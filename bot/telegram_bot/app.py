@@ -54,7 +54,9 @@ MEDIA = (
     | filters.LOCATION
     | filters.CONTACT
 )
-KEYBOARDS_KEPT = 2048  # answers whose buttons still work (the oldest are forgotten first)
+# Keyboards whose buttons still work, the least recently used forgotten first (about 10 MB);
+# past that, or after NIANGJIA_BOT_STATE_DAYS idle, a button answers 请重新提问.
+KEYBOARDS_KEPT = 10_000
 WORKERS = 2
 
 

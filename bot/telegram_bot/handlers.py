@@ -8,6 +8,8 @@ is one ``BotState`` in ``bot_data``. Retrieval runs in worker threads, never on 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -58,6 +60,7 @@ FEEDBACK_NOTE = {1: "谢谢您的反馈 👍", -1: "谢谢您的反馈 👎，�
 FEEDBACK_AGAIN = "已经收到您的反馈了，谢谢！"
 TYPING_AFTER = 0.5  # seconds
 FEEDBACK_KEPT = 200  # per chat, the answers whose feedback is remembered
+_PROCESS_SECRET = secrets.token_hex(16)
 
 
 @dataclass
@@ -80,6 +83,12 @@ class BotState:
         """The pseudonym the query log knows a person by (never the Telegram id)."""
         user = update.effective_user
         return user_key(user.id if user else None, self.settings.log_secret)
+
+    def seal(self, log_ref: str) -> str:
+        """A query-log reference as the bot's persistence may keep it: keyed, so that the
+        persistence (keyed by chat) cannot be joined to the query log's pseudonyms."""
+        key = (self.settings.log_secret or _PROCESS_SECRET).encode()
+        return hmac.new(key, log_ref.encode(), hashlib.sha256).hexdigest()[:16]
 
     def is_admin(self, update: Update) -> bool:
         user = update.effective_user
@@ -292,15 +301,16 @@ async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Press) -> None:
     """👍 / 👎: recorded once per answer, then the buttons go."""
     query = update.callback_query
+    state = state_of(context)
     given: dict[str, int] = context.chat_data.setdefault("feedback", {})
-    if press.log_ref in given:
+    sealed = state.seal(press.log_ref)
+    if sealed in given:
         await query.answer(FEEDBACK_AGAIN)
         return
     value = 1 if press.action == "up" else -1
-    given[press.log_ref] = value
+    given[sealed] = value
     for old in list(given)[:-FEEDBACK_KEPT]:
         del given[old]
-    state = state_of(context)
     try:
         state.querylog.record_feedback(press.log_ref, value, state.user_key(update))
     except Exception:

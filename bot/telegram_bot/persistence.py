@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import CDCData, ConversationDict
+
+# python-telegram-bot's shapes of the data (its own aliases live in a private module).
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
+ConversationDict = dict[tuple[int | str, ...], object]
 
 SCHEMA_VERSION = 1
 SCHEMA = """

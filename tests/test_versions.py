@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.core.open import current_version as current
+from bot.core.live import current_version as current
 from bot.errors import IndexStateError
 from bot.ingest.changes import open_live
 from bot.ingest.versions import EmbeddingCache, previous, versions

@@ -1,4 +1,4 @@
-"""Opening the live knowledge base for answering: documents, encoder and the current index.
+"""The live index: the version being served, and its documents, encoder and index opened.
 
 This is the reading side of the index folder: ``current`` points at the version being served
 (``bot.ingest`` writes versions and moves the pointer). Nothing here builds; a missing, stale or
@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.config import Settings
-from bot.core.answer import QA
 from bot.core.encoders import Encoder, load_encoder
 from bot.core.knowledge import load_knowledge
 from bot.core.retriever import Manifest, Retriever, staleness, tokenizer_for
@@ -48,19 +47,6 @@ def unloaded_retriever(
         tokenizer = tokenizer_for(docs)
         encoder = encoder or pending.result()
     return Retriever(docs, encoder, tokenizer)
-
-
-def open_retriever(
-    settings: Settings, encoder: Encoder | None = None, threads: int | None = None
-) -> Retriever:
-    """The current index over the present documents; raises IndexStateError when it is missing
-    or stale, IndexCorruptError when it cannot be read."""
-    retriever = unloaded_retriever(settings, encoder, threads)
-    return retriever.load(current_version(settings.index_dir))
-
-
-def open_qa(settings: Settings, encoder: Encoder | None = None, threads: int | None = None) -> QA:
-    return QA(open_retriever(settings, encoder, threads))
 
 
 def index_status(settings: Settings, model_name: str | None = None) -> dict:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.answer import QA, Calibration
 from bot.core.knowledge import knowledge_files
-from bot.core.open import current_version as current
+from bot.core.live import current_version as current
 from bot.ingest.changes import add_document, open_live, remove_document, rollback
 from bot.ingest.files import IngestError, preview
 from bot.ingest.versions import versions
