@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +72,20 @@ def live_qa(ctx: click.Context):
     return open_live_qa(settings_of(ctx), rebuild="auto")
 
 
+@contextmanager
+def stdin_text() -> Iterator[IO[str]]:
+    """Standard input as UTF-8 text; bytes that are not UTF-8 become U+FFFD, never an error."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        yield sys.stdin
+        return
+    stream = io.TextIOWrapper(buffer, encoding="utf-8", errors="replace")
+    try:
+        yield stream
+    finally:
+        stream.detach()  # closing the wrapper would close standard input
+
+
 @click.group(cls=Shell, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -97,68 +114,94 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, k: int) -> None
 
     Example:
 
+    \b
         niangjia ask "哪个部门负责爱心母婴室建设" --json
         printf '两癌筛查\\n相亲\\n' | niangjia ask --json
     """
     qa = live_qa(ctx)
-    questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
-    for q in questions:
-        answer = qa.ask(q, k=k)
-        if as_json:
-            click.echo(answer.to_json())
-        else:
-            click.echo(answer.message)
-            if question is None:
-                click.echo()
+    with stdin_text() as stdin:
+        questions = [question] if question is not None else (line.rstrip("\n") for line in stdin)
+        for q in questions:
+            answer = qa.ask(q, k=k)
+            if as_json:
+                click.echo(answer.to_json())
+            else:
+                click.echo(answer.message)
+                if question is None:
+                    click.echo()
 
 
 @cli.command()
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Read one message a line, write one JSON answer a line (as `ask --json`); "
+    "a blank line starts a new conversation.",
+)
 @click.pass_context
-def chat(ctx: click.Context) -> None:
-    """A conversation in the terminal; ends at end of input (Ctrl-D) or with "退出".
+def chat(ctx: click.Context, as_json: bool) -> None:
+    """A conversation in the terminal: follow-ups (那谁负责, 详细说说, 还有吗, 不对) refer to
+    the last answer. Ends at end of input (Ctrl-D) or with "退出" (not with --json).
 
     Example:
 
+    \b
         echo 五期保护 | niangjia chat
+        printf '单位有没有哺乳室\\n那谁负责\\n\\n两癌筛查\\n' | niangjia chat --json
     """
     import time
 
+    from bot.core.dialogue import Context, Dialogue
     from bot.querylog.store import QueryLog
 
     settings = settings_of(ctx)
     qa = live_qa(ctx)
+    dialogue = Dialogue(qa)
     querylog = QueryLog(settings.querylog_path, model=settings.model)
-    interactive = sys.stdin.isatty()
-    click.echo(
-        "娘家人：您好！我可以回答工会女职工工作文件里的问题。输入问题后回车；输入“退出”结束。"
-    )
-    while True:
-        if interactive:
-            click.echo("> ", nl=False)
-        line = sys.stdin.readline()
-        if not line:
-            break
-        text = line.strip()
-        if text in ("退出", "exit", "quit"):
-            break
-        if not text:
-            continue
-        started = time.perf_counter()
-        answer = qa.ask(text)
-        latency_ms = (time.perf_counter() - started) * 1000
-        click.echo(answer.message)
-        click.echo()
-        querylog.record_answer(
-            answer,
-            channel="cli",
-            chat_type="terminal",
-            user="",
-            text=text,
-            latency_ms=latency_ms,
-            index_version=qa.index_version,
+    interactive = not as_json and sys.stdin.isatty()
+    if not as_json:
+        click.echo(
+            "娘家人：您好！我可以回答工会女职工工作文件里的问题。输入问题后回车；输入“退出”结束。"
         )
+    context: Context | None = None
+    with stdin_text() as stdin:
+        while True:
+            if interactive:
+                click.echo("> ", nl=False)
+            line = stdin.readline()
+            if not line:
+                break
+            text = line.rstrip("\r\n") if as_json else line.strip()
+            if not as_json and text in ("退出", "exit", "quit"):
+                break
+            if not text:
+                if as_json:
+                    context = None  # a blank line: a new conversation
+                continue
+            started = time.perf_counter()
+            turn = dialogue.respond(text, context)
+            latency_ms = (time.perf_counter() - started) * 1000
+            click.echo(turn.answer.to_json() if as_json else turn.answer.message + "\n")
+            ref = querylog.record_answer(
+                turn.answer,
+                channel="cli",
+                chat_type="terminal",
+                user="",
+                text=text,
+                latency_ms=latency_ms,
+                index_version=qa.index_version,
+                followup=turn.followup,
+                context=turn.resolved_against,
+            )
+            if turn.rejected_ref:
+                querylog.record_feedback(turn.rejected_ref, -1, "")
+            if turn.context is not None and turn.followup != "smalltalk":
+                turn.context.answer_ref = ref  # what a later 不对 rejects
+            context = turn.context
     querylog.close()
-    click.echo("再见！")
+    if not as_json:
+        click.echo("再见！")
 
 
 @cli.command()
@@ -330,30 +373,44 @@ def model_build(ctx: click.Context, force: bool) -> None:
     type=click.Choice(["bm25", "dense", "hybrid", "all"]),
     default="all",
     show_default=True,
-    help="Retrieval method to score; 'all' puts them side by side.",
+    help="Retrieval method to score; 'all' puts them side by side (single questions only: "
+    "dialogues are played through the hybrid answerer).",
 )
-@click.option("--details", is_flag=True, help="Also print each question's result as JSON Lines.")
+@click.option(
+    "--details", is_flag=True, help="Also print each question's (or turn's) result as JSON Lines."
+)
 @click.pass_context
 def eval_cmd(ctx: click.Context, file: str, method: str, details: bool) -> None:
-    """Score retrieval on a gold set: top-1, recall@3, MRR, departments, declines.
+    """Score answers on a gold set: top-1, recall@3, MRR, departments, declines. A file of
+    dialogues (lines with "turns") is played turn by turn, each turn scored for its kind.
 
     Example:
 
+    \b
         niangjia eval ../shared/eval/dev.jsonl --method all
+        niangjia eval ../shared/eval/dialogues-dev.jsonl --details
     """
-    from bot.core.evaluate import evaluate, format_table, read_examples
+    from bot.core import evaluate
 
     qa = live_qa(ctx)
-    examples = read_examples(file)
-    methods = ["bm25", "dense", "hybrid"] if method == "all" else [method]
-    results = {}
-    for m in methods:
-        scores, rows = evaluate(qa, examples, method=m)
-        results[m] = scores
-        if details:
-            for row in rows:
-                click.echo(json.dumps({"method": m, **row}, ensure_ascii=False))
-    click.echo(format_table(results))
+    if evaluate.is_dialogue_file(file):
+        from bot.core.dialogue import Dialogue
+
+        scores, rows = evaluate.evaluate_dialogues(Dialogue(qa), evaluate.read_dialogues(file))
+        results: dict = {"dialogues": scores}
+        table = evaluate.format_dialogue_table(scores)
+    else:
+        examples = evaluate.read_examples(file)
+        methods = ["bm25", "dense", "hybrid"] if method == "all" else [method]
+        results, rows = {}, []
+        for m in methods:
+            results[m], method_rows = evaluate.evaluate(qa, examples, method=m)
+            rows += [{"method": m, **row} for row in method_rows]
+        table = evaluate.format_table(results)
+    if details:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    click.echo(table)
     if details:
         click.echo(json.dumps({m: asdict(s) for m, s in results.items()}, ensure_ascii=False))
 

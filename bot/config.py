@@ -33,6 +33,7 @@ class Settings:
     webhook_port: int = 8443
     telegram_max_rate: int = 30
     bot_state_days: int = 30
+    dialogue_minutes: int = 30
 
     @property
     def querylog_path(self) -> Path:
@@ -85,4 +86,5 @@ class Settings:
             webhook_port=integer("NIANGJIA_WEBHOOK_PORT", 8443),
             telegram_max_rate=integer("NIANGJIA_TELEGRAM_MAX_RATE", 30),
             bot_state_days=integer("NIANGJIA_BOT_STATE_DAYS", 30),
+            dialogue_minutes=integer("NIANGJIA_DIALOGUE_MINUTES", 30),
         )

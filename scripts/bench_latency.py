@@ -8,11 +8,18 @@ not involved (there is none). Cold start: a fresh ``niangjia ask`` process, wall
 Index build: embedding and indexing both documents from scratch, in the warm process (the
 first build also loads sentence-transformers for the passages). Memory: peak resident set of
 the serving process, and again after the build.
+
+The dialogue step: in the same warm process, each question answered by ``QA.ask`` and by
+``Dialogue.respond`` with no context, in pairs (the order alternating round by round); the
+medians of both and the median of the paired differences, which is what the dialogue step
+adds to a fresh question. Then follow-ups (那谁负责, 详细说说, 还有吗, 湖北是怎么落实的)
+answered in the context each question left.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import resource
 import statistics
@@ -27,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
 from bot.core.answer import QA  # noqa: E402
+from bot.core.dialogue import Dialogue  # noqa: E402
 from bot.core.encoders import load_encoder  # noqa: E402
 from bot.ingest.changes import apply_change, open_live  # noqa: E402
 
@@ -37,11 +45,57 @@ FALLBACK = [
     "宣传部负责什么",
     "湖北方案第4项",
 ]
+FOLLOW_UPS = ["那谁负责", "详细说说", "还有吗", "湖北是怎么落实的"]
 
 
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def dialogue_step(qa: QA, questions: list[str], rounds: int) -> dict:
+    """What ``Dialogue.respond`` adds to ``QA.ask``, paired question by question, and what a
+    follow-up in context costs."""
+    dialogue = Dialogue(qa)
+    asks, responds, added = [], [], []
+    follow_ups: dict[str, list[float]] = {f: [] for f in FOLLOW_UPS}
+    for round_ in range(rounds):
+        for q in questions:
+            pair = {}
+            for which in ("ask", "respond") if round_ % 2 == 0 else ("respond", "ask"):
+                started = time.perf_counter()
+                if which == "ask":
+                    qa.ask(q)
+                else:
+                    turn = dialogue.respond(q, None)
+                pair[which] = ms(started)
+            asks.append(pair["ask"])
+            responds.append(pair["respond"])
+            added.append(pair["respond"] - pair["ask"])
+            if turn.context is None:
+                continue  # a decline: nothing to follow up
+            for follow_up, times in follow_ups.items():
+                context = copy.deepcopy(turn.context)
+                started = time.perf_counter()
+                dialogue.respond(follow_up, context)
+                times.append(ms(started))
+    every_follow_up = [t for times in follow_ups.values() for t in times]
+    return {
+        "dialogue_pairs": len(added),
+        "dialogue_ask_median_ms": round(statistics.median(asks), 2),
+        "dialogue_respond_median_ms": round(statistics.median(responds), 2),
+        "dialogue_added_median_ms": round(statistics.median(added), 2),
+        "follow_ups_timed": len(every_follow_up),
+        "follow_up_median_ms": round(statistics.median(every_follow_up), 2),
+        "follow_up_p95_ms": round(percentile(every_follow_up, 95), 2),
+        "follow_up_median_ms_by_message": {
+            f: round(statistics.median(times), 2) for f, times in follow_ups.items()
+        },
+    }
 
 
 def main() -> None:
@@ -68,6 +122,7 @@ def main() -> None:
             qa.ask(q)
             times.append((time.perf_counter() - t) * 1000)
     serving_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    dialogue = dialogue_step(qa, questions, args.rounds)
 
     # Building embeds the passages through sentence-transformers (loaded on first use).
     builds = []
@@ -98,6 +153,7 @@ def main() -> None:
         "warm_median_ms": round(statistics.median(times), 1),
         "warm_p95_ms": round(percentile(times, 95), 1),
         "warm_max_ms": round(max(times), 1),
+        **dialogue,
         "cold_ask_s_median": round(statistics.median(cold), 2),
         "index_build_s_first": round(builds[0], 1),
         "index_build_s_again": round(builds[1], 1),
@@ -105,7 +161,7 @@ def main() -> None:
         "serving_peak_rss_mb": round(serving_rss_mb),
         "peak_rss_mb_after_build": round(build_rss_mb),
     }
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
     .venv/bin/python scripts/bench_report.py [--rows 100000]
 
 Writes a synthetic log (``tests/synthetic_log.py``: 26 weeks, 70 % answered, the unanswered
-questions in many wordings, some feedback) into a temporary folder, then builds the HTML report
-with the real model (embedding and clustering the distinct unanswered questions) and reports
-the time of each step.
+questions in many wordings, a fifth of the answered ones follow-ups, some feedback) into a
+temporary folder, then builds the HTML report with the real model (embedding and clustering
+the distinct unanswered questions) and reports the time of each step.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def main() -> None:
         "rows": args.rows,
         "distinct_unanswered": data.unanswered_distinct,
         "clusters": len(data.clusters),
+        "followups": data.followups,
         "write_synthetic_log_s": round(generated, 1),
         "figures_and_clusters_s": round(gathered, 1),
         "html_with_charts_s": round(rendered, 1),

@@ -224,6 +224,8 @@ class FakeBotAPI:
             result = await self._get_updates(params)
         else:
             result = self._answer(method, params)
+        if method == "sendMessage":
+            params["_message_id"] = result["message_id"]  # so a press can refer to it
         self._succeeded(call)
         await self._notify()
         return web.json_response({"ok": True, "result": result})
@@ -428,7 +430,10 @@ class FakeBotAPI:
     def sent_message(self, params: dict) -> dict:
         """The message object a sendMessage call created (for pushing a button press on it)."""
         message = self.message(
-            int(params["chat_id"]), TAG_RE.sub("", params["text"]), from_bot=True
+            int(params["chat_id"]),
+            TAG_RE.sub("", params["text"]),
+            from_bot=True,
+            message_id=params.get("_message_id"),
         )
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]

@@ -26,6 +26,20 @@ UNANSWERED = {
 }
 
 
+# Follow-up kinds (bot.core.dialogue) and how often each comes, out of 20 follow-ups.
+FOLLOWUPS = {
+    "who": 5,
+    "full": 4,
+    "more": 3,
+    "parallel": 2,
+    "ellipsis": 2,
+    "next": 1,
+    "previous": 1,
+    "alternative": 1,
+    "smalltalk": 1,  # logged like a follow-up, but none
+}
+FOLLOWUP_SHARE = 0.2  # of the answered questions
+
 PREFIXES = ["", "请问", "我想问一下，", "你好，", "麻烦问下"]
 SUFFIXES = ["", "？", "呢", "啊？", "，谢谢"]
 
@@ -39,7 +53,9 @@ def make_log(
     varied: bool = False,
 ) -> dict:
     """Write ``rows`` questions over ``weeks`` weeks ending now; return what was written.
-    ``varied``: the unanswered questions in many wordings, as real people write them."""
+    ``varied``: the unanswered questions in many wordings, as real people write them. A fifth
+    of the answered questions are follow-ups, resolved against their clause's place (or, for
+    an ellipsis, one of its departments)."""
     rng = random.Random(seed)
     QueryLog(path).close()  # the schema, by the real migrations
     clauses = [c for d in docs for c in d.clauses if c.number]
@@ -49,7 +65,8 @@ def make_log(
     texts = ANSWERED + unanswered
     segmented = {t: " ".join(segment(t)) for t in texts}
     end = datetime.now(UTC)
-    written = {"answered": 0, "unanswered": 0, "disliked": 0, "by_clause": {}}
+    written = {"answered": 0, "unanswered": 0, "disliked": 0, "by_clause": {}, "followups": {}}
+    kinds, weights = list(FOLLOWUPS), list(FOLLOWUPS.values())
     queries, feedback = [], []
     for i in range(rows):
         ts = end - timedelta(seconds=rng.uniform(0, weeks * 7 * 86400))
@@ -67,6 +84,15 @@ def make_log(
             if clause
             else {}
         )
+        kind = context = ""
+        if clause and rng.random() < FOLLOWUP_SHARE:
+            kind = rng.choices(kinds, weights)[0]
+            if kind == "ellipsis" and clause.departments:
+                context = rng.choice(clause.departments)
+            elif kind != "smalltalk":
+                context = clause.place
+            key = (kind, context)
+            written["followups"][key] = written["followups"].get(key, 0) + 1
         ref = f"syn{i:08d}"
         queries.append(
             {
@@ -87,6 +113,8 @@ def make_log(
                 "latency_ms": 15.0,
                 "model": "synthetic",
                 "index_version": "synthetic",
+                "followup": kind,
+                "context": context,
             }
         )
         written["answered" if answered else "unanswered"] += 1

@@ -19,7 +19,7 @@ def test_json_contract_keeps_every_field_and_adds_the_view():
 
     from bot.core.replies import Answer, Hit
 
-    assert {f.name for f in fields(Answer)} == ANSWER_KEYS | {"lead", "view"}
+    assert {f.name for f in fields(Answer)} == ANSWER_KEYS | {"lead", "view", "context"}
     assert {f.name for f in fields(Hit)} == HIT_KEYS | {"place", "sentence"}
 
 
@@ -122,3 +122,17 @@ def test_huge_question_is_answered_from_its_start(qa):
 def test_control_characters_inside_text_are_ignored(qa):
     answer = qa.ask("两癌\x00筛查\u200b")
     assert answer.answered and answer.hits[0].title == "提升女职工生活品质"
+
+
+@pytest.mark.parametrize(
+    "question", ["女职工队伍状况调查多久开展一次", "女职工队伍状况调查隔多长时间搞一次"]
+)
+def test_how_often_is_answered_by_a_frequency(qa, question):
+    answer = qa.ask(question)
+    assert answer.answered and answer.hits[0].title == "加强调查研究工作"
+    assert "定期" in answer.hits[0].quote
+
+
+@pytest.mark.parametrize("question", ["产假有多少天", "婚假有几天", "哺乳假能休几个月"])
+def test_a_quantity_the_documents_do_not_state_is_declined(qa, question):
+    assert not qa.ask(question).answered

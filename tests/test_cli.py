@@ -48,6 +48,46 @@ def test_chat_ends_at_end_of_input(runner):
     assert "提升女职工生活品质" in result.output and "再见" in result.output
 
 
+CARE = "湖北方案 第4项「提升女职工生活品质」"
+
+
+def test_chat_json_keeps_the_conversation_until_a_blank_line(runner):
+    stdin = "湖北方案第4项\n那谁负责\n\n那谁负责\n \n"
+    result = runner("chat", "--json", input=stdin)
+    assert result.exit_code == 0, result.output
+    first, who, after_blank, spaces = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["intent"] == "clause" and first["context"] is None
+    assert who["intent"] == "who" and who["context"] == CARE
+    assert who["hits"][0]["departments"][:2] == ["女职工部", "宣传部（网络工作部）"]
+    assert after_blank["context"] is None and not after_blank["answered"]  # nothing to follow
+    assert spaces["query"] == " " and not spaces["answered"]  # only an empty line is a reset
+
+
+def test_chat_json_reads_bad_bytes_and_退出_as_messages(runner):
+    result = runner("chat", "--json", input="两癌".encode() + b"\xff" + "筛查\n退出\n".encode())
+    assert result.exit_code == 0, result.output
+    bad, quit_ = [json.loads(line) for line in result.stdout.splitlines()]
+    assert bad["query"] == "两癌\ufffd筛查" and quit_["query"] == "退出"
+
+
+def test_chat_logs_follow_ups_and_不对_as_a_dislike(runner, settings):
+    import sqlite_utils
+
+    result = runner("chat", input="湖北方案第4项\n那谁负责\n谢谢\n不对\n退出\n两癌筛查\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("（接上一条：") == 2 and result.output.endswith("再见！\n")
+    db = sqlite_utils.Database(settings.querylog_path)
+    rows = list(db.query("select ref, text, followup, context from queries order by ts, rowid"))
+    assert [(r["text"], r["followup"], r["context"]) for r in rows] == [
+        ("湖北方案第4项", "", ""),
+        ("那谁负责", "who", CARE),
+        ("谢谢", "smalltalk", ""),
+        ("不对", "alternative", CARE),
+    ]
+    (feedback,) = db.query("select query_ref, value from feedback")
+    assert feedback == {"query_ref": rows[1]["ref"], "value": -1}  # not the 谢谢 reply
+
+
 def test_run_without_token_is_the_chat(runner):
     result = runner("run", input="五期保护\n")
     assert result.exit_code == 0 and "再见" in result.output
@@ -81,6 +121,28 @@ def test_eval_prints_methods_side_by_side(runner, tmp_path):
     header = result.output.splitlines()[0]
     assert "bm25" in header and "dense" in header and "hybrid" in header
     assert "out-of-scope declined" in result.output
+
+
+def test_eval_scores_a_dialogue_file(runner, tmp_path):
+    gold = tmp_path / "dialogues.jsonl"
+    care = {"doc": "鄂工办发〔2023〕7号", "title": "提升女职工生活品质"}
+    rows = [
+        {"id": "d1", "turns": [{"kind": "cross", "q": "湖北方案第4项", "gold": [care]},
+                               {"kind": "full", "q": "详细说说", "gold": [care]}]},
+        {"id": "d2", "turns": [{"kind": "smalltalk", "q": "你好", "gold": []}]},
+    ]  # fmt: skip
+    gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = runner("eval", str(gold), "--details")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    turns = [json.loads(line) for line in lines[:3]]
+    assert [(t["id"], t["followup"], t["score"]) for t in turns] == [
+        ("d1.0", "", 1.0),
+        ("d1.1", "full", 1.0),
+        ("d2.0", "smalltalk", 1.0),
+    ]
+    assert "| follow-up turns         | 1     | 1.000   |" in lines
+    assert json.loads(lines[-1])["dialogues"]["turns"] == 3
 
 
 def test_missing_knowledge_is_a_clear_error(runner, settings):

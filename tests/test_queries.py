@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -70,6 +71,7 @@ def test_export_leaves_out_user_keys_unless_asked(qlog):
     row = json.loads(out.getvalue())
     assert "user_key" not in row and row["text"] == "单位有没有哺乳室"
     assert list(row) == list(queries.EXPORT_FIELDS)
+    assert (row["followup"], row["context"]) == ("", "")
     out = io.StringIO()
     queries.export(qlog.path, out, "csv", with_users=True)
     header, line = out.getvalue().splitlines()
@@ -124,3 +126,49 @@ def test_confirmed_pairs_need_a_thumbs_up_no_thumbs_down_and_the_clause(qlog, do
     (pair,) = result.pairs
     clause = next(d for d in docs if d.code == hit["doc_code"]).clause_by_number("4")
     assert pair == {"anchor": "问题a", "positive": f"{clause.title}。{clause.text}"}
+
+
+HUBEI_4 = "湖北方案 第4项「提升女职工生活品质」"
+QUANZONG_8 = "全总意见 第（八）条「加强工会女职工组织机构建设」"
+
+
+def test_follow_ups_count_kinds_and_the_clauses_that_drew_them(qlog):
+    turns = [
+        ("", ""),  # fresh questions and small talk are not follow-ups
+        ("", ""),
+        ("smalltalk", ""),
+        *[("who", HUBEI_4)] * 3,
+        ("who", QUANZONG_8),
+        *[("full", QUANZONG_8)] * 2,
+        ("full", HUBEI_4),
+        ("ellipsis", "组织部"),
+        ("next", HUBEI_4),
+    ]
+    for i, (kind, context) in enumerate(turns):
+        ts = f"2026-03-{1 + i % 2:02d}T12:00:00Z"  # the 1st and the 2nd, alternately
+        qlog.record_query(dataclasses.replace(record(i, ts=ts), followup=kind, context=context))
+    qlog.flush()
+    found = queries.follow_ups(qlog.path)
+    assert found.asked == len(turns) and found.total == 9 and found.share == 9 / 12
+    assert found.kinds == [("who", 4), ("full", 3), ("ellipsis", 1), ("next", 1)]
+    assert [(c.context, c.count) for c in found.drawn_by("who")] == [(HUBEI_4, 3), (QUANZONG_8, 1)]
+    assert [(c.context, c.count) for c in found.drawn_by("full")] == [(QUANZONG_8, 2), (HUBEI_4, 1)]
+    assert found.drawn_by("ellipsis") == [queries.FollowUpCount("组织部", "ellipsis", 1)]
+    assert found.drawn_by("smalltalk") == [] and found.drawn_by("") == []
+    top = queries.follow_ups(qlog.path, limit=1).top
+    assert [(c.kind, c.context) for c in top] == [
+        ("who", HUBEI_4),
+        ("full", QUANZONG_8),
+        ("ellipsis", "组织部"),
+        ("next", HUBEI_4),
+    ]
+    first_day = queries.follow_ups(qlog.path, "2026-03-01", "2026-03-01")
+    assert first_day.asked == 6 and first_day.kinds == [("who", 2), ("ellipsis", 1), ("full", 1)]
+
+
+def test_follow_ups_of_an_empty_period(qlog):
+    qlog.record_query(record(1, ts="2026-03-01T12:00:00Z"))
+    qlog.flush()
+    assert queries.follow_ups(qlog.path) == queries.FollowUps(1, [], [])
+    nothing = queries.follow_ups(qlog.path, since="2027-01-01")
+    assert (nothing.asked, nothing.total, nothing.share) == (0, 0, 0.0)

@@ -29,7 +29,7 @@ from bot.querylog.store import (
 
 RAW_ID = 987654321
 SECRET = "s3cret"
-STEPS = ["m001_create_tables", "m002_indexes", "m003_search"]
+STEPS = ["m001_create_tables", "m002_indexes", "m003_search", "m004_followups"]
 
 
 def record(
@@ -172,7 +172,9 @@ def test_a_log_of_the_old_runner_is_taken_over(tmp_path, version):
     assert [m.applied_at[:10] for m in applied[:version]] == [
         f"2026-01-0{v}" for v in range(1, version + 1)
     ]
-    assert [r["text"] for r in db["queries"].rows][:3] == OLD_QUESTIONS
+    assert [(r["text"], r["followup"], r["context"]) for r in db["queries"].rows][:3] == [
+        (text, "", "") for text in OLD_QUESTIONS
+    ]
     assert db["feedback"].count == 1
     assert {"idx_queries_ref", "idx_feedback_query_ref"} <= {
         i.name for t in ("queries", "feedback") for i in db[t].indexes
@@ -185,6 +187,29 @@ def test_a_log_of_the_old_runner_is_taken_over(tmp_path, version):
     before = snapshot(path)
     QueryLog(path).close()
     assert snapshot(path) == before and queries.count(path) == 4
+
+
+def test_a_log_at_m003_gains_the_follow_up_columns_in_place(tmp_path):
+    path = tmp_path / "querylog.db"
+    db = connect(path)
+    MIGRATIONS.apply(db, stop_before="m004_followups")
+    for i, text in enumerate(OLD_QUESTIONS):
+        row = {"ref": f"old{i}", "ts": f"2026-01-10T0{i}:00:00Z", "text": text, "answered": 1}
+        db["queries"].insert({**row, "text_seg": " ".join(segment(text))})
+    db.conn.close()
+    log = QueryLog(path)
+    log.record_query(record(1, "那谁负责", ts="2026-01-11T00:00:00Z"))
+    log.close()
+    db = connect(path)
+    assert [m.name for m in MIGRATIONS.applied(db)] == STEPS
+    assert db["queries"].columns_dict["followup"] is str
+    assert ["followup", "context"] in [i.columns for i in db["queries"].indexes]
+    got = [
+        (r["text"], r["followup"], r["context"]) for r in db["queries"].rows_where(order_by="ts")
+    ]
+    db.conn.close()
+    assert got == [*((text, "", "") for text in OLD_QUESTIONS), ("那谁负责", "", "")]
+    assert [q.text for q in queries.search(path, "哺乳室")] == ["哺乳室在哪里"]
 
 
 def test_openers_of_an_old_log_at_once_migrate_it_once(tmp_path):
@@ -268,10 +293,14 @@ def test_record_answer_logs_the_answer_and_returns_its_ref(tmp_path, qa):
     where = {"channel": "cli", "chat_type": "terminal", "user": "k"}
     ref = qlog.record_answer(answered, text="q", latency_ms=12.345, index_version="v7", **where)
     given = qlog.record_answer(declined, text="q", latency_ms=3, ref="my-ref", **where)
+    place = "湖北方案 第4项「提升女职工生活品质」"
+    qlog.record_answer(
+        answered, text="那谁负责？", latency_ms=1, followup="who", context=place, **where
+    )
     qlog.close()
     assert len(ref) == 12 and ref.replace("-", "").replace("_", "").isalnum()
     assert given == "my-ref"
-    first, second = connect(qlog.path)["queries"].rows
+    first, second, third = connect(qlog.path)["queries"].rows
     assert first["ref"] == ref and first["answered"] == 1 and first["intent"] == answered.intent
     assert (first["top_doc"], first["top_number"]) == ("鄂工办发〔2023〕7号", "4")
     assert first["top_title"] == answered.hits[0].title == "提升女职工生活品质"
@@ -285,6 +314,8 @@ def test_record_answer_logs_the_answer_and_returns_its_ref(tmp_path, qa):
     assert first["model"] == "e5" and first["index_version"] == "v7"
     assert first["latency_ms"] == 12.3 and first["channel"] == "cli"
     assert second["ref"] == "my-ref" and second["answered"] == 0 and second["top_title"] == ""
+    assert (first["followup"], first["context"]) == ("", "")  # a fresh question
+    assert (third["followup"], third["context"]) == ("who", place)
 
 
 def test_twenty_concurrent_writers_lose_no_row(qlog):

@@ -222,3 +222,18 @@ def test_kill_9_in_the_middle_of_adding_leaves_the_previous_index_serving(tmp_pa
     assert sorted(p.name for p in knowledge.iterdir()) == files
     qa = open_live_qa(settings, rebuild="never")  # "after restart": the old index, as it was
     assert len(qa.docs) == 2 and qa.ask("单位有没有哺乳室").answered
+
+
+def test_chat_json_follows_up_through_the_console_entry_point(tmp_path, real_qa, real_settings):
+    import json
+
+    stdin = "单位有没有哺乳室\n那谁负责\n\n那谁负责\n"
+    result = _run(["chat", "--json"], stdin, tmp_path, real_settings.index_dir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, who, alone = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["answered"] and first["context"] is None
+    assert first["hits"][0]["title"] == "提升女职工生活品质"
+    assert who["intent"] == "who" and who["context"] == first["hits"][0]["place"]
+    assert who["hits"][0]["title"] == "提升女职工生活品质"
+    assert who["hits"][0]["departments"][:2] == ["女职工部", "宣传部（网络工作部）"]
+    assert not alone["answered"] and alone["context"] is None  # a blank line: a new conversation

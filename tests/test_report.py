@@ -7,13 +7,20 @@ import re
 
 import pytest
 
-from bot.querylog.report import build_report, cluster_questions, gather, to_html, to_markdown
+from bot.querylog.report import (
+    FOLLOWUP_LABELS,
+    build_report,
+    cluster_questions,
+    gather,
+    to_html,
+    to_markdown,
+)
 from bot.querylog.store import QueryLog
 from tests.conftest import FakeEncoder
 from tests.synthetic_log import make_log
 
 
-def ask(qlog: QueryLog, qa, text: str, i: int) -> None:
+def ask(qlog: QueryLog, qa, text: str, i: int, followup: str = "", context: str = "") -> None:
     qlog.record_answer(
         qa.ask(text),
         channel="cli",
@@ -22,6 +29,8 @@ def ask(qlog: QueryLog, qa, text: str, i: int) -> None:
         text=text,
         latency_ms=10,
         ref=f"r{i}",
+        followup=followup,
+        context=context,
     )
 
 
@@ -61,15 +70,73 @@ def test_a_period_selects_its_questions(small_log, qa):
     data = gather(small_log, qa.place, None, since="2000-01-01", until="2000-12-31")
     assert data.total == 0 and data.suggestions == ["这段时间没有提问记录，暂无建议。"]
     assert "没有记录" in to_html(data)
+    assert "这段时间没有追问。" in to_html(data) and "这段时间没有追问。" in to_markdown(data)
+
+
+def test_a_log_without_follow_ups_says_so_in_one_line(small_log, qa):
+    data = gather(small_log, qa.place, FakeEncoder())
+    assert (data.followups, data.followup_kinds, data.wanting_more) == (0, [], [])
+    markdown = to_markdown(data)
+    section = markdown.split("## 追问：大家接着问什么")[1].split("##")[0]
+    assert section.strip() == "这段时间没有追问。"
+
+
+HUBEI_4 = "湖北方案 第4项「提升女职工生活品质」"
+QUANZONG_5 = "全总意见 第（五）条「维护女职工合法权益和特殊利益」"
+
+
+def test_the_report_says_what_people_ask_next(tmp_path, qa):
+    qlog = QueryLog(tmp_path / "querylog.db")
+    turns = [
+        ("湖北方案第4项", "", ""),
+        *[("那谁负责？", "who", HUBEI_4)] * 3,
+        ("详细说说", "full", HUBEI_4),
+        *[("详细说说", "full", QUANZONG_5)] * 2,
+        ("还有吗", "more", QUANZONG_5),
+        ("下一项", "next", HUBEI_4),
+        ("上一条", "previous", HUBEI_4),
+        ("那组织部呢", "ellipsis", "组织部"),
+        ("不对", "alternative", HUBEI_4),
+        ("谢谢", "smalltalk", ""),
+    ]
+    for i, (text, kind, context) in enumerate(turns):
+        ask(qlog, qa, text, i, kind, context)
+    qlog.close()
+    data = gather(tmp_path / "querylog.db", qa.place, FakeEncoder())
+    assert data.total == 13 and data.followups == 11 and data.followup_share == 11 / 13
+    assert data.followup_kinds == [
+        ("追问责任单位", 3),
+        ("要看全文", 3),
+        ("上一条/下一条", 2),
+        ("还有吗", 1),
+        ("换个对象接着问", 1),
+        ("说“不对”", 1),
+    ]
+    assert data.wanting_more == [
+        ("who", HUBEI_4, 3),
+        ("full", QUANZONG_5, 2),
+        ("full", HUBEI_4, 1),
+        ("more", QUANZONG_5, 1),
+    ]
+    assert f"{HUBEI_4}（3 次）答完后常被追问“谁负责”" in " ".join(data.suggestions)
+    assert not any("详细说说" in s for s in data.suggestions)  # 2 is not many
+    page = to_html(data)
+    assert "<h2>追问：大家接着问什么</h2>" in page and "占全部问题的 85%" in page
+    assert f'<tr><td>追问责任单位</td><td>{HUBEI_4}</td><td class="n">3</td></tr>' in page
+    markdown = to_markdown(data)
+    assert "| 要看全文 | 3 | 27% |" in markdown
+    assert f"| 要看全文 | {QUANZONG_5} | 2 |" in markdown
 
 
 def test_questions_with_markup_are_escaped(tmp_path, qa):
     qlog = QueryLog(tmp_path / "querylog.db")
     ask(qlog, qa, "<script>alert(1)</script>产假", 1)
     qlog.record_feedback("r1", -1, "k")  # so that the question is listed
+    ask(qlog, qa, "那谁负责", 2, "who", "<script>alert(2)</script>条款")
     qlog.close()
     page = to_html(gather(tmp_path / "querylog.db", qa.place, FakeEncoder()))
-    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;条款" in page
 
 
 def test_unanswered_questions_are_grouped_by_meaning():
@@ -106,8 +173,19 @@ def test_a_hundred_thousand_questions(tmp_path, docs, qa):
     assert sum(c.size for c in data.clusters) == written["unanswered"]
     assert data.disliked_total == written["disliked"] and len(data.disliked) == 30
     assert data.departments and data.departments[0][1] > 0
+    followups = {key: n for key, n in written["followups"].items() if key[0] != "smalltalk"}
+    assert data.followups == sum(followups.values()) and 0.1 < data.followup_share < 0.2
+    by_label: dict[str, int] = {}
+    for (kind, _), n in followups.items():
+        by_label[FOLLOWUP_LABELS[kind]] = by_label.get(FOLLOWUP_LABELS[kind], 0) + n
+    assert dict(data.followup_kinds) == by_label and len(by_label) == 7
+    assert data.followup_kinds[0][0] == "追问责任单位"  # the most common in the synthetic log
+    for kind in ("who", "full", "more"):
+        drew = sorted(((-n, c) for (k, c), n in followups.items() if k == kind))[:5]
+        assert [(c, n) for k, c, n in data.wanting_more if k == kind] == [(c, -n) for n, c in drew]
     page = to_html(data)
     assert len(page) < 1_000_000 and "仅列出最近 30 条" in page
+    assert "答完后常被追问“谁负责”" in page
 
 
 def test_build_report_through_the_qa(small_log, qa):

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
+from bot.querylog.store import connect
 from bot.telegram_bot.app import build_application, configure_logging, webhook_secret
 from bot.telegram_bot.handlers import ASK_AGAIN
 from tests.bot_harness import (
@@ -140,7 +141,19 @@ async def test_the_bot_state_is_apart_from_the_query_log_and_holds_no_user_id(ap
     (chat,) = db.execute("select chat_id, data from chats").fetchall()
     db.close()
     assert chat[0] == USER + 7  # private chat: keyed by the chat, as the persistence must be
-    assert set(json.loads(chat[1])) == {"feedback"}
-    (sealed,) = json.loads(chat[1])["feedback"]  # not the query log's reference
-    assert sealed not in settings.querylog_path.read_bytes().decode("utf-8", "replace")
+    data = json.loads(chat[1])
+    assert set(data) == {"feedback", "dialogue"}
+    assert str(USER + 7) not in chat[1]  # the conversation is kept under a pseudonym
+    (question,) = logged_rows(settings, "queries")
+    state_file = settings.bot_state_path.read_bytes()
+    assert question["ref"].encode() not in state_file  # no join with the log without the secret
+    assert question["user_key"][:16].encode() in state_file  # the same pseudonym, cut short
     assert str(USER + 7).encode() not in settings.querylog_path.read_bytes()
+
+
+def logged_rows(settings, table: str) -> list[dict]:
+    db = connect(settings.querylog_path)
+    try:
+        return list(db[table].rows)
+    finally:
+        db.conn.close()

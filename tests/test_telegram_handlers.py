@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from bot.config import Settings
 from bot.core.answer import QA
 from bot.telegram_bot.app import build_application
 from bot.telegram_bot.handlers import (
@@ -278,3 +279,70 @@ async def test_stopping_answers_every_update_already_taken(api, tmp_path):
         assert not api.ok("sendMessage", USER)
     # The application has stopped, and the answer to the taken update was still sent.
     assert "哺乳" in api.sent_texts(USER)[0]
+
+
+# ---------------------------------------------------------------------- a conversation
+
+
+HUBEI_4_DEPTS = "女职工部、宣传部（网络工作部）、权益保障部（法律工作部）"
+
+
+async def test_follow_ups_resolve_against_the_last_answer(api, bot, qa):
+    (reply,) = await answer_to(api, USER, "你好")
+    assert "娘家人" in reply["text"] and "reply_markup" not in reply
+    await answer_to(api, USER, "全总意见第（六）条")
+    (reply,) = await answer_to(api, USER, "那谁负责？")
+    assert "接上一条：全总意见 第（六）条「提升女职工生活品质」" in reply["text"]
+    assert HUBEI_4_DEPTS in reply["text"] and "湖北方案 第4项" in reply["text"]
+    (reply,) = await answer_to(api, USER, "详细说说")
+    clause = qa.by_code["鄂工办发〔2023〕7号"].clause_by_number("4")
+    assert clause.text[-30:] in reply["text"]
+    (reply,) = await answer_to(api, USER, "下一项")
+    assert "湖北方案 第5项" in reply["text"]
+    rows = logged(bot, "queries")
+    assert [r["followup"] for r in rows] == ["smalltalk", "", "who", "full", "next"]
+    assert rows[2]["context"] == "全总意见 第（六）条「提升女职工生活品质」"
+
+
+async def test_a_follow_up_still_works_after_the_bot_restarts(api, tmp_path, qa):
+    settings = bot_settings(api, tmp_path)
+    async with running(build_application(settings, lambda: qa, retry_backoff=0.05)):
+        await answer_to(api, USER, "全总意见第（六）条")
+    async with running(build_application(settings, lambda: qa, retry_backoff=0.05)):
+        (reply,) = await answer_to(api, USER, "那谁负责？")
+    assert HUBEI_4_DEPTS in reply["text"] and "接上一条" in reply["text"]
+
+
+async def test_no_context_after_start_or_when_it_expired(api, tmp_path, qa):
+    settings = bot_settings(api, tmp_path)
+    async with running(build_application(settings, lambda: qa, retry_backoff=0.05)):
+        await answer_to(api, USER, "全总意见第（六）条")
+        await answer_to(api, USER, "/start")
+        (reply,) = await answer_to(api, USER, "那谁负责？")
+        assert "不太确定您指的是哪一项工作" in reply["text"]
+    stale = Settings(**{**settings.__dict__, "dialogue_minutes": 0})
+    async with running(build_application(stale, lambda: qa, retry_backoff=0.05)):
+        await answer_to(api, USER, "全总意见第（六）条")
+        (reply,) = await answer_to(api, USER, "那谁负责？")
+        assert "不太确定您指的是哪一项工作" in reply["text"]
+
+
+async def test_in_groups_each_person_has_a_conversation_and_a_reply_picks_the_answer(api, bot):
+    (first,) = await answer_to(api, GROUP, f"@{BOT_USERNAME} 全总意见第（六）条", user_id=USER)
+    await answer_to(api, GROUP, f"@{BOT_USERNAME} 全总意见第（八）条", user_id=USER + 1)
+    (mine,) = await answer_to(api, GROUP, f"@{BOT_USERNAME} 那谁负责", user_id=USER)
+    assert HUBEI_4_DEPTS in mine["text"]  # USER's own conversation, not USER+1's
+    # USER+1 replies to the answer USER got: that answer is the context.
+    replied = api.sent_message(first)
+    (theirs,) = await answer_to(api, GROUP, "详细说说", user_id=USER + 1, reply_to=replied)
+    assert "接上一条：全总意见 第（六）条" in theirs["text"]
+
+
+async def test_saying_it_is_wrong_gives_the_next_clause_and_counts_against_the_answer(api, bot):
+    await answer_to(api, USER, "婚恋交友服务")
+    (reply,) = await answer_to(api, USER, "不对")
+    assert "那可能是这一条" in reply["text"]
+    rows = logged(bot, "queries")
+    (feedback,) = logged(bot, "feedback")
+    assert feedback["value"] == -1 and feedback["query_ref"] == rows[0]["ref"]
+    assert rows[1]["followup"] == "alternative"

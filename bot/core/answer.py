@@ -32,6 +32,9 @@ QUANTITY_RE = re.compile(
     r"多少|多长|多久|(?<!好)几(天|个月|年|次|个小时|小时|周)|多大|比例是|标准是|金额|天数|时长"
 )
 NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万]+(天|个月|年|次|小时|%|倍|元)")
+# "How often" is answered by a frequency as well as by a number: 定期, 每年, 常态化.
+FREQUENCY_Q_RE = re.compile(r"多久|多长时间|几次|频率|隔多")
+FREQUENCY_RE = re.compile(r"定期|每(年|季度|季|月|周|半年|届)|经常|常态化|长期")
 HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
 
@@ -271,7 +274,9 @@ class QA:
         if not ranked or conf < self.calibration.threshold:
             return True
         top_quote = self.quote(ranked[0].clause, ranked[0].best_sentence)
-        return bool(QUANTITY_RE.search(q)) and not NUMBER_RE.search(top_quote)
+        if not QUANTITY_RE.search(q) or NUMBER_RE.search(top_quote):
+            return False
+        return not (FREQUENCY_Q_RE.search(q) and FREQUENCY_RE.search(top_quote))
 
     def answer_search(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
         ranked, conf = self.rank(q, intent, k, method)
@@ -284,7 +289,7 @@ class QA:
                 if len(self.docs) == 2
                 else "现有文件没有直接规定这个问题。"
             )
-            topics = self.nearest_topics(ranked)
+            topics = self.nearest_topics(ranked[:3])
             if topics:
                 msg += f"相近的话题有：{topics}。"
             msg += "具体待遇和办事流程，建议咨询单位工会或拨打职工服务热线 12351。"

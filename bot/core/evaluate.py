@@ -7,7 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.core.answer import QA, Answer
+from bot.core.answer import QA
+from bot.core.dialogue import Dialogue
+from bot.core.replies import Answer
 
 
 @dataclass
@@ -174,4 +176,138 @@ def format_table(results: dict[str, Scores]) -> str:
             + " | ".join(cell(results[m].per_kind.get(kind, {}).get(metric)) for m in methods)
             + " |"
         )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- dialogues
+
+
+@dataclass
+class DialogueExample:
+    """A short conversation: its turns in order, each scored like a single question."""
+
+    id: str
+    turns: list[Example]
+
+
+@dataclass
+class DialogueScores:
+    dialogues: int = 0
+    turns: int = 0
+    all_turns: float | None = None
+    followups: int = 0  # turns after the first of each dialogue
+    followup_turns: float | None = None
+    per_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def is_dialogue_file(path: Path) -> bool:
+    """Whether a gold file holds dialogues (``turns``) rather than single questions."""
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            return "turns" in json.loads(line)
+    return False
+
+
+def read_dialogues(path: Path) -> list[DialogueExample]:
+    out = []
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines()):
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        turns = [
+            Example(
+                id=f"{d.get('id', i)}.{j}",
+                kind=t.get("kind", "worker"),
+                q=t["q"],
+                gold=[(g["doc"], g["title"]) for g in t.get("gold", [])],
+                depts=t.get("depts"),
+                dept=t.get("dept"),
+            )
+            for j, t in enumerate(d["turns"])
+        ]
+        out.append(DialogueExample(str(d.get("id", i)), turns))
+    return out
+
+
+def score_turn(ex: Example, ans: Answer, previous_top: tuple[str, str] | None) -> float:
+    """1.0 when a turn is right for its kind: a gold clause on top (``who``: with exactly its
+    责任单位; ``full``: its whole text shown; ``more``: not the previous turn's clause), exactly
+    the gold clauses (``dept``), a decline (``oos``), or a small-talk reply (``smalltalk``)."""
+    top = (ans.hits[0].doc_code, ans.hits[0].title) if ans.answered and ans.hits else None
+    on_top = top is not None and top in set(ex.gold)
+    if ex.kind == "oos":
+        return float(not ans.answered)
+    if ex.kind == "smalltalk":
+        return float(ans.intent == "smalltalk" and ans.answered)
+    if ex.kind == "dept":
+        got = [(h.doc_code, h.title) for h in ans.hits] if ans.answered else []
+        return float(set(got) == set(ex.gold) and len(got) == len(ex.gold))
+    if ex.kind == "who":
+        return float(on_top and ans.hits[0].departments == ex.depts)
+    if ex.kind == "full":
+        return float(on_top and ans.hits[0].text in ans.message)
+    if ex.kind == "more":
+        return float(on_top and top != previous_top)
+    return float(on_top)
+
+
+def evaluate_dialogues(
+    dialogue: Dialogue, dialogues: list[DialogueExample]
+) -> tuple[DialogueScores, list[dict]]:
+    """Play each dialogue through the engine from a fresh context; score every turn."""
+    rows: list[dict] = []
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    everything: list[float] = []
+    followups: list[float] = []
+    for example in dialogues:
+        context, previous_top = None, None
+        for i, ex in enumerate(example.turns):
+            turn = dialogue.respond(ex.q, context)
+            context, ans = turn.context, turn.answer
+            score = score_turn(ex, ans, previous_top)
+            everything.append(score)
+            by_kind[ex.kind].append(score)
+            if i:
+                followups.append(score)
+            top = (ans.hits[0].doc_code, ans.hits[0].title) if ans.answered and ans.hits else None
+            previous_top = top or previous_top
+            rows.append(
+                {
+                    "id": ex.id,
+                    "kind": ex.kind,
+                    "q": ex.q,
+                    "intent": ans.intent,
+                    "answered": ans.answered,
+                    "followup": turn.followup,
+                    "context": ans.context,
+                    "got": [(h.doc_code, h.title) for h in ans.hits[:3]],
+                    "gold": ex.gold,
+                    "score": score,
+                }
+            )
+    scores = DialogueScores(
+        dialogues=len(dialogues),
+        turns=len(everything),
+        all_turns=_mean(everything),
+        followups=len(followups),
+        followup_turns=_mean(followups),
+        per_kind={k: {"n": len(v), "score": _mean(v)} for k, v in sorted(by_kind.items())},
+    )
+    return scores, rows
+
+
+def format_dialogue_table(scores: DialogueScores) -> str:
+    """All turns, follow-up turns, then each kind of turn."""
+
+    def cell(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    lines = [
+        "| dialogue turns          | n     | right   |",
+        "|-------------------------|-------|---------|",
+        f"| all turns               | {scores.turns:<5} | {cell(scores.all_turns):<7} |",
+        f"| follow-up turns         | {scores.followups:<5} | {cell(scores.followup_turns):<7} |",
+    ]
+    for kind, s in scores.per_kind.items():
+        lines.append(f"| {kind:<23} | {int(s['n']):<5} | {cell(s['score']):<7} |")
     return "\n".join(lines)

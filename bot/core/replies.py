@@ -16,6 +16,7 @@ from bot.core.documents import ClauseRef
 VIEWS = (
     "none",  # the lead only (a decline, a question that could not be read)
     "quote",  # the lead, then the first clause with the sentences that answer
+    "quotes",  # the lead, then every clause with the sentences that answer
     "full",  # the lead, then every clause in full
     "list",  # the lead, then one line naming each clause
 )
@@ -49,6 +50,7 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     lead: str = ""  # what is said before the clauses (or instead of them)
     view: str = "quote"
+    context: str | None = None  # what a follow-up was resolved against (None: a fresh question)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -88,9 +90,10 @@ def reply(
     lead: str = "",
     hits: list[Hit] | None = None,
     view: str = "quote",
+    context: str | None = None,
 ) -> Answer:
     """An answer with its message rendered from the same fields."""
-    answer = Answer(query, intent, answered, "", list(hits or []), lead, view)
+    answer = Answer(query, intent, answered, "", list(hits or []), lead, view, context)
     answer.message = render_text(answer)
     return answer
 

@@ -35,6 +35,8 @@ EXPORT_FIELDS = (
     "latency_ms",
     "model",
     "index_version",
+    "followup",
+    "context",
 )
 
 
@@ -97,6 +99,36 @@ class DislikedAnswer:
     doc_code: str
     number: str
     title: str
+
+
+@dataclass
+class FollowUpCount:
+    """How often one clause (or department), ``context``, drew follow-ups of one ``kind``."""
+
+    context: str
+    kind: str
+    count: int
+
+
+@dataclass
+class FollowUps:
+    """``follow_ups``: what people asked next, after an answer."""
+
+    asked: int  # every question of the period
+    kinds: list[tuple[str, int]]  # (kind, follow-ups of it), the most first
+    top: list[FollowUpCount]  # for each kind in that order, the contexts that drew it most
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.kinds)
+
+    @property
+    def share(self) -> float:
+        """Of all questions, the share that were follow-ups."""
+        return self.total / self.asked if self.asked else 0.0
+
+    def drawn_by(self, kind: str) -> list[FollowUpCount]:
+        return [c for c in self.top if c.kind == kind]
 
 
 @dataclass
@@ -328,6 +360,32 @@ def disliked(
         column="q.ts",
     )
     return [DislikedAnswer(*row) for row in rows]
+
+
+def follow_ups(
+    path: str | Path, since: str | None = None, until: str | None = None, limit: int = 10
+) -> FollowUps:
+    """The questions that followed up an answer (who, full, more, …; small talk left out): how
+    many of each kind, and for each kind the ``limit`` contexts (the place of a clause, or a
+    department) that drew it most."""
+    ((asked,),) = _in_period(path, "select count(*) from queries {where}", since, until)
+    counted = _in_period(
+        path,
+        "select followup, context, count(*) n from queries {where}"
+        " group by followup, context order by n desc, followup, context",
+        since,
+        until,
+        # not a fresh question ("": the index on (followup, context) skips those) nor small talk
+        "followup > '' and followup != 'smalltalk'",
+    )
+    by_kind: dict[str, list[FollowUpCount]] = {}
+    for kind, context, n in counted:
+        by_kind.setdefault(kind, []).append(FollowUpCount(context, kind, n))
+    kinds = sorted(
+        ((kind, sum(c.count for c in drawn)) for kind, drawn in by_kind.items()),
+        key=lambda kind_n: (-kind_n[1], kind_n[0]),
+    )
+    return FollowUps(asked, kinds, [c for kind, _ in kinds for c in by_kind[kind][:limit]])
 
 
 def _in_period(

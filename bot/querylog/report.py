@@ -1,5 +1,6 @@
 """The training-needs report (培训需求分析) from the query log: what people ask, what the
-documents do not answer, whose duties draw the questions, and what to train on.
+documents do not answer, whose duties draw the questions, what people ask next, and what to
+train on.
 
 ``gather`` takes the figures from the log (``bot.querylog.queries``: SQL aggregates, fast at
 100,000 rows), names the clauses and clusters the distinct unanswered questions by their
@@ -28,6 +29,27 @@ from bot.querylog import queries
 MAX_CLUSTERED = 3000  # distinct unanswered questions embedded (the most asked first)
 MAX_DISLIKED = 30  # answers marked 👎 listed (the latest first)
 FONT_FILE = "NotoSansCJKsc-Regular.otf"  # shipped by the mplfonts package
+
+# The kinds of follow-up (bot.core.dialogue), as the report names them.
+FOLLOWUP_LABELS = {
+    "who": "追问责任单位",
+    "full": "要看全文",
+    "more": "还有吗",
+    "parallel": "问对应条款",
+    "next": "上一条/下一条",
+    "previous": "上一条/下一条",
+    "ellipsis": "换个对象接着问",
+    "alternative": "说“不对”",
+}
+# The follow-ups that show where the documents leave people wanting more, with the training
+# each suggests for the clauses that draw many of them.
+WANTING_MORE = {
+    "who": "答完后常被追问“谁负责”：建议在培训中讲清这些条款的责任单位和对接方式。",
+    "full": "常被要求“详细说说”：条文写得较原则，建议培训时逐条展开讲解，并举出办理实例。",
+    "more": "答完后常被问“还有吗”：建议把相关规定归纳成专题，在培训中一并讲解。",
+}
+MAX_WANTING_MORE = 5  # clauses listed for each of those kinds
+MANY_FOLLOWUPS = 3  # follow-ups of one kind that make a clause worth a suggestion
 
 Progress = Callable[[str, int, int], None]
 
@@ -61,11 +83,18 @@ class ReportData:
     unanswered_distinct: int
     disliked: list[Disliked]
     disliked_total: int
+    followups: int = 0  # questions that followed up an answer (small talk left out)
+    followup_kinds: list[tuple[str, int]] = field(default_factory=list)  # (label, follow-ups)
+    wanting_more: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, context, n)
     suggestions: list[str] = field(default_factory=list)
 
     @property
     def answered_share(self) -> float:
         return self.answered / self.total if self.total else 0.0
+
+    @property
+    def followup_share(self) -> float:
+        return self.followups / self.total if self.total else 0.0
 
 
 def gather(
@@ -86,6 +115,7 @@ def gather(
         for c in queries.top_clauses(log_path, since, until)
     ]
     departments = queries.top_departments(log_path, since, until)
+    followups = queries.follow_ups(log_path, since, until, MAX_WANTING_MORE)
     report("话题", 1, 5)
     topics = queries.topic_words(log_path, since, until)
     report("未回答的问题", 2, 5)
@@ -113,10 +143,27 @@ def gather(
             for d in disliked[:MAX_DISLIKED]
         ],
         disliked_total=len(disliked),
+        followups=followups.total,
+        followup_kinds=followup_kinds(followups),
+        wanting_more=[
+            (kind, c.context or "（未记录）", c.count)
+            for kind in WANTING_MORE
+            for c in followups.drawn_by(kind)
+        ],
     )
     data.suggestions = suggestions(data)
     report("完成", 5, 5)
     return data
+
+
+def followup_kinds(followups: queries.FollowUps) -> list[tuple[str, int]]:
+    """Follow-ups by their Chinese label (上一条 and 下一条 together), the most first (ties in
+    the labels' order)."""
+    counted = dict.fromkeys(FOLLOWUP_LABELS.values(), 0)
+    for kind, n in followups.kinds:
+        label = FOLLOWUP_LABELS.get(kind, kind)
+        counted[label] = counted.get(label, 0) + n
+    return sorted(((label, n) for label, n in counted.items() if n), key=lambda ln: -ln[1])
 
 
 def cluster_questions(
@@ -175,6 +222,10 @@ def suggestions(data: ReportData) -> list[str]:
             examples = "；".join(f"“{c.examples[0]}”等 {c.size} 个" for c in data.clusters[:3])
             line += f"，集中在：{examples}"
         out.append(line + "。建议补充相关文件，或在培训中专门答疑。")
+    for kind, advice in WANTING_MORE.items():
+        many = [(c, n) for k, c, n in data.wanting_more if k == kind and n >= MANY_FOLLOWUPS]
+        if many:
+            out.append("、".join(f"{c}（{n} 次）" for c, n in many[:3]) + advice)
     if data.disliked_total:
         out.append(
             f"有 {data.disliked_total} 条回答被标为不满意（👎）："
@@ -294,6 +345,70 @@ def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _md_table(headers: list[str], rows: list[list]) -> list[str]:
+    clean = [[str(v).replace("|", "｜").replace("\n", " ") for v in row] for row in rows]
+    return [
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
+        *["| " + " | ".join(row) + " |" for row in clean],
+        "",
+    ]
+
+
+# ---------------------------------------------------------------------- the follow-ups section
+
+
+WANTING_MORE_NOTE = (
+    "答完下面这些条款后，大家最常追问谁负责、要看全文或问“还有吗”：文件在这些地方让人意犹未尽。"
+)
+NO_FOLLOWUPS = "这段时间没有追问。"
+NO_WANTING_MORE = "没有人追问责任单位、要看全文或问“还有吗”。"
+
+
+def _followups_summary(data: ReportData) -> str:
+    share = f"{data.followup_share:.0%}"
+    return f"有 {data.followups} 个问题是接着上一个回答追问的，占全部问题的 {share}。"
+
+
+def _followup_rows(data: ReportData) -> tuple[list[list], list[list]]:
+    """The section's two tables: follow-ups by kind, and the clauses that left people wanting
+    more."""
+    kinds = [[label, n, f"{n / data.followups:.0%}"] for label, n in data.followup_kinds]
+    clauses = [[FOLLOWUP_LABELS.get(k, k), c, n] for k, c, n in data.wanting_more]
+    return kinds, clauses
+
+
+def _followups_html(data: ReportData) -> list[str]:
+    if not data.followups:
+        return [f"<p class='muted'>{NO_FOLLOWUPS}</p>"]
+    kinds, clauses = _followup_rows(data)
+    return [
+        f"<p>{html.escape(_followups_summary(data))}</p>",
+        _table(["追问方式", "次数", "占追问"], kinds, {1, 2}),
+        f"<p class='muted'>{html.escape(WANTING_MORE_NOTE)}</p>",
+        _table(["追问", "条款", "次数"], clauses, {2})
+        if clauses
+        else f"<p class='muted'>{html.escape(NO_WANTING_MORE)}</p>",
+    ]
+
+
+def _followups_markdown(data: ReportData) -> list[str]:
+    if not data.followups:
+        return [NO_FOLLOWUPS, ""]
+    kinds, clauses = _followup_rows(data)
+    return [
+        _followups_summary(data),
+        "",
+        *_md_table(["追问方式", "次数", "占追问"], kinds),
+        WANTING_MORE_NOTE,
+        "",
+        *(_md_table(["追问", "条款", "次数"], clauses) if clauses else [NO_WANTING_MORE, ""]),
+    ]
+
+
+# ---------------------------------------------------------------------- the report
+
+
 def to_html(data: ReportData, with_charts: bool = True) -> str:
     images = charts(data) if with_charts and data.total else {}
     esc = html.escape
@@ -340,6 +455,8 @@ def to_html(data: ReportData, with_charts: bool = True) -> str:
         _table(["责任单位", "问题数"], [list(r) for r in data.departments], {1})
         if data.departments
         else "<p class='muted'>没有涉及责任单位的问题。</p>",
+        "<h2>追问：大家接着问什么</h2>",
+        *_followups_html(data),
         "<h2>文件没有回答的问题（按意思归组）</h2>",
     ]
     if data.clusters:
@@ -379,15 +496,6 @@ def to_html(data: ReportData, with_charts: bool = True) -> str:
 
 
 def to_markdown(data: ReportData) -> str:
-    def table(headers: list[str], rows: list[list]) -> list[str]:
-        clean = [[str(v).replace("|", "｜").replace("\n", " ") for v in row] for row in rows]
-        return [
-            "| " + " | ".join(headers) + " |",
-            "|" + "---|" * len(headers),
-            *["| " + " | ".join(row) + " |" for row in clean],
-            "",
-        ]
-
     lines = [
         "# 娘家人 · 培训需求分析",
         "",
@@ -402,29 +510,32 @@ def to_markdown(data: ReportData) -> str:
         "",
         "## 每周提问与回答率",
         "",
-        *table(
+        *_md_table(
             ["周（周一）", "提问", "已回答", "回答率"],
             [[w, a, b, f"{b / a:.0%}" if a else "—"] for w, a, b in data.weeks],
         ),
         "## 问得最多的条款",
         "",
-        *table(["条款", "次数"], [list(r) for r in data.clauses]),
+        *_md_table(["条款", "次数"], [list(r) for r in data.clauses]),
         "## 提问中的常见话题",
         "",
         "、".join(f"{w}（{n}）" for w, n in data.topics) or "没有记录。",
         "",
         "## 按责任单位",
         "",
-        *table(["责任单位", "问题数"], [list(r) for r in data.departments]),
+        *_md_table(["责任单位", "问题数"], [list(r) for r in data.departments]),
+        "## 追问：大家接着问什么",
+        "",
+        *_followups_markdown(data),
         "## 文件没有回答的问题（按意思归组）",
         "",
-        *table(
+        *_md_table(
             ["组", "问题数", "代表性问题"],
             [[i + 1, c.size, "；".join(c.examples)] for i, c in enumerate(data.clusters)],
         ),
         "## 被标为不满意（👎）的回答",
         "",
-        *table(
+        *_md_table(
             ["日期", "问题", "给出的条款"], [[d.ts, d.question, d.clause] for d in data.disliked]
         ),
     ]

@@ -79,6 +79,8 @@ class QueryRecord:
     model: str = ""
     index_version: str = ""
     ts: str = ""  # UTC; empty: when it is written
+    followup: str = ""  # the follow-up's kind (who, full, more, …); "" for a fresh question
+    context: str = ""  # what the follow-up was resolved against: a clause's place, a department
 
 
 # ---------------------------------------------------------------------- schema
@@ -133,6 +135,15 @@ def m003_search(db: sqlite_utils.Database) -> None:
     for row in list(db.query("select id, text from queries")):
         db["queries"].update(row["id"], {"text_seg": " ".join(segment(row["text"] or ""))})
     db["queries"].enable_fts(["text_seg"], fts_version="FTS5", create_triggers=True)
+
+
+@MIGRATIONS()
+def m004_followups(db: sqlite_utils.Database) -> None:
+    """Whether a question followed up an earlier answer (its kind: who, full, more, …) and the
+    clause or department it was resolved against; "" for a fresh question and for older rows."""
+    db["queries"].add_column("followup", str, not_null_default="")
+    db["queries"].add_column("context", str, not_null_default="")
+    db["queries"].create_index(["followup", "context"])
 
 
 # The runner this log had before sqlite-utils' own: its table and its numbered versions.
@@ -274,9 +285,13 @@ class QueryLog:
         latency_ms: float,
         index_version: str = "",
         ref: str | None = None,
+        followup: str = "",
+        context: str = "",
     ) -> str:
         """Log one answered (or declined) question; return its ref (a new one when none is
-        given), which feedback on the answer refers to."""
+        given), which feedback on the answer refers to. ``followup`` is the kind of follow-up
+        the question was (who, full, more, …; "" for a fresh one) and ``context`` the place of
+        the clause (or the department) it was resolved against."""
         ref = ref or secrets.token_urlsafe(9)[:12]
         hits = [
             {
@@ -301,6 +316,8 @@ class QueryLog:
                 latency_ms=round(latency_ms, 1),
                 model=self.model,
                 index_version=index_version,
+                followup=followup,
+                context=context,
             )
         )
         return ref
@@ -405,6 +422,8 @@ def _query_row(record: QueryRecord, model: str) -> dict:
         "latency_ms": record.latency_ms,
         "model": record.model or model,
         "index_version": record.index_version,
+        "followup": record.followup,
+        "context": record.context,
     }
 
 

@@ -108,7 +108,7 @@ def default_load_qa(settings: Settings) -> Callable[[], QA]:
 async def post_init(app: Application) -> None:
     """Load the documents, model and index (in a worker thread), register the commands."""
     state: BotState = app.bot_data["state"]
-    state.qa = await state.run(state.load_qa)
+    state.use(await state.run(state.load_qa))
     log.info("knowledge and model ready")
     await app.bot.set_my_commands(COMMANDS)
 

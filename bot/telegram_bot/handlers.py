@@ -25,6 +25,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.core.answer import QA
+from bot.core.dialogue import Context, Dialogue, Turn
 from bot.core.replies import Answer
 from bot.querylog.store import QueryLog, user_key
 from bot.telegram_bot.keyboards import (
@@ -60,6 +61,8 @@ FEEDBACK_NOTE = {1: "谢谢您的反馈 👍", -1: "谢谢您的反馈 👎，�
 FEEDBACK_AGAIN = "已经收到您的反馈了，谢谢！"
 TYPING_AFTER = 0.5  # seconds
 FEEDBACK_KEPT = 200  # per chat, the answers whose feedback is remembered
+SPEAKERS_KEPT = 50  # per chat, the people whose conversation is remembered (groups)
+ANSWERS_KEPT = 50  # per group, the answers a reply can pick up
 _PROCESS_SECRET = secrets.token_hex(16)
 
 
@@ -73,7 +76,13 @@ class BotState:
     limiter: SlidingWindowLimiter
     executor: ThreadPoolExecutor
     qa: QA | None = None
+    dialogue: Dialogue | None = None
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def use(self, qa: QA) -> None:
+        """Answer from ``qa`` from now on (questions in flight finish on the old one)."""
+        self.qa = qa
+        self.dialogue = Dialogue(qa, ttl=self.settings.dialogue_minutes * 60)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Blocking core work, in a worker thread."""
@@ -84,11 +93,16 @@ class BotState:
         user = update.effective_user
         return user_key(user.id if user else None, self.settings.log_secret)
 
-    def seal(self, log_ref: str) -> str:
-        """A query-log reference as the bot's persistence may keep it: keyed, so that the
-        persistence (keyed by chat) cannot be joined to the query log's pseudonyms."""
+    def log_ref(self, chat_id: int, message_id: int) -> str:
+        """The query log's reference of the answer sent as this message: keyed, so that what
+        the bot keeps by chat (message ids) cannot be joined to the log without the secret."""
         key = (self.settings.log_secret or _PROCESS_SECRET).encode()
-        return hmac.new(key, log_ref.encode(), hashlib.sha256).hexdigest()[:16]
+        return hmac.new(key, f"{chat_id}:{message_id}".encode(), hashlib.sha256).hexdigest()[:12]
+
+    def speaker(self, update: Update) -> str:
+        """Whose conversation a message belongs to within its chat (one per person in groups),
+        as a pseudonym."""
+        return self.user_key(update)[:16]
 
     def is_admin(self, update: Update) -> bool:
         user = update.effective_user
@@ -163,46 +177,93 @@ def addressed_text(update: Update, bot_id: int, username: str | None) -> str | N
     return text.strip() if addressed else None
 
 
+def conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Context | None:
+    """What this person's conversation in this chat is about: the answer replied to, when the
+    message replies to one of the bot's answers, else the last one."""
+    state = state_of(context)
+    message = update.message
+    replied = message.reply_to_message if message is not None else None
+    if replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
+        kept = context.chat_data.get("answers", {}).get(str(replied.message_id))
+        if kept is not None:
+            found = Context.from_dict(kept)
+            if found is not None:
+                found.at = time.time()
+            return found
+    kept = context.chat_data.get("dialogue", {}).get(state.speaker(update))
+    return Context.from_dict(kept)
+
+
+def remember(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn, message: Message | None
+) -> None:
+    """Keep the conversation's new context (and, by answer, for replies to it)."""
+    state = state_of(context)
+    talks: dict[str, dict] = context.chat_data.setdefault("dialogue", {})
+    talks.pop(state.speaker(update), None)
+    if turn.context is None:
+        return
+    if message is not None and turn.followup != "smalltalk":
+        turn.context.answer_ref = str(message.message_id)
+    talks[state.speaker(update)] = turn.context.to_dict()
+    for old in list(talks)[:-SPEAKERS_KEPT]:
+        del talks[old]
+    if message is not None and update.effective_chat.type != ChatType.PRIVATE:
+        answers: dict[str, dict] = context.chat_data.setdefault("answers", {})
+        answers[str(message.message_id)] = turn.context.to_dict()
+        for old in list(answers)[:-ANSWERS_KEPT]:
+            del answers[old]
+
+
 async def respond(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     text: str,
-    answer_with: Callable[[QA], Answer],
+    answer_with: Callable[[Dialogue, Context | None], Turn],
 ) -> None:
-    """Answer in a worker thread, log the question, send the reply with its buttons."""
+    """Answer in a worker thread, send the reply with its buttons, log it, keep the context."""
     state = state_of(context)
     user = update.effective_user
     if user is not None and not state.limiter.allow(user.id):
         await say(update, context, RATE_LIMITED)
         return
-    qa = state.qa
-    if qa is None:
+    dialogue, qa = state.dialogue, state.qa
+    if dialogue is None or qa is None:
         await say(update, context, NOT_READY)
         return
     started = time.perf_counter()
-    pending = asyncio.ensure_future(state.run(answer_with, qa))
+    talk = conversation(update, context)
+    pending = asyncio.ensure_future(state.run(answer_with, dialogue, talk))
     done, _ = await asyncio.wait({pending}, timeout=TYPING_AFTER)
     if not done:  # a slow answer: show "typing…" (a fast one saves the request)
         try:
             await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
         except TelegramError as exc:  # only a courtesy; the answer matters
             log.info("chat action failed: %s", exc)
-    answer: Answer = await pending
-    ref = secrets.token_urlsafe(9)[:12]
+    turn: Turn = await pending
+    latency = (time.perf_counter() - started) * 1000
+    chat_id = update.effective_chat.id
+    sent = await send(update, context, answer_paras(turn.answer), answer_keyboard(turn.answer))
+    remember(update, context, turn, sent)
+    ref = state.log_ref(chat_id, sent.message_id) if sent else secrets.token_hex(6)
     try:
         state.querylog.record_answer(
-            answer,
+            turn.answer,
             channel="telegram",
             chat_type=update.effective_chat.type,
             user=state.user_key(update),
             text=text,
-            latency_ms=(time.perf_counter() - started) * 1000,
+            latency_ms=latency,
             index_version=qa.index_version,
             ref=ref,
+            followup=turn.followup,
+            context=turn.resolved_against,
         )
+        if turn.rejected_ref.isdigit():  # 不对: negative feedback on the answer rejected
+            rejected = state.log_ref(chat_id, int(turn.rejected_ref))
+            state.querylog.record_feedback(rejected, -1, state.user_key(update))
     except Exception:
         log.exception("query log write failed")
-    await send(update, context, answer_paras(answer), answer_keyboard(answer, ref))
 
 
 async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -210,13 +271,26 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = addressed_text(update, context.bot.id, context.bot.username)
     if text is None:
         return
-    await respond(update, context, text, lambda qa: qa.ask(text))
+    await respond(update, context, text, lambda dialogue, talk: dialogue.respond(text, talk))
+
+
+def command_turn(ask: Callable[[QA], Answer]) -> Callable[[Dialogue, Context | None], Turn]:
+    """A command's answer as a fresh turn, starting a new context (/dept 宣传部, 那组织部呢)."""
+
+    def turn(dialogue: Dialogue, talk: Context | None) -> Turn:
+        answer = ask(dialogue.qa)
+        return Turn(answer, dialogue.context_of(answer))
+
+    return turn
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Who the bot is, which documents it answers from, example questions."""
-    qa = state_of(context).qa
-    await send(update, context, start_paras(qa.docs if qa else []))
+    """Who the bot is, which documents it answers from, example questions; a new conversation."""
+    state = state_of(context)
+    context.chat_data.get("dialogue", {}).pop(state.speaker(update), None)
+    qa = state.qa
+    examples = tuple(state.dialogue.examples) if state.dialogue else ()
+    await send(update, context, start_paras(qa.docs if qa else [], examples))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -230,7 +304,8 @@ async def dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not name.strip():
         await say(update, context, "请在 /dept 后写部门名称，例如：/dept 宣传部")
         return
-    await respond(update, context, f"/dept {name}", lambda qa: qa.ask_department(name))
+    ask_dept = command_turn(lambda qa: qa.ask_department(name))
+    await respond(update, context, f"/dept {name}", ask_dept)
 
 
 async def clause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -242,9 +317,9 @@ async def clause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = "/clause " + " ".join(args)
     if len(args) >= 2:
         doc, number = args[0], "".join(args[1:])
-        await respond(update, context, text, lambda qa: qa.ask_clause(doc, number))
+        await respond(update, context, text, command_turn(lambda qa: qa.ask_clause(doc, number)))
     else:
-        await respond(update, context, text, lambda qa: qa.ask(args[0]))
+        await respond(update, context, text, command_turn(lambda qa: qa.ask(args[0])))
 
 
 async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -302,25 +377,26 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Pr
     """👍 / 👎: recorded once per answer, then the buttons go."""
     query = update.callback_query
     state = state_of(context)
+    message = query.message
+    if not isinstance(message, Message):  # too old: Telegram no longer sends its content
+        await query.answer(ASK_AGAIN)
+        return
     given: dict[str, int] = context.chat_data.setdefault("feedback", {})
-    sealed = state.seal(press.log_ref)
-    if sealed in given:
+    if str(message.message_id) in given:
         await query.answer(FEEDBACK_AGAIN)
         return
     value = 1 if press.action == "up" else -1
-    given[sealed] = value
+    given[str(message.message_id)] = value
     for old in list(given)[:-FEEDBACK_KEPT]:
         del given[old]
     try:
-        state.querylog.record_feedback(press.log_ref, value, state.user_key(update))
+        ref = state.log_ref(message.chat.id, message.message_id)
+        state.querylog.record_feedback(ref, value, state.user_key(update))
     except Exception:
         log.exception("query log write failed")
     await query.answer(FEEDBACK_NOTE[value])
-    message = query.message
     try:
-        await query.edit_message_reply_markup(
-            without_feedback(message.reply_markup if isinstance(message, Message) else None)
-        )
+        await query.edit_message_reply_markup(without_feedback(message.reply_markup))
     except BadRequest as exc:  # too old to edit
         log.info("could not take the feedback buttons off: %s", exc)
 

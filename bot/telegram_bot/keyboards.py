@@ -33,7 +33,6 @@ class Press:
 
     action: str  # full | more | par | up | down | confirm | cancel
     refs: list[tuple[ClauseRef, int]] = field(default_factory=list)
-    log_ref: str = ""  # the answer's reference in the query log (feedback)
     pending: str = ""  # a change waiting for an admin's confirmation
 
 
@@ -64,8 +63,8 @@ def parse(data: object) -> Press:
         if not isinstance(refs, list) or not 0 < len(refs) <= MAX_REFS:
             raise InvalidButton("malformed list of clauses")
         return Press(action, [_ref(r) for r in refs])
-    if action in ("up", "down") and isinstance(data.get("log"), str):
-        return Press(action, log_ref=data["log"])
+    if action in ("up", "down"):  # about the message the button is under
+        return Press(action)
     if action in ADMIN_ACTIONS and isinstance(data.get("id"), str):
         return Press(action, pending=data["id"])
     raise InvalidButton(f"unknown button action {action!r}")
@@ -75,14 +74,11 @@ def _button(label: str, data: dict) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
 
 
-def feedback_row(log_ref: str) -> list[InlineKeyboardButton]:
-    return [
-        _button("👍", {"do": "up", "log": log_ref}),
-        _button("👎", {"do": "down", "log": log_ref}),
-    ]
+def feedback_row() -> list[InlineKeyboardButton]:
+    return [_button("👍", {"do": "up"}), _button("👎", {"do": "down"})]
 
 
-def answer_keyboard(answer: Answer, log_ref: str) -> InlineKeyboardMarkup | None:
+def answer_keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
     """The buttons under a reply: what to open next, and 👍 / 👎."""
     hits = answer.hits
     if not hits:
@@ -111,7 +107,7 @@ def answer_keyboard(answer: Answer, log_ref: str) -> InlineKeyboardMarkup | None
         if hits[0].parallel:
             row.append(_button("对应条款", {"do": "par", "ref": clause_data(hits[0])}))
         rows.append(row)
-    rows.append(feedback_row(log_ref))
+    rows.append(feedback_row())
     return InlineKeyboardMarkup(rows)
 
 

@@ -17,7 +17,6 @@ TELEGRAM_LIMIT = 4096
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
 
 BOT_NAME = "娘家人"
-EXAMPLES = ("单位有没有哺乳室？", "工会能帮忙介绍对象吗？", "外卖骑手的权益谁来管？")
 PRIVACY = (
     "隐私说明：您的问题会被记录下来，用于改进服务和安排培训；记录中不保存您的 Telegram "
     "账号、用户名或姓名。"
@@ -132,14 +131,14 @@ def more_paras(hits: list[Hit]) -> list[Para]:
     return paras
 
 
-def start_paras(docs: list[Document], examples: tuple[str, ...] = EXAMPLES) -> list[Para]:
+def start_paras(docs: list[Document], examples: tuple[str, ...] = ()) -> list[Para]:
     """The welcome: who the bot is, the documents it answers from, example questions."""
     paras = [
         Para(f"您好，我是{BOT_NAME}。", "b"),
         Para("我能回答工会女职工工作政策的问题：文件里怎么规定、由哪个部门负责。现有文件："),
         *[Para(f"· 《{d.title}》（{d.short_name}）") for d in docs],
         Para(""),
-        Para("您可以直接发问题，比如：", "b"),
+        Para("您可以直接发问题，也可以接着问“谁负责”“详细说说”，比如：", "b"),
         *[Para("· " + q) for q in examples],
         Para(""),
         Para(PRIVACY, "i"),

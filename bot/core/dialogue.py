@@ -1,0 +1,489 @@
+"""A conversation, not a search box: small talk, and follow-ups resolved against the last answer.
+
+``Dialogue.respond(text, context)`` answers one message given what the conversation was about
+and returns the answer with the new context. A message is, in this order:
+
+- **small talk** (你好, 谢谢, 再见, 你是谁, 你能做什么): a short reply in the voice of 娘家人, with
+  example questions drawn from the loaded documents; small talk in front of a question
+  (你好，请问有哺乳室吗) is dropped and the question answered;
+- **a follow-up** with no topic of its own, resolved against the clause the conversation is
+  about: who is responsible (那谁负责), the other document (湖北是怎么落实的, 对应哪条), the whole
+  clause (详细说说), more of the last ranking (还有吗), the next or previous clause (下一项),
+  the next alternative (不对), or the last question's intent carried over to a new subject
+  (那组织部呢);
+- otherwise **a new question**, answered on its own: the context never leaks into it.
+
+Everything here is general rules over the language and the documents' own structure (their
+clause order, 责任单位 and 对应条款); nothing is keyed to particular questions. The context is
+plain data (clause references, no user text) so the Telegram shell can persist it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+from bot.core.answer import QA
+from bot.core.documents import Clause, ClauseRef
+from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, normalise_query
+from bot.core.replies import Answer, Hit, reply
+
+DEFAULT_TTL = 30 * 60  # seconds of silence after which a conversation starts afresh
+RANKING = 8  # clauses of a ranking kept for 还有吗 and 不对
+MORE = 2  # clauses shown by one 还有吗
+
+# Small talk, as whole phrases; what is left after removing them (and filler) is the question.
+SMALLTALK = {  # in order of precedence when a message has several
+    "who": r"你是谁|你叫什么(名字)?|你是(机器人|人工智能|真人|人)[吗么]?",
+    "help": r"你(都|还)?(能|会|可以)(做|干|回答|帮我|帮)(些)?(什么|啥|哪些)(问题|事)?|"
+    r"(怎么|如何)(用|使用)(你)?|有(什么|哪些)功能|你(都)?(能|会)(做|干)?什么",
+    "greeting": r"你好[呀啊哇]?|您好[呀啊]?|(hi|hello|hey|哈喽|嗨)|(早上|上午|中午|下午|晚上)好|"
+    r"在[吗么]|在不在|有人[吗么]",
+    "thanks": r"(好的|好|嗯)?[，,]?(谢谢|多谢|感谢|辛苦)(你|您|啦|了|娘家人)*",
+    "bye": r"再见|拜拜|(bye)+|886|回头见|下次再聊",
+    "ok": r"好的?|嗯+|哦+|收到|明白了?|知道了|了解了?|ok|行",
+}
+SMALLTALK_RE = {kind: re.compile(rf"(?:{pattern})", re.I) for kind, pattern in SMALLTALK.items()}
+SEGMENT_RE = re.compile(r"[\s，,。.！!？?~～、…；;]+")
+GREETING_PREFIX_RE = re.compile(r"^(你好|您好|哈喽|嗨)[呀啊]?(?![呀啊])(?=[\u3400-\u9fff]{2})")
+
+# Follow-ups, matched on the message with its leading 那/那么 and trailing 呢/吗 taken off.
+NEXT_RE = re.compile(r"(再|接着)?下一(项|条|个|点|部分)|接着(往下)?(说|讲|看)|往下(说|讲)|继续")
+PREVIOUS_RE = re.compile(r"上一(项|条|个|点|部分)|前一(项|条|个)")
+FULL_RE = re.compile(
+    r"详细|具体(说|讲|内容|点|一点|些)|全文|原文|展开|完整|全部内容|整条|这条(写|讲|说)了什么"
+)
+MORE_RE = re.compile(
+    r"还有(别的|其他|其它|什么|没有|吗|呢|相关|更多)?|更多|其他(的)?(规定|条款)|别的(规定|条款)"
+)
+WRONG_RE = re.compile(
+    r"不对|不是(这个|这条|这一条|这样|我要的|我问的)|错了|答非所问|没回答(我的)?问题|换一(条|个)"
+)
+DUTY_WORDS_RE = re.compile(r"(责任|牵头|负责|主管|配合)(单位|部门)|归哪(个|些)?(部门|单位)")
+PARALLEL_RE = re.compile(
+    r"对应|落实|细化|贯彻|执行|怎么(说|写|讲|规定)|如何(规定|落实)|第几(项|条)|哪一?(项|条)|哪里"
+)
+# The words a follow-up is made of; a message with content words beyond these has a topic.
+FRAME_RE = re.compile(
+    r"这件事|这事|这个|这些|这项工作|这项|这条|这一条|这块|这方面|这里|此事|此项|它们?|那个|那|这|"
+    r"的|是|在|里|中|上|方案|文件|意见|规定|工作|事情?|问题|部门|单位|负责|管|谁|哪些|哪个|"
+    r"什么|怎么|如何|由|归|来|呢|吗|啊|呀|吧|了|有|都|又|再|还|要|给|我|看看|说说|讲讲|一下|"
+    r"内容|省里|省总|全国|他们"
+)
+ELLIPSIS_RE = re.compile(
+    r"^(?:那|那么|还有|那要是|要是)?(?P<subject>.{1,24}?)(?:呢|怎么样|怎么说|如何)$"
+)
+CLARIFY = "不太确定您指的是哪一项工作。请把问题说完整一些，例如：婚恋交友服务由哪个部门负责？"
+LEADING_RE = re.compile(r"^(那么?|好的?|嗯|哦|那请问|请问)[，,]?")
+TRAILING_RE = re.compile(r"[呢吗么啊呀吧][？?]?$|[？?。!！]+$")
+
+
+@dataclass
+class Context:
+    """What a conversation is about: plain data, so that the bot can persist it."""
+
+    intent: str  # of the last answer: search | who | dept | clause
+    focus: list[str] | None = None  # [文号, number, title] of the clause being discussed
+    ranking: list[list[str]] = field(default_factory=list)  # the last ranking, best first
+    shown: list[list[str]] = field(default_factory=list)  # clauses of it shown so far
+    department: str = ""  # the department a dept answer was about
+    answer_ref: str = ""  # the shell's name for the last answer (a message id), for 不对
+    at: float = 0.0  # when the conversation last moved
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> Context | None:
+        """A context read back from storage; anything malformed is no context."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            context = cls(**data)
+        except TypeError:
+            return None
+        refs = [context.focus] if context.focus else []
+        refs += context.ranking + context.shown
+        ok = all(isinstance(r, list) and len(r) == 3 for r in refs)
+        return context if ok and isinstance(context.at, int | float) else None
+
+
+@dataclass
+class Turn:
+    """One message answered: the answer, the new context and what kind of turn it was."""
+
+    answer: Answer
+    context: Context | None
+    followup: str = ""  # "" (a fresh question), smalltalk, who, parallel, full, more, next,
+    # previous, ellipsis or alternative
+    resolved_against: str = ""  # the place (or department) a follow-up was resolved against
+    rejected_ref: str = ""  # for 不对: the query log's reference of the answer rejected
+
+
+def _ref(clause: Clause | Hit) -> list[str]:
+    return [clause.doc_code, clause.number, clause.title]
+
+
+def _strip(text: str) -> str:
+    """The message without its leading 那/好的 and trailing 呢/吗 and punctuation."""
+    text = LEADING_RE.sub("", text.strip())
+    for _ in range(2):
+        text = TRAILING_RE.sub("", text).strip()
+    return text
+
+
+class Dialogue:
+    """Answers messages in the context of a conversation, over one ``QA``."""
+
+    def __init__(self, qa: QA, ttl: float = DEFAULT_TTL) -> None:
+        self.qa = qa
+        self.ttl = ttl
+        self.examples = example_questions(qa)
+
+    # ------------------------------------------------------------------ entry point
+
+    def respond(self, text: str, context: Context | None = None, now: float | None = None) -> Turn:
+        """Answer one message; ``context`` is what the conversation was about (None: nothing,
+        or expired). Never raises on bad input."""
+        now = time.time() if now is None else now
+        if context is not None and now - context.at > self.ttl:
+            context = None
+        q = normalise_query(text if isinstance(text, str) else "")
+        kind, rest = self.smalltalk(q)
+        if kind and not rest:
+            answer = reply(text, "smalltalk", True, self.smalltalk_reply(kind), view="none")
+            if context is not None:
+                context.at = now
+            return Turn(answer, context, followup="smalltalk")
+        if kind:
+            text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
+        turn = self.follow_up(text, q, context) if context is not None and q else None
+        if turn is None and context is None and self.needs_context(q):
+            example = self.examples[1] if len(self.examples) > 1 else "哺乳室由哪个部门负责？"
+            answer = reply(text, "search", False, CLARIFY + example, view="none")
+            return Turn(answer, None)
+        if turn is None:
+            turn = self.fresh(text)
+        if turn.context is not None:
+            turn.context.at = now
+        return turn
+
+    # ------------------------------------------------------------------ small talk
+
+    def smalltalk(self, q: str) -> tuple[str, str]:
+        """(kind of small talk, the question left), or ("", q) when there is no small talk.
+        Small talk counts only as whole phrases at the start or the end of a message."""
+        segments = [seg for seg in SEGMENT_RE.split(q) if seg]
+        if segments and GREETING_PREFIX_RE.match(segments[0]):
+            segments[:1] = ["你好", GREETING_PREFIX_RE.sub("", segments[0])]
+        kinds = [self.smalltalk_kind(seg) for seg in segments]
+        start, end = 0, len(segments)
+        while start < end and kinds[start]:
+            start += 1
+        while end > start and kinds[end - 1]:
+            end -= 1
+        found = [k for k in kinds if k]
+        if not found:
+            return "", q
+        kind = min(found, key=list(SMALLTALK).index)  # 你好，你是谁: introduce yourself
+        return kind, "，".join(segments[start:end])
+
+    @staticmethod
+    def smalltalk_kind(segment: str) -> str:
+        segment = re.sub(r"^(请问|我想问一?下?)", "", segment)
+        for kind, pattern in SMALLTALK_RE.items():
+            if pattern.fullmatch(segment):
+                return kind
+        return ""
+
+    def smalltalk_reply(self, kind: str) -> str:
+        examples = "\n".join(f"· {e}" for e in self.examples)
+        if kind == "thanks":
+            return "不客气！还有想问的，随时找娘家人。"
+        if kind == "bye":
+            return "再见！有需要随时来找娘家人。"
+        if kind == "ok":
+            return "好的。还有什么想问的吗？"
+        intro = (
+            "我是娘家人，工会女职工工作政策的问答助手。"
+            "您可以问文件里怎么规定、由哪个部门负责、某一条对应另一份文件的哪一条。"
+        )
+        greeting = "您好！" if kind == "greeting" else ""
+        return f"{greeting}{intro}\n比如：\n{examples}"
+
+    # ------------------------------------------------------------------ fresh questions
+
+    def fresh(self, text: str) -> Turn:
+        """A question answered on its own; the context becomes what it answered."""
+        wide = self.qa.ask(text, k=RANKING)
+        answer = self.trimmed(wide)
+        return Turn(answer, self.context_of(wide))
+
+    @staticmethod
+    def trimmed(answer: Answer, k: int = 3) -> Answer:
+        """The answer as ``QA.ask(text, k)`` gives it (a list shows every clause)."""
+        if answer.view == "list" or len(answer.hits) <= k:
+            return answer
+        return reply(
+            answer.query,
+            answer.intent,
+            answer.answered,
+            answer.lead,
+            answer.hits[:k],
+            answer.view,
+            answer.context,
+        )
+
+    def context_of(self, answer: Answer) -> Context | None:
+        if not answer.answered or not answer.hits:
+            return None  # a decline: nothing to follow up on
+        shown = [_ref(h) for h in answer.shown] or [_ref(answer.hits[0])]
+        department = ""
+        if answer.intent == "dept":
+            department = self.qa.departments.resolve(answer.lead.split(" ")[0]) or ""
+        return Context(
+            intent=answer.intent,
+            focus=_ref(answer.hits[0]),
+            ranking=[_ref(h) for h in answer.hits],
+            shown=shown,
+            department=department,
+        )
+
+    # ------------------------------------------------------------------ follow-ups
+
+    def follow_up_kind(self, q: str) -> str:
+        """What kind of follow-up a message is, when it has no topic of its own ("" if none)."""
+        if CLAUSE_NO_RE.search(q):
+            return ""  # 湖北方案第4项 names its clause
+        core = _strip(q)
+        if NEXT_RE.fullmatch(core):
+            return "next"
+        if PREVIOUS_RE.fullmatch(core):
+            return "previous"
+        if WRONG_RE.match(core) and not self.has_topic(WRONG_RE.sub("", core)):
+            return "alternative"
+        if MORE_RE.match(core) and not self.has_topic(MORE_RE.sub("", core)):
+            return "more"
+        if FULL_RE.search(core) and not self.has_topic(FULL_RE.sub("", core)):
+            return "full"
+        if (WHO_RE.search(q) or DUTY_WORDS_RE.search(q)) and not self.has_topic(q):
+            return "who"
+        named = find_docs(q, self.qa.docs)
+        if (named or PARALLEL_RE.search(q)) and not self.has_topic(q):
+            return "parallel"
+        return ""
+
+    def follow_up(self, text: str, q: str, context: Context) -> Turn | None:
+        """The message resolved against the context, or None when it is a question of its own."""
+        focus = self.clause(context.focus)
+        if focus is None:
+            return None
+        kind = self.follow_up_kind(q)
+        named = [m.code for m in find_docs(q, self.qa.docs)]
+        if kind in ("next", "previous"):
+            return self.neighbour(text, context, focus, +1 if kind == "next" else -1)
+        if kind == "alternative":
+            return self.alternative(text, context, focus)
+        if kind == "more":
+            return self.more(text, context, focus)
+        if kind == "full":
+            return self.whole(text, context, focus)
+        if kind == "who":
+            return self.who(text, context, focus, named)
+        if kind == "parallel" and (named or focus.parallel is not None):
+            return self.other_document(text, context, focus, named)
+        match = ELLIPSIS_RE.match(q.rstrip("？?。 "))
+        if match:
+            return self.ellipsis(text, context, focus, match.group("subject"))
+        return None
+
+    def needs_context(self, q: str) -> bool:
+        """A follow-up with nothing to follow (那谁负责, 详细说说 as a first message)."""
+        return bool(self.follow_up_kind(q))
+
+    def has_topic(self, q: str) -> bool:
+        """Whether a message says what it is about, beyond the words of a follow-up."""
+        spans = sorted((m.start, m.end) for m in find_docs(q, self.qa.docs))
+        for start, end in reversed(spans):
+            q = q[:start] + " " + q[end:]
+        q = CLAUSE_NO_RE.sub(" ", q)
+        q = WHO_RE.sub(" ", q)
+        q = DUTY_WORDS_RE.sub(" ", q)
+        q = PARALLEL_RE.sub(" ", q)
+        q = FRAME_RE.sub(" ", q)
+        words = self.qa.retriever.tokenizer.words(q)
+        return any(len(w) >= 2 and re.search(r"[\u3400-\u9fff]", w) for w in words)
+
+    def clause(self, ref: list[str] | None) -> Clause | None:
+        if not ref:
+            return None
+        return self.qa.clause_of(ClauseRef(*ref))
+
+    def answered(
+        self,
+        text: str,
+        kind: str,
+        intent: str,
+        context: Context,
+        about: str,
+        clauses: list[Clause],
+        lead: str = "",
+        view: str = "quote",
+    ) -> Turn:
+        """A follow-up's answer and the context it leaves."""
+        hits = [self.qa.hit(c) for c in clauses]
+        head = f"（接上一条：{about}）"
+        answer = reply(
+            text, intent, True, "\n".join(p for p in (head, lead) if p), hits, view, about
+        )
+        context.focus = _ref(clauses[0])
+        context.shown += [_ref(c) for c in clauses if _ref(c) not in context.shown]
+        return Turn(answer, context, followup=kind, resolved_against=about)
+
+    def nothing(self, text: str, kind: str, context: Context, about: str, lead: str) -> Turn:
+        answer = reply(text, "search", False, f"（接上一条：{about}）\n{lead}", view="none")
+        answer.context = about
+        return Turn(answer, context, followup=kind, resolved_against=about)
+
+    def who(self, text: str, context: Context, focus: Clause, named: list[str]) -> Turn:
+        """谁负责: the 责任单位 of the clause discussed, or of its parallel when it lists none."""
+        target = focus
+        if (named and focus.doc_code not in named) or not focus.departments:
+            parallel = self.clause(_as_list(focus.parallel))
+            if parallel is not None and parallel.departments:
+                target = parallel
+        if not target.departments:
+            lead = "这一条没有写明责任单位。"
+            return self.nothing(text, "who", context, focus.place, lead)
+        lead = f"这项工作的责任单位是：{'、'.join(target.departments)}。"
+        if target is not focus:
+            lead += f"（{focus.place.split(' ')[0]}没有列责任单位，见{target.place}）"
+        return self.answered(text, "who", "who", context, focus.place, [target], lead)
+
+    def other_document(self, text: str, context: Context, focus: Clause, named: list[str]) -> Turn:
+        """湖北是怎么落实的 / 对应哪条: the clause's counterpart in the other document."""
+        parallel = self.clause(_as_list(focus.parallel))
+        target_doc = named[-1] if named else (parallel.doc_code if parallel else focus.doc_code)
+        if focus.doc_code == target_doc:
+            lead = f"就是{focus.place}。"
+            return self.answered(text, "parallel", "clause", context, focus.place, [focus], lead)
+        if parallel is not None and parallel.doc_code == target_doc:
+            lead = f"对应的是{parallel.place}："
+            return self.answered(
+                text, "parallel", "clause", context, focus.place, [parallel], lead, "full"
+            )
+        mask = self.qa.doc_mask([target_doc])
+        ranked = self.qa.retriever.search(f"{focus.title}。{focus.text}", k=1, mask=mask)
+        if not ranked:
+            lead = f"{self.qa.doc_name(target_doc)}里没有找到对应的条款。"
+            return self.nothing(text, "parallel", context, focus.place, lead)
+        lead = "没有直接对应的条款，最接近的是："
+        clauses = [ranked[0].clause]
+        return self.answered(text, "parallel", "clause", context, focus.place, clauses, lead)
+
+    def whole(self, text: str, context: Context, focus: Clause) -> Turn:
+        """详细说说 / 全文: the whole text of the clause discussed."""
+        return self.answered(text, "full", "clause", context, focus.place, [focus], view="full")
+
+    def more(self, text: str, context: Context, focus: Clause) -> Turn:
+        """还有吗: the next clauses of the last ranking not yet shown."""
+        fresh = [r for r in context.ranking if r not in context.shown]
+        clauses = [c for c in (self.clause(r) for r in fresh[:MORE]) if c is not None]
+        if not clauses:
+            return self.nothing(text, "more", context, focus.place, "没有更多相关条款了。")
+        lead = "还有这些相关条款："
+        return self.answered(
+            text, "more", context.intent, context, focus.place, clauses, lead, "quotes"
+        )
+
+    def alternative(self, text: str, context: Context, focus: Clause) -> Turn:
+        """不对: the next clause of the last ranking, the rejected answer noted."""
+        rejected = context.answer_ref
+        fresh = [r for r in context.ranking if r not in context.shown]
+        clause = next((c for c in (self.clause(r) for r in fresh) if c is not None), None)
+        if clause is None:
+            lead = "抱歉，没有找到更合适的条款。可以换个说法再问一次。"
+            turn = self.nothing(text, "alternative", context, focus.place, lead)
+        else:
+            lead = "那可能是这一条："
+            turn = self.answered(
+                text, "alternative", context.intent, context, focus.place, [clause], lead
+            )
+        turn.rejected_ref = rejected
+        return turn
+
+    def neighbour(self, text: str, context: Context, focus: Clause, step: int) -> Turn:
+        """下一项 / 上一条: the next or previous numbered clause of the same document."""
+        doc = self.qa.by_code[focus.doc_code]
+        numbered = [c for c in doc.clauses if c.number]
+        kind = "next" if step > 0 else "previous"
+        if focus not in numbered:
+            index = -1 if step > 0 else len(numbered)
+        else:
+            index = numbered.index(focus)
+        if not 0 <= index + step < len(numbered):
+            lead = "这已经是最后一条了。" if step > 0 else "这已经是第一条了。"
+            return self.nothing(text, kind, context, focus.place, lead)
+        target = numbered[index + step]
+        context.ranking = [_ref(target)]
+        return self.answered(text, kind, "clause", context, focus.place, [target], view="full")
+
+    def ellipsis(self, text: str, context: Context, focus: Clause, subject: str) -> Turn | None:
+        """那X呢: the last question's intent, asked of X."""
+        subject = subject.strip(" ，,")
+        if not subject:
+            return None
+        department = self.qa.departments.resolve(subject)
+        if context.intent == "dept" or (department and context.intent == "who"):
+            if department is None:
+                return None
+            answer = self.qa.ask_department(department)
+            about = f"{context.department}的职责" if context.department else focus.place
+        elif context.intent == "clause" and CLAUSE_NO_RE.search(subject):
+            named = find_docs(subject, self.qa.docs)
+            prefix = "" if named else self.qa.doc_name(focus.doc_code)
+            answer = self.qa.ask(prefix + subject)
+            about = focus.place
+        elif context.intent == "who":
+            answer = self.qa.ask(f"{subject}由哪些部门负责", k=RANKING)
+            about = focus.place
+        else:
+            answer = self.qa.ask(subject, k=RANKING)
+            about = focus.place
+        new = self.context_of(answer) or context
+        answer = self.trimmed(answer)
+        head = f"（接上一条：{about}）"
+        answer = reply(
+            text,
+            answer.intent,
+            answer.answered,
+            "\n".join(p for p in (head, answer.lead) if p),
+            answer.hits,
+            answer.view,
+            about,
+        )
+        return Turn(answer, new, followup="ellipsis", resolved_against=about)
+
+
+def _as_list(ref: ClauseRef | None) -> list[str]:
+    return [ref.doc_code, ref.number, ref.title] if ref else []
+
+
+def example_questions(qa: QA, n: int = 3) -> list[str]:
+    """Example questions drawn from the loaded documents: clause titles as people ask them."""
+    with_depts = [c for c in qa.retriever.clauses if c.number and c.departments]
+    others = [c for c in qa.retriever.clauses if c.number and not c.departments]
+    picks: list[str] = []
+    if others:
+        picks.append(f"{others[len(others) // 3].title}是怎么规定的？")
+    if with_depts:
+        picks.append(f"{with_depts[len(with_depts) // 4].title}由哪些部门负责？")
+    if with_depts or others:
+        doc = qa.docs[-1]
+        numbered = [c for c in doc.clauses if c.number]
+        if numbered:
+            number = numbered[min(3, len(numbered) - 1)].number
+            where = f"第{number}项" if number.isdigit() else f"第{number}条"
+            picks.append(f"{doc.short_name}{where}讲了什么？")
+    return picks[:n]

@@ -1,0 +1,178 @@
+"""The dialogue engine, kind by kind: small talk, follow-ups against the last answer, context
+that expires, switches topic and never leaks into a new question."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.dialogue import Context, Dialogue
+from tests.conftest import HUBEI, NATIONAL
+
+CARE_N = "全总意见 第（六）条「提升女职工生活品质」"
+CARE_H = "湖北方案 第4项「提升女职工生活品质」"
+
+
+@pytest.fixture
+def dialogue(qa):
+    return Dialogue(qa)
+
+
+def talk(dialogue: Dialogue, *messages: str, now: float = 1000.0):
+    context, turns = None, []
+    for message in messages:
+        turn = dialogue.respond(message, context, now=now)
+        context = turn.context
+        turns.append(turn)
+    return turns
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["你好", "您好！", "你好呀~", "谢谢", "好的谢谢", "拜拜", "你是谁", "你能做什么", "嗯"],
+)
+def test_small_talk_gets_a_warm_reply_not_a_decline(dialogue, message):
+    (turn,) = talk(dialogue, message)
+    assert turn.answer.intent == "smalltalk" and turn.answer.answered
+    assert turn.followup == "smalltalk" and turn.answer.message
+    assert "没有直接规定" not in turn.answer.message
+
+
+def test_a_greeting_offers_examples_drawn_from_the_documents(dialogue, qa):
+    (turn,) = talk(dialogue, "你好")
+    titles = {c.title for c in qa.retriever.clauses}
+    examples = [line for line in turn.answer.message.splitlines() if line.startswith("· ")]
+    assert len(examples) == 3
+    assert any(any(t in e for t in titles) for e in examples)
+
+
+def test_small_talk_in_front_of_a_question_answers_the_question(dialogue, qa):
+    (turn,) = talk(dialogue, "你好，请问湖北方案第4项")
+    plain = qa.ask("湖北方案第4项")
+    assert turn.answer.intent == "clause" and turn.answer.hits[0].title == plain.hits[0].title
+
+
+def test_small_talk_keeps_the_context(dialogue):
+    turns = talk(dialogue, "全总意见第（六）条", "好的谢谢", "那谁负责")
+    assert turns[2].followup == "who" and turns[2].answer.context == CARE_N
+
+
+def test_who_about_the_last_clause_takes_the_parallel_that_lists_departments(dialogue, by_code):
+    turns = talk(dialogue, "全总意见第（六）条", "那这个由哪个部门负责？")
+    answer = turns[1].answer
+    assert turns[1].followup == "who" and answer.intent == "who" and answer.answered
+    assert answer.hits[0].departments == by_code[HUBEI].clause_by_number("4").departments
+    assert answer.context == CARE_N and f"接上一条：{CARE_N}" in answer.message
+    assert CARE_H in answer.message  # it says which clause the departments come from
+
+
+@pytest.mark.parametrize(
+    "message", ["谁负责", "由哪些部门负责", "湖北这块由哪些部门负责", "责任单位有哪些"]
+)
+def test_who_phrasings(dialogue, message):
+    turns = talk(dialogue, "湖北方案第4项", message)
+    assert turns[1].followup == "who" and turns[1].answer.hits[0].title == "提升女职工生活品质"
+
+
+@pytest.mark.parametrize(
+    "message", ["湖北是怎么落实的", "对应哪条", "在湖北方案里是第几项", "湖北是怎么细化的"]
+)
+def test_the_other_document(dialogue, message):
+    turns = talk(dialogue, "全总意见第（六）条", message)
+    hit = turns[1].answer.hits[0]
+    assert turns[1].followup == "parallel" and (hit.doc_code, hit.number) == (HUBEI, "4")
+
+
+def test_the_other_way_round_and_the_same_document(dialogue):
+    turns = talk(dialogue, "湖北方案第4项", "全总的文件里怎么说")
+    assert turns[1].answer.hits[0].doc_code == NATIONAL
+    turns = talk(dialogue, "湖北方案第4项", "这在湖北方案是第几项")
+    assert turns[1].answer.hits[0].number == "4" and "就是" in turns[1].answer.message
+
+
+@pytest.mark.parametrize("message", ["详细说说", "全文", "原文是怎么写的", "全文给我看看"])
+def test_the_whole_clause(dialogue, by_code, message):
+    turns = talk(dialogue, "哪个部门负责婚恋交友服务", message)
+    clause = by_code[HUBEI].clause_by_number("4")
+    assert turns[1].followup == "full" and clause.text in turns[1].answer.message
+
+
+def test_more_shows_clauses_not_yet_shown_then_runs_out(dialogue):
+    turns = talk(dialogue, "婚恋交友服务", "还有吗", "还有别的相关规定吗")
+    first = turns[0].answer.hits[0].title, turns[0].answer.hits[0].doc_code
+    shown = [(h.title, h.doc_code) for t in turns[1:] for h in t.answer.hits]
+    assert turns[1].followup == "more" and first not in shown
+    assert len(shown) == len(set(shown))
+    many = talk(dialogue, "婚恋交友服务", *["还有吗"] * 6)
+    assert not many[-1].answer.answered and "没有更多" in many[-1].answer.message
+
+
+def test_next_and_previous_clause(dialogue):
+    turns = talk(dialogue, "湖北方案第10项", "下一项", "上一条", "上一条呢")
+    assert [t.answer.hits[0].number for t in turns] == ["10", "11", "10", "9"]
+    assert [t.followup for t in turns[1:]] == ["next", "previous", "previous"]
+    end = talk(dialogue, "全总意见第（十六）条", "下一条")
+    assert not end[1].answer.answered and "最后一条" in end[1].answer.message
+
+
+def test_ellipsis_carries_the_intent_over(dialogue, qa):
+    turns = talk(dialogue, "宣传部负责什么", "那组织部呢")
+    assert turns[1].followup == "ellipsis" and turns[1].answer.intent == "dept"
+    assert turns[1].answer.hits == qa.ask_department("组织部").hits
+    turns = talk(dialogue, "婚恋交友服务", "那托育呢")
+    expected = qa.ask("托育").hits[0].title
+    assert turns[1].answer.intent == "search" and turns[1].answer.hits[0].title == expected
+
+
+def test_saying_it_is_wrong_gives_the_next_alternative(dialogue):
+    context = talk(dialogue, "婚恋交友服务")[0].context
+    context.answer_ref = "42"
+    turn = dialogue.respond("不对", context, now=1000.0)
+    assert turn.followup == "alternative" and turn.rejected_ref == "42"
+    assert turn.answer.hits[0].place != context.shown[0]
+    assert "那可能是这一条" in turn.answer.message
+
+
+def test_a_new_question_is_answered_on_its_own(dialogue, qa):
+    for first in ("全总意见第（六）条", "宣传部负责什么"):
+        turns = talk(dialogue, first, "社保断缴几个月会有影响吗")
+        plain = qa.ask("社保断缴几个月会有影响吗")
+        assert turns[1].followup == "" and turns[1].answer.context is None
+        assert turns[1].answer.message == plain.message
+    turns = talk(dialogue, "全总意见第（六）条", "哪个部门负责婚恋交友服务")
+    assert turns[1].followup == "" and turns[1].answer.hits[0].doc_code == HUBEI
+
+
+def test_follow_ups_without_a_context_ask_for_the_question(dialogue):
+    for message in ("那谁负责？", "详细说说", "下一项"):
+        (turn,) = talk(dialogue, message)
+        assert not turn.answer.answered and "请把问题说完整" in turn.answer.message
+
+
+def test_the_context_expires(dialogue):
+    context = talk(dialogue, "全总意见第（六）条")[0].context
+    later = dialogue.respond("那谁负责", context, now=1000.0 + 31 * 60)
+    assert later.followup == "" and "请把问题说完整" in later.answer.message
+    soon = dialogue.respond("那谁负责", context, now=1000.0 + 29 * 60)
+    assert soon.followup == "who"
+
+
+def test_a_decline_leaves_nothing_to_follow(dialogue):
+    turns = talk(dialogue, "   ", "谁负责")
+    assert turns[0].context is None and not turns[1].answer.answered
+
+
+def test_the_context_round_trips_as_plain_data_and_refuses_garbage(dialogue):
+    context = talk(dialogue, "全总意见第（六）条")[0].context
+    assert Context.from_dict(context.to_dict()) == context
+    for bad in (None, "x", {"intent": "search", "focus": "nope"}, {"bogus": 1}):
+        assert Context.from_dict(bad) is None
+    gone = Context("search", focus=["某工发〔2024〕1号", "一", "不存在"], at=1000.0)
+    assert dialogue.respond("谁负责", gone, now=1000.0).followup == ""
+
+
+def test_json_gains_the_context_field(dialogue):
+    import json
+
+    turns = talk(dialogue, "全总意见第（六）条", "那谁负责")
+    assert json.loads(turns[0].answer.to_json())["context"] is None
+    assert json.loads(turns[1].answer.to_json())["context"] == CARE_N
