@@ -367,7 +367,7 @@ def model_build(ctx: click.Context, force: bool) -> None:
 
 
 @cli.command("eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--method",
     type=click.Choice(["bm25", "dense", "hybrid", "all"]),
@@ -380,27 +380,32 @@ def model_build(ctx: click.Context, force: bool) -> None:
     "--details", is_flag=True, help="Also print each question's (or turn's) result as JSON Lines."
 )
 @click.pass_context
-def eval_cmd(ctx: click.Context, file: str, method: str, details: bool) -> None:
-    """Score answers on a gold set: top-1, recall@3, MRR, departments, declines. A file of
-    dialogues (lines with "turns") is played turn by turn, each turn scored for its kind.
+def eval_cmd(ctx: click.Context, files: tuple[str, ...], method: str, details: bool) -> None:
+    """Score answers on gold sets: top-1, recall@3, MRR, departments, declines. Several files
+    of single questions are scored together; files of dialogues (lines with "turns") are
+    played turn by turn, each turn scored for its kind.
 
     Example:
 
     \b
-        niangjia eval ../shared/eval/dev.jsonl --method all
+        niangjia eval ../shared/eval/dev.jsonl ../shared/eval/dev2.jsonl --method all
         niangjia eval ../shared/eval/dialogues-dev.jsonl --details
     """
     from bot.core import evaluate
 
     qa = live_qa(ctx)
-    if evaluate.is_dialogue_file(file):
+    dialogues = [f for f in files if evaluate.is_dialogue_file(f)]
+    if dialogues and len(dialogues) != len(files):
+        raise click.UsageError("请分开评测单个问题的文件和对话文件。")
+    if dialogues:
         from bot.core.dialogue import Dialogue
 
-        scores, rows = evaluate.evaluate_dialogues(Dialogue(qa), evaluate.read_dialogues(file))
+        played = [d for f in dialogues for d in evaluate.read_dialogues(f)]
+        scores, rows = evaluate.evaluate_dialogues(Dialogue(qa), played)
         results: dict = {"dialogues": scores}
         table = evaluate.format_dialogue_table(scores)
     else:
-        examples = evaluate.read_examples(file)
+        examples = [e for f in files for e in evaluate.read_examples(f)]
         methods = ["bm25", "dense", "hybrid"] if method == "all" else [method]
         results, rows = {}, []
         for m in methods:

@@ -136,3 +136,30 @@ def test_how_often_is_answered_by_a_frequency(qa, question):
 @pytest.mark.parametrize("question", ["产假有多少天", "婚假有几天", "哺乳假能休几个月"])
 def test_a_quantity_the_documents_do_not_state_is_declined(qa, question):
     assert not qa.ask(question).answered
+
+
+def test_two_close_clauses_are_both_quoted_unless_one_is_the_others_counterpart(qa, monkeypatch):
+    import bot.core.answer
+
+    ranked = qa.retriever.search("婚恋交友服务", k=3)
+    first = ranked[0]
+    counterpart = next(
+        r
+        for r in qa.retriever.search(first.clause.parallel.title, k=10)
+        if r.clause.ref == first.clause.parallel
+    )
+    counterpart.score = first.score
+    assert qa.close_second([first, counterpart]) is None
+    other = next(r for r in ranked[1:] if r.clause.ref != first.clause.parallel)
+    other.score = first.score * 0.95
+    assert qa.close_second([first, other]) is other
+    other.score = first.score * 0.5
+    assert qa.close_second([first, other]) is None
+
+    monkeypatch.setattr(bot.core.answer, "CLOSE_SECOND", 0.0)  # every second clause is close
+    answers = [qa.ask(q) for q in ("职工子女托管", "女职工权益", "婚恋交友", "托育服务", "两癌")]
+    quoting = [a for a in answers if a.view == "quotes"]
+    assert quoting and all(len(a.shown) == 2 for a in quoting)
+    for answer in quoting:
+        assert answer.lead == "有两条规定都相关："
+        assert all(h.place in answer.message for h in answer.shown)

@@ -244,3 +244,18 @@ def test_log_commands_on_a_fresh_log_find_nothing(runner):
     assert runner("log", "search", "哺乳室").output == ""
     result = runner("log", "export", "--format", "csv")
     assert result.exit_code == 0 and result.stdout.startswith("ts,channel")
+
+
+def test_eval_scores_several_files_together_and_keeps_dialogues_apart(runner, tmp_path):
+    first, second, talks = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "d.jsonl"
+    oos = {"kind": "oos", "q": "产假一共有多少天", "gold": []}
+    first.write_text(json.dumps(oos, ensure_ascii=False), encoding="utf-8")
+    second.write_text(
+        json.dumps({**oos, "q": "今天天气怎么样"}, ensure_ascii=False), encoding="utf-8"
+    )
+    talks.write_text(json.dumps({"id": "d", "turns": [oos]}, ensure_ascii=False), encoding="utf-8")
+    result = runner("eval", str(first), str(second), "--method", "hybrid", "--details")
+    assert result.exit_code == 0, result.output
+    assert sum(1 for line in result.output.splitlines() if line.startswith('{"method"')) == 2
+    mixed = runner("eval", str(first), str(talks))
+    assert mixed.exit_code == 2 and "分开" in mixed.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.dialogue import Context, Dialogue
+from bot.core.documents import ClauseRef
 from tests.conftest import HUBEI, NATIONAL
 
 CARE_N = "全总意见 第（六）条「提升女职工生活品质」"
@@ -143,9 +144,12 @@ def test_a_new_question_is_answered_on_its_own(dialogue, qa):
 
 
 def test_follow_ups_without_a_context_ask_for_the_question(dialogue):
-    for message in ("那谁负责？", "详细说说", "下一项"):
+    (turn,) = talk(dialogue, "那谁负责？")
+    assert not turn.answer.answered and "请把问题说完整" in turn.answer.message
+    for message in ("详细说说", "下一项", "还有吗"):
         (turn,) = talk(dialogue, message)
-        assert not turn.answer.answered and "请把问题说完整" in turn.answer.message
+        assert not turn.answer.answered and "您想看哪一条" in turn.answer.message
+        assert "湖北方案第3项" in turn.answer.message  # a clause that exists
 
 
 def test_the_context_expires(dialogue):
@@ -176,3 +180,56 @@ def test_json_gains_the_context_field(dialogue):
     turns = talk(dialogue, "全总意见第（六）条", "那谁负责")
     assert json.loads(turns[0].answer.to_json())["context"] is None
     assert json.loads(turns[1].answer.to_json())["context"] == CARE_N
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        ("谢谢你啊", "不客气"),
+        ("谢谢啦😊", "不客气"),
+        ("多谢多谢", "不客气"),
+        ("收到谢谢", "不客气"),
+        ("哈哈", "好的"),
+        ("哦哦好的", "好的"),
+        ("拜拜啦", "再见"),
+        ("晚安", "晚安"),
+        ("你能干嘛", "娘家人"),
+        ("这个怎么用啊", "娘家人"),
+        ("你真棒", "谢谢夸奖"),
+        ("你好笨", "12351"),
+        ("转人工", "12351"),
+        ("謝謝", "不客气"),
+    ],
+)
+def test_small_talk_however_it_is_dressed(dialogue, message, says):
+    (turn,) = talk(dialogue, message)
+    assert turn.answer.intent == "smalltalk" and says in turn.answer.message
+
+
+def test_traditional_characters_are_understood(dialogue, qa):
+    turns = talk(dialogue, "全總意見第（六）條", "那誰負責？", "詳細說說")
+    assert [t.followup for t in turns] == ["", "who", "full"]
+    assert qa.ask("工會有沒有哺乳室").message == qa.ask("工会有没有哺乳室").message
+    assert qa.ask("哺\u200b乳室").message == qa.ask("哺乳室").message
+
+
+def test_a_question_it_cannot_answer_leaves_the_conversation_as_it_was(dialogue):
+    turns = talk(dialogue, "全总意见第（六）条", "产假有多少天", "那谁负责")
+    assert not turns[1].answer.answered and turns[1].context is turns[0].context
+    assert turns[2].followup == "who" and turns[2].answer.context == CARE_N
+
+
+def test_a_department_after_a_clause_is_asked_about_its_duties(dialogue, qa):
+    turns = talk(dialogue, "湖北方案第4项", "那宣传部呢")
+    assert turns[1].answer.intent == "dept"
+    assert turns[1].answer.hits == qa.ask_department("宣传部").hits
+
+
+def test_wrong_skips_the_counterpart_and_notices(dialogue, qa):
+    context = talk(dialogue, "婚恋交友服务")[0].context
+    shown = qa.clause_of(ClauseRef(*context.shown[0]))
+    turn = dialogue.respond("不是这个", context, now=1000.0)
+    hit = turn.answer.hits[0]
+    assert hit.number and (hit.doc_code, hit.number) != (shown.doc_code, shown.number)
+    if shown.parallel:
+        assert (hit.doc_code, hit.number) != (shown.parallel.doc_code, shown.parallel.number)

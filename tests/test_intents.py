@@ -78,3 +78,29 @@ def test_resolve_clause_number(docs):
     ]
     assert [c.title for c in resolve_clause_number("4", docs, HUBEI)] == ["提升女职工生活品质"]
     assert resolve_clause_number("（二十）", docs, NATIONAL) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "department"),
+    [
+        ("法律工作部在湖北方案里分到了哪些活", "权益保障部（法律工作部）"),
+        ("劳动保护部负责哪些工作", "经济技术劳动保护部"),
+        ("工会干校在这个实施方案里牵扯到哪几项", "省工会干校"),
+        ("干校负责什么", "省工会干校"),
+        ("技协管哪些事", "职工技协办公室"),
+        ("省直产业工会有哪些任务", "省直各产业工会"),
+        ("资产管理部负责什么", "财务资产管理部"),
+    ],
+)
+def test_departments_by_the_parts_people_write(docs, question, department):
+    directory = DepartmentDirectory(docs)
+    intent = parse_intent(question, docs, directory)
+    assert (intent.kind, intent.department) == ("dept", department)
+
+
+def test_a_part_the_documents_use_as_a_plain_word_is_not_a_name(docs):
+    directory = DepartmentDirectory(docs)
+    assert "产业工会" not in directory.aliases  # the documents speak of 产业工会 in general
+    assert "委员会" not in directory.aliases and "工作部" not in directory.aliases
+    question = "工会各部门、产业工会和直属单位在女职工工作上怎么统筹配合"
+    assert parse_intent(question, docs, directory).kind == "search"

@@ -36,6 +36,7 @@ NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万]+(天|个�
 FREQUENCY_Q_RE = re.compile(r"多久|多长时间|几次|频率|隔多")
 FREQUENCY_RE = re.compile(r"定期|每(年|季度|季|月|周|半年|届)|经常|常态化|长期")
 HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
 
 
@@ -297,4 +298,25 @@ class QA:
         lead = ""
         if intent.kind == "who" and hits[0].departments:
             lead = f"这项工作的责任单位是：{'、'.join(hits[0].departments)}。"
+        else:
+            second = self.close_second(ranked[:k])
+            if second is not None:
+                index = next(i for i, r in enumerate(ranked) if r is second)
+                hits.insert(1, hits.pop(index))
+                lead = "有两条规定都相关："
+                return reply(raw, intent.kind, True, lead, hits, view="quotes")
         return reply(raw, intent.kind, True, lead, hits)
+
+    @staticmethod
+    def close_second(ranked: list[ScoredClause]) -> ScoredClause | None:
+        """The strongest clause after the first that is not its counterpart in the other
+        document (which the answer names anyway), when it is nearly as strong: worth quoting
+        too."""
+        if not ranked:
+            return None
+        first = ranked[0]
+        others = (r for r in ranked[1:] if r.clause.ref != first.clause.parallel)
+        second = next(others, None)
+        if second is None or second.score < CLOSE_SECOND * first.score:
+            return None
+        return second

@@ -35,17 +35,24 @@ MORE = 2  # clauses shown by one 还有吗
 
 # Small talk, as whole phrases; what is left after removing them (and filler) is the question.
 SMALLTALK = {  # in order of precedence when a message has several
-    "who": r"你是谁|你叫什么(名字)?|你是(机器人|人工智能|真人|人)[吗么]?",
+    "who": r"你是谁|你叫什么(名字)?|你是(机器人|人工智能|真人|人|ai)[吗么]?",
     "help": r"你(都|还)?(能|会|可以)(做|干|回答|帮我|帮)(些)?(什么|啥|哪些)(问题|事)?|"
-    r"(怎么|如何)(用|使用)(你)?|有(什么|哪些)功能|你(都)?(能|会)(做|干)?什么",
-    "greeting": r"你好[呀啊哇]?|您好[呀啊]?|(hi|hello|hey|哈喽|嗨)|(早上|上午|中午|下午|晚上)好|"
+    r"(这个)?(怎么|如何|咋)(用|使用)(你)?|有(什么|哪些|啥)(功能|用)|你(都)?(能|会)(做|干)?(什么|啥|嘛)",
+    "human": r"(转|找|要)?人工(客服|服务)?|(找|要)真人|客服",
+    "greeting": r"你好|您好|hi|hello|hey|哈喽|嗨|(早上|上午|中午|下午|晚上)好|早(安)?|"
     r"在[吗么]|在不在|有人[吗么]",
-    "thanks": r"(好的|好|嗯)?[，,]?(谢谢|多谢|感谢|辛苦)(你|您|啦|了|娘家人)*",
-    "bye": r"再见|拜拜|(bye)+|886|回头见|下次再聊",
-    "ok": r"好的?|嗯+|哦+|收到|明白了?|知道了|了解了?|ok|行",
+    "night": r"晚安",
+    "thanks": r"(好的|好|嗯|收到)?(谢谢|多谢|感谢|辛苦)(你|您|了|姐|娘家人|大家)*",
+    "praise": r"你?(真|好|太)?(棒|厉害|聪明|贴心|给力)(了)?",
+    "blame": r"你?(真|好|太)?(笨|傻|没用|不行|垃圾)(了)?|答非所问|没用",
+    "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
+    "ok": r"好的?|好嘞|嗯|哦|收到|明白了?|知道了|了解了?|ok|行|哈|嘿|呵",
 }
 SMALLTALK_RE = {kind: re.compile(rf"(?:{pattern})", re.I) for kind, pattern in SMALLTALK.items()}
 SEGMENT_RE = re.compile(r"[\s，,。.！!？?~～、…；;]+")
+# What a chat phrase may carry around it: particles, laughter, an address (姐), emoji.
+PARTICLES_RE = re.compile(r"[啊啦呀哇哈嘞哟喔噢吧嘛哦呐]+$|(?<=.)[姐哥]$")
+NOT_WORDS_RE = re.compile(r"[^\w\u3400-\u9fff]+")
 GREETING_PREFIX_RE = re.compile(r"^(你好|您好|哈喽|嗨)[呀啊]?(?![呀啊])(?=[\u3400-\u9fff]{2})")
 
 # Follow-ups, matched on the message with its leading 那/那么 and trailing 呢/吗 taken off.
@@ -140,6 +147,7 @@ class Dialogue:
         self.qa = qa
         self.ttl = ttl
         self.examples = example_questions(qa)
+        self.clause_example = clause_example(qa)
 
     # ------------------------------------------------------------------ entry point
 
@@ -160,11 +168,11 @@ class Dialogue:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
         turn = self.follow_up(text, q, context) if context is not None and q else None
         if turn is None and context is None and self.needs_context(q):
-            example = self.examples[1] if len(self.examples) > 1 else "哺乳室由哪个部门负责？"
-            answer = reply(text, "search", False, CLARIFY + example, view="none")
-            return Turn(answer, None)
+            return Turn(reply(text, "search", False, self.clarify(q), view="none"), None)
         if turn is None:
             turn = self.fresh(text)
+            if turn.context is None and context is not None:
+                turn.context = context  # a question it could not answer leaves the talk as it was
         if turn.context is not None:
             turn.context.at = now
         return turn
@@ -191,20 +199,44 @@ class Dialogue:
 
     @staticmethod
     def smalltalk_kind(segment: str) -> str:
+        """The kind of chat a segment is, however it is dressed (谢谢啦😊, 多谢多谢, 哦哦好的)."""
+        segment = NOT_WORDS_RE.sub("", segment.lower())
         segment = re.sub(r"^(请问|我想问一?下?)", "", segment)
-        for kind, pattern in SMALLTALK_RE.items():
-            if pattern.fullmatch(segment):
-                return kind
+        segment = re.sub(r"(.{2,3})\1+", r"\1", segment)  # 多谢多谢, 哈哈哈哈
+        segment = re.sub(r"([哈嗯哦呵嘿])\1+", r"\1", segment)  # 嗯嗯, 哦哦
+        if not segment:
+            return "ok"  # only emoji or laughter
+        forms = [segment]
+        for _ in range(2):
+            forms.append(PARTICLES_RE.sub("", forms[-1]))
+        for form in dict.fromkeys(f for f in forms if f):
+            for kind, pattern in SMALLTALK_RE.items():
+                if pattern.fullmatch(form):
+                    return kind
+        head = re.match(r"(好的|收到|嗯|哦)(.+)", forms[-1])  # 哦好的, 收到谢谢
+        if head:
+            return Dialogue.smalltalk_kind(head.group(2))
         return ""
 
     def smalltalk_reply(self, kind: str) -> str:
         examples = "\n".join(f"· {e}" for e in self.examples)
-        if kind == "thanks":
-            return "不客气！还有想问的，随时找娘家人。"
-        if kind == "bye":
-            return "再见！有需要随时来找娘家人。"
-        if kind == "ok":
-            return "好的。还有什么想问的吗？"
+        replies = {
+            "thanks": "不客气！还有想问的，随时找娘家人。",
+            "bye": "再见！有需要随时来找娘家人。",
+            "night": "晚安，早点休息！有事随时来问。",
+            "ok": "好的。还有什么想问的吗？",
+            "praise": "谢谢夸奖！能帮上忙就好。还有想问的，随时找娘家人。",
+            "blame": (
+                "抱歉没帮上忙。可以换个说法再问一次，或者说说具体遇到了什么事；"
+                "着急的话也可以拨打职工服务热线 12351。"
+            ),
+            "human": (
+                "我是自动回答的娘家人，没法转人工。需要有人帮忙的话，可以找本单位工会，"
+                "或拨打职工服务热线 12351。"
+            ),
+        }
+        if kind in replies:
+            return replies[kind]
         intro = (
             "我是娘家人，工会女职工工作政策的问答助手。"
             "您可以问文件里怎么规定、由哪个部门负责、某一条对应另一份文件的哪一条。"
@@ -297,6 +329,16 @@ class Dialogue:
         if match:
             return self.ellipsis(text, context, focus, match.group("subject"))
         return None
+
+    def clarify(self, q: str) -> str:
+        """What to say to a follow-up with nothing to follow."""
+        kind = self.follow_up_kind(q)
+        if kind in ("full", "next", "previous", "more", "alternative"):
+            return (
+                f"您想看哪一条？可以先问一个问题，或者直接发条款编号，例如：{self.clause_example}。"
+            )
+        example = self.examples[1] if len(self.examples) > 1 else "哺乳室由哪个部门负责？"
+        return CLARIFY + example
 
     def needs_context(self, q: str) -> bool:
         """A follow-up with nothing to follow (那谁负责, 详细说说 as a first message)."""
@@ -400,8 +442,13 @@ class Dialogue:
     def alternative(self, text: str, context: Context, focus: Clause) -> Turn:
         """不对: the next clause of the last ranking, the rejected answer noted."""
         rejected = context.answer_ref
-        fresh = [r for r in context.ranking if r not in context.shown]
-        clause = next((c for c in (self.clause(r) for r in fresh) if c is not None), None)
+        # Not a clause already shown, nor the counterpart of one (it says the same), nor a
+        # notice or preamble.
+        shown = [c for c in map(self.clause, context.shown) if c is not None]
+        said = {tuple(_ref(c)) for c in shown}
+        said |= {tuple(_as_list(c.parallel)) for c in shown if c.parallel}
+        candidates = (self.clause(r) for r in context.ranking if tuple(r) not in said)
+        clause = next((c for c in candidates if c is not None and c.number), None)
         if clause is None:
             lead = "抱歉，没有找到更合适的条款。可以换个说法再问一次。"
             turn = self.nothing(text, "alternative", context, focus.place, lead)
@@ -435,7 +482,7 @@ class Dialogue:
         if not subject:
             return None
         department = self.qa.departments.resolve(subject)
-        if context.intent == "dept" or (department and context.intent == "who"):
+        if context.intent == "dept" or department is not None:
             if department is None:
                 return None
             answer = self.qa.ask_department(department)
@@ -479,11 +526,18 @@ def example_questions(qa: QA, n: int = 3) -> list[str]:
         picks.append(f"{others[len(others) // 3].title}是怎么规定的？")
     if with_depts:
         picks.append(f"{with_depts[len(with_depts) // 4].title}由哪些部门负责？")
-    if with_depts or others:
-        doc = qa.docs[-1]
-        numbered = [c for c in doc.clauses if c.number]
-        if numbered:
-            number = numbered[min(3, len(numbered) - 1)].number
-            where = f"第{number}项" if number.isdigit() else f"第{number}条"
-            picks.append(f"{doc.short_name}{where}讲了什么？")
+    example = clause_example(qa)
+    if example:
+        picks.append(f"{example}讲了什么？")
     return picks[:n]
+
+
+def clause_example(qa: QA) -> str:
+    """A clause of the loaded documents as people would ask for it: 湖北方案第3项."""
+    doc = qa.docs[-1]
+    numbered = [c for c in doc.clauses if c.number]
+    if not numbered:
+        return ""
+    number = numbered[min(3, len(numbered) - 1)].number
+    where = f"第{number}项" if number.isdigit() else f"第{number}条"
+    return f"{doc.short_name}{where}"

@@ -11,6 +11,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.core.documents import CN_DIGITS, Document, number_key
 
@@ -28,8 +29,13 @@ WHO_FRAME_RE = re.compile(
     r"|[，,]?\s*(由|归)?谁(来)?(负责|管|牵头|抓|落实|主管|承担).{0,6}$"
 )
 DUTY_RE = re.compile(
-    r"负责|承担|职责|任务|分工|管(什么|哪|啥|些)|干(什么|啥)|做(什么|哪|啥)|工作|事"
+    r"负责|承担|职责|任务|分工|管(什么|哪|啥|些)|干(什么|啥)|做(什么|哪|啥)|工作|事|活|"
+    r"哪(几|些)(项|条|块)|牵扯|涉及|参与|分到|分配|承办"
 )
+# The last character of a unit's name (部, 室, 校, 会 …), and the characters of generic words
+# for units; a short form must end like a unit and say something beyond the generic words.
+UNIT_END = set("部室校会心协志处科社站所局团院队组")
+GENERIC_UNIT_CHARS = set("工会部室处科中心委员办公作职各省市县区直属相关机关单位门")
 CLAUSE_NO_RE = re.compile(
     rf"第\s*[（(]?\s*([{CN_DIGITS}]+|\d{{1,3}})\s*[）)]?\s*(条|项|款|点|部分)"
     rf"|(?<![\w{CN_DIGITS}])[（(]\s*([{CN_DIGITS}]+)\s*[）)](?=条|项|$|[，。？?、\s]|讲|说|提|规定|里|中|的)"
@@ -67,9 +73,21 @@ class Intent:
     topic: str = ""  # the question with document names and clause numbers taken out
 
 
+@lru_cache(maxsize=1)
+def _to_simplified():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
 def normalise_query(text: str) -> str:
+    """A question as it is searched: format characters (zero-width and the like) removed,
+    control characters as spaces, NFKC (full-width letters and digits), traditional characters
+    as simplified (OpenCC), spaces collapsed. The user's own text is what gets logged."""
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"[\x00-\x1f\x7f\u200b-\u200f\ufeff]", " ", text)
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", text)
+    text = _to_simplified().convert(text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -87,12 +105,13 @@ class DepartmentDirectory:
                 for dep in clause.departments:
                     if dep not in self.names:
                         self.names.append(dep)
+        # The documents' own text (责任单位 are not part of it): a head or tail of a name that
+        # the documents use in general (产业工会 in 省直各产业工会) is a word, not a name.
+        body = "\n".join(c.text for d in docs for c in d.clauses)
         self.aliases: dict[str, str] = {}
         for name in self.names:
-            forms = {name, _nfkc(name)}
-            m = re.match(r"^(.+?)[（(](.+)[）)]$", name)
-            if m:
-                forms.update({m.group(1), m.group(2)})
+            whole = whole_forms(name)
+            forms = whole | {f for f in short_forms(name) - whole if f not in body}
             for form in forms:
                 # A short form shared by two departments is ambiguous: keep the full names only.
                 if form in self.aliases and self.aliases[form] != name:
@@ -126,6 +145,29 @@ class DepartmentDirectory:
             return self.aliases[text]
         hits = self.find(text)
         return hits[0][0] if len(hits) == 1 else None
+
+
+def whole_forms(name: str) -> set[str]:
+    """A department's name in full, either part of 甲（乙）, and without 各 (省直各产业工会 →
+    省直产业工会)."""
+    whole = {name, _nfkc(name)}
+    m = re.match(r"^(.+?)[（(](.+)[）)]$", name)
+    if m:
+        whole.update({m.group(1), m.group(2)})
+    return whole | {w.replace("各", "") for w in whole if "各" in w}
+
+
+def short_forms(name: str) -> set[str]:
+    """Distinctive parts of a department's name that still end like a unit, as people shorten
+    it (经济技术劳动保护部 → 劳动保护部, 职工技协办公室 → 职工技协 or 技协, 省工会干校 → 干校)."""
+    forms: set[str] = set()
+    for w in (w for w in whole_forms(name) if not re.search(r"[（()）]", w)):
+        for i in range(len(w)):
+            for j in range(i + 2, len(w) + 1):
+                part = w[i:j]
+                if part[-1] in UNIT_END and set(part) - GENERIC_UNIT_CHARS:
+                    forms.add(part)
+    return forms
 
 
 def find_docs(text: str, docs: list[Document]) -> list[DocMention]:

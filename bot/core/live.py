@@ -45,6 +45,7 @@ def unloaded_retriever(
         pending = None if encoder else pool.submit(load_encoder, settings, threads)
         docs = load_knowledge(settings.knowledge_dir)
         tokenizer = tokenizer_for(docs)
+        tokenizer.warm()
         encoder = encoder or pending.result()
     return Retriever(docs, encoder, tokenizer)
 

@@ -16,7 +16,7 @@ from bot.core.documents import ClauseRef
 VIEWS = (
     "none",  # the lead only (a decline, a question that could not be read)
     "quote",  # the lead, then the first clause with the sentences that answer
-    "quotes",  # the lead, then every clause with the sentences that answer
+    "quotes",  # the lead, then the first two clauses with the sentences that answer
     "full",  # the lead, then every clause in full
     "list",  # the lead, then one line naming each clause
 )
@@ -60,7 +60,9 @@ class Answer:
         """The hits the answer shows, in order."""
         if self.view == "none":
             return []
-        return self.hits[:1] if self.view == "quote" else list(self.hits)
+        if self.view in ("quote", "quotes"):
+            return self.hits[: 1 if self.view == "quote" else 2]
+        return list(self.hits)
 
 
 def hit_text(hit: Hit, full: bool = False) -> str:

@@ -100,7 +100,7 @@ def tokenizer_for(docs: list[Document]) -> Tokenizer:
     terms = document_terms(c.text for c in clauses)
     terms |= {dep for c in clauses for dep in c.departments}
     terms |= {c.title for c in clauses if len(c.title) <= 12}
-    return Tokenizer(terms)
+    return Tokenizer(terms, texts=[c.text for c in clauses])
 
 
 class Retriever:

@@ -12,11 +12,12 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:\.[0-9]+)?%?")
 
 # Function words, question words and chat filler: they say nothing about the topic.
@@ -91,10 +92,64 @@ def segment(text: str, for_search: bool = True) -> list[str]:
     return [w.strip() for w in words if w.strip() and any(ch.isalnum() for ch in w)]
 
 
-class Tokenizer:
-    """jieba with the documents' own terms, stopwords removed, synonyms appended on demand."""
+@lru_cache(maxsize=8192)
+def readings(char: str) -> frozenset[str]:
+    """Every toneless pinyin reading of a character (劲: jin, jing)."""
+    from pypinyin import Style, pinyin
 
-    def __init__(self, terms: Iterable[str] = (), synonyms: dict[str, list[str]] | None = None):
+    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or [])
+
+
+class Respeller:
+    """Typos and homophones in a question, mended against the documents' own words: a run of
+    the question that is no word but differs from a document word in one character that sounds
+    the same (宫劲癌 → 宫颈癌, 数字计能 → 数字技能), as a pinyin input method mistypes."""
+
+    def __init__(self, vocabulary: Iterable[str], known: Callable[[str], bool]) -> None:
+        self.vocabulary = {w for w in vocabulary if 2 <= len(w) <= 6 and CJK_WORD.fullmatch(w)}
+        self.known = known  # words of the language (jieba's dictionary): not typos
+        self._masked: dict[str, list[tuple[str, int]]] = {}
+        for word in self.vocabulary:
+            for i in range(len(word)):
+                self._masked.setdefault(word[:i] + "?" + word[i + 1 :], []).append((word, i))
+
+    def mend(self, tokens: list[str]) -> list[str]:
+        """The document words a question seems to mean where it mistyped them. ``tokens`` are
+        the question's jieba tokens: a typo shows as a token no dictionary knows, or as single
+        characters left over, so only those (and runs of single characters) are mended."""
+        cjk = [t if CJK_WORD.fullmatch(t) and t not in STOPWORDS else "" for t in tokens]
+        pieces: list[str] = []
+        for i, token in enumerate(cjk):
+            odd = len(token) == 1 or (len(token) >= 2 and not self.known(token))
+            if not token or not odd:
+                continue
+            if len(token) >= 2:
+                pieces.append(token)
+            # A typo often splits a word: 玫瑰/书乡, 加油/栈.
+            before = cjk[i - 1] if i else ""
+            after = cjk[i + 1] if i + 1 < len(cjk) else ""
+            pieces += [p for p in (before + token, token + after) if p != token and len(p) <= 6]
+        found: list[str] = []
+        for piece in pieces:
+            if piece in self.vocabulary:
+                continue
+            for i in range(len(piece)):
+                for word, _ in self._masked.get(piece[:i] + "?" + piece[i + 1 :], ()):
+                    if word not in found and readings(piece[i]) & readings(word[i]):
+                        found.append(word)
+        return found
+
+
+class Tokenizer:
+    """jieba with the documents' own terms, stopwords removed, synonyms appended on demand,
+    typos mended against the documents' words."""
+
+    def __init__(
+        self,
+        terms: Iterable[str] = (),
+        synonyms: dict[str, list[str]] | None = None,
+        texts: Iterable[str] = (),
+    ):
         jieba = _jieba()
         self.synonyms = load_synonyms() if synonyms is None else synonyms
         self._jieba = jieba.Tokenizer()
@@ -105,6 +160,27 @@ class Tokenizer:
             if len(word) >= 2 and re.fullmatch(r"[\u3400-\u9fff]+", word):
                 self._jieba.add_word(word, freq=1000)
         self._cached = lru_cache(maxsize=4096)(self._words)
+        self._texts = list(texts)
+        self._respeller: Respeller | None = None
+        self._respeller_lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Build what the first question would otherwise wait for (the typo index, pinyin)."""
+        if self._texts:
+            self.respeller.mend(["字", "字"])
+            readings("字")
+
+    @property
+    def respeller(self) -> Respeller:
+        """Built on first use from the documents' words (a few milliseconds)."""
+        with self._respeller_lock:
+            if self._respeller is None:
+                words = {w for t in self._texts for w in self._jieba.lcut(t)} | set(self.terms)
+                freq = self._jieba.FREQ
+                # Two characters of the documents that make a word (书香 in 玫瑰书香).
+                words |= {g for t in self._texts for g in bigrams(t) if freq.get(g, 0) > 0}
+                self._respeller = Respeller(words, lambda w: freq.get(w, 0) > 0)
+        return self._respeller
 
     def _words(self, text: str) -> tuple[str, ...]:
         out = []
@@ -125,6 +201,9 @@ class Tokenizer:
         for word, expansions in self.synonyms.items():
             if word in norm:
                 extra.extend(e for e in expansions if e not in extra and e not in norm)
+        if self._texts:
+            tokens = [w for run in CJK_RUN.findall(norm) for w in self._jieba.lcut(run)]
+            extra.extend(w for w in self.respeller.mend(tokens) if w not in extra)
         return extra
 
     def query_words(self, text: str, expansions: list[str] | None = None) -> list[str]:

@@ -1,0 +1,52 @@
+"""Tokenising: jieba words, bigrams, synonyms, and typos mended against the documents' words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.retriever import tokenizer_for
+from bot.core.tokens import bigrams, readings
+
+
+@pytest.fixture(scope="module")
+def tokenizer(docs):
+    return tokenizer_for(docs)
+
+
+def test_bigrams_and_synonyms(tokenizer):
+    assert bigrams("哺乳室") == ["哺乳", "乳室"]
+    assert "哺乳" in tokenizer.expand("单位有没有地方吸奶")
+
+
+def test_a_character_has_all_its_readings():
+    assert {"jin", "jing"} <= readings("劲")
+
+
+@pytest.mark.parametrize(
+    ("question", "meant"),
+    [
+        ("女工宫劲癌检查", "宫颈癌"),
+        ("数字计能培训", "技能"),
+        ("玫瑰书乡是什么活动", "玫瑰书香"),
+        ("会聚良园", "会聚良缘"),
+        ("心灵护航加油栈在哪", "加油站"),
+        ("女职工的全益保障", "权益"),
+        ("工会婚恋交有活动", "交友"),
+    ],
+)
+def test_typos_and_homophones_are_mended(tokenizer, question, meant):
+    assert meant in tokenizer.expand(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "单位有没有哺乳室",
+        "湖北方案里哪些部门负责",
+        "年终奖不发可以去仲裁吗",
+        "听人说有个女职工专项集体合同，签了对我们女工有啥好处",
+        "俺们厂流水线上几百号女工，工会倒是有，就是没个女工委员会，这中不中",
+    ],
+)
+def test_words_spelt_right_are_left_alone(tokenizer, question):
+    assert tokenizer.respeller.mend(tokenizer._jieba.lcut(question)) == []
