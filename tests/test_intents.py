@@ -104,3 +104,15 @@ def test_a_part_the_documents_use_as_a_plain_word_is_not_a_name(docs):
     assert "委员会" not in directory.aliases and "工作部" not in directory.aliases
     question = "工会各部门、产业工会和直属单位在女职工工作上怎么统筹配合"
     assert parse_intent(question, docs, directory).kind == "search"
+
+
+@pytest.mark.parametrize(
+    ("question", "code", "number"),
+    [
+        ("全总意见第（十一）条在湖北方案里是第几项", "鄂工办发〔2023〕7号", "9"),
+        ("湖北方案第4项在全总意见里是第几条", "总工发〔2022〕5号", "（六）"),
+    ],
+)
+def test_which_number_in_the_other_document_is_its_counterpart(qa, question, code, number):
+    hit = qa.ask(question).hits[0]
+    assert (hit.doc_code, hit.number) == (code, number)

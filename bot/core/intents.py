@@ -42,6 +42,7 @@ CLAUSE_NO_RE = re.compile(
 )
 PARALLEL_RE = re.compile(
     r"对应|对照|依据|根据的|落实的?是|怎么(具体)?落实|如何(具体)?落实|相应|哪一条|哪条|哪一项|哪项"
+    r"|第几(条|项)"
 )
 COMPARE_RE = re.compile(r"比")
 
