@@ -346,3 +346,16 @@ async def test_saying_it_is_wrong_gives_the_next_clause_and_counts_against_the_a
     (feedback,) = logged(bot, "feedback")
     assert feedback["value"] == -1 and feedback["query_ref"] == rows[0]["ref"]
     assert rows[1]["followup"] == "alternative"
+
+
+async def test_in_a_group_each_person_gives_feedback_once_and_the_buttons_stay(api, bot):
+    (reply,) = await answer_to(api, GROUP, f"@{BOT_USERNAME} 全总意见第（六）条", user_id=USER)
+    for user in (USER, USER + 1):
+        before = await press(api, user, reply, "👍")
+        assert "谢谢" in api.ok("answerCallbackQuery")[before]["text"]
+    before = await press(api, USER + 1, reply, "👎")
+    assert "已经收到" in api.ok("answerCallbackQuery")[before]["text"]
+    assert not api.ok("editMessageReplyMarkup")
+    feedback = logged(bot, "feedback")
+    assert len(feedback) == 2 and feedback[0]["user_key"] != feedback[1]["user_key"]
+    assert {f["query_ref"] for f in feedback} == {logged(bot, "queries")[0]["ref"]}

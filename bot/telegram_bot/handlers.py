@@ -374,7 +374,8 @@ async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Press) -> None:
-    """👍 / 👎: recorded once per answer, then the buttons go."""
+    """👍 / 👎: recorded once per answer and person; in a private chat the buttons then go
+    (in a group the others may still want to press them)."""
     query = update.callback_query
     state = state_of(context)
     message = query.message
@@ -382,11 +383,12 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Pr
         await query.answer(ASK_AGAIN)
         return
     given: dict[str, int] = context.chat_data.setdefault("feedback", {})
-    if str(message.message_id) in given:
+    key = f"{message.message_id}:{state.speaker(update)}"
+    if key in given:
         await query.answer(FEEDBACK_AGAIN)
         return
     value = 1 if press.action == "up" else -1
-    given[str(message.message_id)] = value
+    given[key] = value
     for old in list(given)[:-FEEDBACK_KEPT]:
         del given[old]
     try:
@@ -395,6 +397,8 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Pr
     except Exception:
         log.exception("query log write failed")
     await query.answer(FEEDBACK_NOTE[value])
+    if update.effective_chat.type != ChatType.PRIVATE:
+        return
     try:
         await query.edit_message_reply_markup(without_feedback(message.reply_markup))
     except BadRequest as exc:  # too old to edit
