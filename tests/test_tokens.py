@@ -50,3 +50,10 @@ def test_typos_and_homophones_are_mended(tokenizer, question, meant):
 )
 def test_words_spelt_right_are_left_alone(tokenizer, question):
     assert tokenizer.respeller.mend(tokenizer._jieba.lcut(question)) == []
+
+
+def test_a_nursery_is_childcare_not_children_in_general(tokenizer):
+    for question in ("厂里有托儿所吗", "单位有没有幼儿园"):
+        expanded = tokenizer.expand(question)
+        assert "托育" in expanded and "子女" not in expanded
+    assert "子女" in tokenizer.expand("孩子放暑假没人看")

@@ -92,12 +92,35 @@ def segment(text: str, for_search: bool = True) -> list[str]:
     return [w.strip() for w in words if w.strip() and any(ch.isalnum() for ch in w)]
 
 
+@lru_cache(maxsize=1)
+def _reading_table() -> dict[int, str]:
+    """Every character's readings, toneless (劲: "jin,jing"), from pypinyin's own table read as
+    data: importing pypinyin itself would also load its phrase dictionary (about 55 MB)."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("pypinyin")
+    folder = Path(next(iter(spec.submodule_search_locations or []), "")) if spec else None
+    table_file = folder / "pinyin_dict.json" if folder else None
+    if table_file is None or not table_file.exists():  # a pypinyin laid out otherwise
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        raw = {str(k): v for k, v in pinyin_dict.items()}
+    else:
+        raw = json.loads(table_file.read_text(encoding="utf-8"))
+
+    def toneless(readings: str) -> str:
+        plain = unicodedata.normalize("NFD", readings).replace("\u0308", "v")
+        return "".join(ch for ch in plain if not unicodedata.combining(ch))
+
+    return {int(code): toneless(readings) for code, readings in raw.items()}
+
+
 @lru_cache(maxsize=8192)
 def readings(char: str) -> frozenset[str]:
     """Every toneless pinyin reading of a character (劲: jin, jing)."""
-    from pypinyin import Style, pinyin
-
-    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or [])
+    found = _reading_table().get(ord(char), "")
+    return frozenset(r for r in found.split(",") if r)
 
 
 class Respeller:
