@@ -359,3 +359,16 @@ async def test_in_a_group_each_person_gives_feedback_once_and_the_buttons_stay(a
     feedback = logged(bot, "feedback")
     assert len(feedback) == 2 and feedback[0]["user_key"] != feedback[1]["user_key"]
     assert {f["query_ref"] for f in feedback} == {logged(bot, "queries")[0]["ref"]}
+
+
+async def test_edits_are_not_new_questions(api, bot):
+    edited = api.message(USER, "单位有没有哺乳室")
+    api._push({"edited_message": {**edited, "edit_date": edited["date"]}})
+    live = api.message(USER, None)
+    live["location"] = {"latitude": 30.5, "longitude": 114.3, "live_period": 900}
+    api._push({"edited_message": {**live, "edit_date": live["date"]}})
+    await answer_to(api, USER, "/help")  # once this is answered, the edits were seen
+    await asyncio.sleep(0.2)
+    texts = api.sent_texts(USER)
+    assert len(texts) == 1 and "/dept" in texts[0]
+    assert SOMETHING_WRONG not in texts

@@ -218,14 +218,16 @@ class Tokenizer:
         return list(self._cached(text))
 
     def expand(self, text: str) -> list[str]:
-        """Synonym expansions for the words and phrases found in the text."""
+        """Synonym expansions for the words found in the text, and the document words it seems
+        to have mistyped. A synonym counts where the text says it as a word (or inside a longer
+        word), never across words: 流水线上班 does not say 线上, 结钱 does not say 钱."""
         norm = normalise(text)
+        tokens = [w for run in CJK_RUN.findall(norm) for w in self._jieba.lcut(run)]
         extra: list[str] = []
         for word, expansions in self.synonyms.items():
-            if word in norm:
+            if any(word == t or (len(word) >= 2 and word in t) for t in tokens):
                 extra.extend(e for e in expansions if e not in extra and e not in norm)
         if self._texts:
-            tokens = [w for run in CJK_RUN.findall(norm) for w in self._jieba.lcut(run)]
             extra.extend(w for w in self.respeller.mend(tokens) if w not in extra)
         return extra
 

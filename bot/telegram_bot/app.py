@@ -183,10 +183,13 @@ def build_application(
     app.add_handler(CallbackQueryHandler(handlers.expired_button, pattern=InvalidCallbackData))
     app.add_handler(CallbackQueryHandler(admin.confirm, pattern=is_admin_button))
     app.add_handler(CallbackQueryHandler(handlers.button))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.ask))
+    # New messages only: an edit (every live-location update is one) is not a new question.
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.ask))
     # Documents are added in a private chat with the bot; in groups they are not for it.
-    app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, admin.upload))
-    app.add_handler(MessageHandler(MEDIA, handlers.media))
+    private_file = new & filters.Document.ALL & filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(private_file, admin.upload))
+    app.add_handler(MessageHandler(new & MEDIA, handlers.media))
     app.add_error_handler(handlers.error_handler)
     return app
 
