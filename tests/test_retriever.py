@@ -85,3 +85,19 @@ def test_methods_rank_clauses(fake_retriever, method):
     hits = fake_retriever.search("女职工休息哺乳室建设", k=3, method=method)
     assert hits and hits[0].clause.title == "提升女职工生活品质"
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_an_index_from_before_the_tokens_were_recorded_is_rebuilt_where_it_lies(settings):
+    open_live(settings, encoder=FakeEncoder())
+    version = current(settings.index_dir)
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["tokens"]  # as an index written before this field existed
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert Manifest.read(version).tokens == ""  # the old format still reads
+    status = index_status(settings, "fake-bigram-hash")
+    assert status["state"] == "stale" and "cut" in status["detail"]
+    with pytest.raises(IndexStateError):
+        open_live(settings, encoder=FakeEncoder(), rebuild="never")
+    encoder = FakeEncoder()
+    open_live(settings, encoder=encoder)  # rebuilt, every vector from the cache
+    assert encoder.calls == 0 and index_status(settings, "fake-bigram-hash")["state"] == "ok"

@@ -18,7 +18,7 @@ from bot.core.documents import Clause, Document
 from bot.core.encoders import Encoder
 from bot.core.fusion import reciprocal_rank_fusion
 from bot.core.keyword_index import KeywordIndex
-from bot.core.tokens import Tokenizer, bigrams, document_terms
+from bot.core.tokens import Tokenizer, bigrams, document_terms, tokens_fingerprint
 from bot.errors import IndexCorruptError, IndexStateError
 
 INDEX_FORMAT = 1
@@ -40,6 +40,9 @@ class Manifest:
     build_seconds: float
     clauses: int
     sentences: int
+    # How the words were cut (synonyms, stopwords); "" in an index from before it was recorded,
+    # which is then stale and rebuilt where it lies.
+    tokens: str = ""
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
@@ -89,6 +92,8 @@ def staleness(
         return f"index was built with {manifest.model}, not {model}"
     if manifest.documents != fingerprint(docs):
         return "documents changed since the index was built"
+    if manifest.tokens != tokens_fingerprint():
+        return "the way words are cut (synonyms, stopwords) changed since the index was built"
     if dim is not None and manifest.dim != dim:
         return "embedding dimension changed"
     return None
@@ -166,6 +171,7 @@ class Retriever:
             build_seconds=round(time.perf_counter() - started, 2),
             clauses=len(self.clauses),
             sentences=len(self.sentence_owner),
+            tokens=tokens_fingerprint(),
         )
         return self
 

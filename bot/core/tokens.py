@@ -52,6 +52,21 @@ def bigrams(text: str) -> list[str]:
     return out
 
 
+TOKENS_VERSION = 1  # raise when a change in this module cuts document text differently
+
+
+@lru_cache(maxsize=1)
+def tokens_fingerprint() -> str:
+    """What decides how document text is cut into words: the synonym table (its words are
+    jieba words), the stopwords and this module's version. An index records it."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{TOKENS_VERSION}\n".encode())
+    digest.update((DATA_DIR / "synonyms.txt").read_bytes())
+    digest.update(" ".join(sorted(STOPWORDS)).encode())
+    return digest.hexdigest()[:16]
+
+
 def load_synonyms(path: Path | None = None) -> dict[str, list[str]]:
     """``word = expansion expansion …`` lines; ``#`` starts a comment."""
     path = path or DATA_DIR / "synonyms.txt"
