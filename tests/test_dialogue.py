@@ -155,7 +155,7 @@ def test_follow_ups_without_a_context_ask_for_the_question(dialogue):
 def test_the_context_expires(dialogue):
     context = talk(dialogue, "全总意见第（六）条")[0].context
     later = dialogue.respond("那谁负责", context, now=1000.0 + 31 * 60)
-    assert later.followup == "" and "请把问题说完整" in later.answer.message
+    assert later.followup == "clarify" and "请把问题说完整" in later.answer.message
     soon = dialogue.respond("那谁负责", context, now=1000.0 + 29 * 60)
     assert soon.followup == "who"
 
@@ -233,3 +233,13 @@ def test_wrong_skips_the_counterpart_and_notices(dialogue, qa):
     assert hit.number and (hit.doc_code, hit.number) != (shown.doc_code, shown.number)
     if shown.parallel:
         assert (hit.doc_code, hit.number) != (shown.parallel.doc_code, shown.parallel.number)
+
+
+def test_a_question_ending_in_ne_is_its_own_question_and_documents_need_no_context(dialogue):
+    context = talk(dialogue, "哺乳室由哪个部门负责")[0].context
+    turn = dialogue.respond("怀孕期间能不能加班呢", context, now=1000.0)
+    assert turn.followup == "" and turn.answer.context is None
+    assert dialogue.respond("那呢", context, now=1000.0).followup == ""
+    for first in ("湖北方案讲了什么", "湖北方案是怎么落实全总意见的"):
+        (turn,) = talk(dialogue, first)
+        assert turn.followup == "" and "不太确定" not in turn.answer.message

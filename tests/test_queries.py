@@ -172,3 +172,22 @@ def test_follow_ups_of_an_empty_period(qlog):
     assert queries.follow_ups(qlog.path) == queries.FollowUps(1, [], [])
     nothing = queries.follow_ups(qlog.path, since="2027-01-01")
     assert (nothing.asked, nothing.total, nothing.share) == (0, 0, 0.0)
+
+
+def test_small_talk_is_no_question_and_follow_ups_are_not_unanswered_topics(qlog):
+    now = datetime.now(UTC)
+    ts = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = [
+        dataclasses.replace(record(1, "产假有多少天", answered=False, ts=ts)),
+        dataclasses.replace(record(2, "你好", ts=ts), intent="smalltalk", followup="smalltalk"),
+        dataclasses.replace(record(3, "还有吗", answered=False, ts=ts), followup="more"),
+        dataclasses.replace(record(4, "那谁负责", answered=False, ts=ts), followup="clarify"),
+        dataclasses.replace(record(5, "单位有没有哺乳室", ts=ts)),
+    ]
+    for row in rows:
+        qlog.record_query(row)
+    qlog.flush()
+    assert queries.totals(qlog.path).asked == 4  # 你好 is not counted
+    week = queries.stats(qlog.path, now).windows[0]
+    assert (week.asked, week.answered) == (4, 1)
+    assert queries.unanswered(qlog.path) == [("产假有多少天", 1)]

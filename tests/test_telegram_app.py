@@ -142,12 +142,12 @@ async def test_the_bot_state_is_apart_from_the_query_log_and_holds_no_user_id(ap
     db.close()
     assert chat[0] == USER + 7  # private chat: keyed by the chat, as the persistence must be
     data = json.loads(chat[1])
-    assert set(data) == {"feedback", "dialogue"}
+    assert set(data) == {"feedback", "dialogue", "answers"}
     assert str(USER + 7) not in chat[1]  # the conversation is kept under a pseudonym
     (question,) = logged_rows(settings, "queries")
     state_file = settings.bot_state_path.read_bytes()
     assert question["ref"].encode() not in state_file  # no join with the log without the secret
-    assert question["user_key"][:16].encode() in state_file  # the same pseudonym, cut short
+    assert question["user_key"][:16].encode() not in state_file  # a speaker is keyed apart
     assert str(USER + 7).encode() not in settings.querylog_path.read_bytes()
 
 

@@ -372,3 +372,10 @@ async def test_edits_are_not_new_questions(api, bot):
     texts = api.sent_texts(USER)
     assert len(texts) == 1 and "/dept" in texts[0]
     assert SOMETHING_WRONG not in texts
+
+
+async def test_in_a_private_chat_a_reply_picks_up_an_older_answer(api, bot):
+    (first,) = await answer_to(api, USER, "全总意见第（六）条")
+    await answer_to(api, USER, "全总意见第（八）条")
+    (reply,) = await answer_to(api, USER, "谁负责", reply_to=api.sent_message(first))
+    assert HUBEI_4_DEPTS in reply["text"] and "接上一条：全总意见 第（六）条" in reply["text"]

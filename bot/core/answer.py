@@ -315,7 +315,9 @@ class QA:
         if not ranked:
             return None
         first = ranked[0]
-        others = (r for r in ranked[1:] if r.clause.ref != first.clause.parallel)
+        others = (
+            r for r in ranked[1:] if r.clause.number and r.clause.ref != first.clause.parallel
+        )
         second = next(others, None)
         if second is None or second.score < CLOSE_SECOND * first.score:
             return None

@@ -44,7 +44,7 @@ SMALLTALK = {  # in order of precedence when a message has several
     "night": r"晚安",
     "thanks": r"(好的|好|嗯|收到)?(谢谢|多谢|感谢|辛苦)(你|您|了|姐|娘家人|大家)*",
     "praise": r"你?(真|好|太)?(棒|厉害|聪明|贴心|给力)(了)?",
-    "blame": r"你?(真|好|太)?(笨|傻|没用|不行|垃圾)(了)?|答非所问|没用",
+    "blame": r"你?(真|好|太)?(笨|傻|没用|不行|垃圾)(了)?|没用",
     "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
     "ok": r"好的?|好嘞|嗯|哦|收到|明白了?|知道了|了解了?|ok|行|哈|嘿|呵",
 }
@@ -82,6 +82,7 @@ ELLIPSIS_RE = re.compile(
     r"^(?:那|那么|还有|那要是|要是)?(?P<subject>.{1,24}?)(?:呢|怎么样|怎么说|如何)$"
 )
 CLARIFY = "不太确定您指的是哪一项工作。请把问题说完整一些，例如：婚恋交友服务由哪个部门负责？"
+QUESTION_WORDS_RE = re.compile(r"能|可以|会不会|吗|什么|怎么|怎样|有没有|是否|多少|几|谁|哪")
 LEADING_RE = re.compile(r"^(那么?|好的?|嗯|哦|那请问|请问)[，,]?")
 TRAILING_RE = re.compile(r"[呢吗么啊呀吧][？?]?$|[？?。!！]+$")
 
@@ -110,6 +111,8 @@ class Context:
             context = cls(**data)
         except TypeError:
             return None
+        if not isinstance(context.ranking, list) or not isinstance(context.shown, list):
+            return None
         refs = [context.focus] if context.focus else []
         refs += context.ranking + context.shown
         ok = all(isinstance(r, list) and len(r) == 3 for r in refs)
@@ -122,10 +125,10 @@ class Turn:
 
     answer: Answer
     context: Context | None
-    followup: str = ""  # "" (a fresh question), smalltalk, who, parallel, full, more, next,
-    # previous, ellipsis or alternative
+    followup: str = ""  # "" (a fresh question), smalltalk, clarify, who, parallel, full, more,
+    # next, previous, ellipsis or alternative
     resolved_against: str = ""  # the place (or department) a follow-up was resolved against
-    rejected_ref: str = ""  # for 不对: the query log's reference of the answer rejected
+    rejected_ref: str = ""  # for 不对: the shell's name for the answer rejected (answer_ref)
 
 
 def _ref(clause: Clause | Hit) -> list[str]:
@@ -168,7 +171,8 @@ class Dialogue:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
         turn = self.follow_up(text, q, context) if context is not None and q else None
         if turn is None and context is None and self.needs_context(q):
-            return Turn(reply(text, "search", False, self.clarify(q), view="none"), None)
+            answer = reply(text, "search", False, self.clarify(q), view="none")
+            return Turn(answer, None, followup="clarify")
         if turn is None:
             turn = self.fresh(text)
             if turn.context is None and context is not None:
@@ -326,9 +330,19 @@ class Dialogue:
         if kind == "parallel" and (named or focus.parallel is not None):
             return self.other_document(text, context, focus, named)
         match = ELLIPSIS_RE.match(q.rstrip("？?。 "))
-        if match:
+        if match and self.is_subject(match.group("subject")):
             return self.ellipsis(text, context, focus, match.group("subject"))
         return None
+
+    def is_subject(self, subject: str) -> bool:
+        """Whether the X of 那X呢 is a subject to carry the last question over to (组织部,
+        托育), not a question of its own (怀孕期间能不能加班呢) nor a mere 那."""
+        subject = subject.strip(" ，,")
+        if self.qa.departments.resolve(subject):
+            return True
+        return (
+            len(subject) <= 8 and not QUESTION_WORDS_RE.search(subject) and self.has_topic(subject)
+        )
 
     def clarify(self, q: str) -> str:
         """What to say to a follow-up with nothing to follow."""
@@ -341,8 +355,9 @@ class Dialogue:
         return CLARIFY + example
 
     def needs_context(self, q: str) -> bool:
-        """A follow-up with nothing to follow (那谁负责, 详细说说 as a first message)."""
-        return bool(self.follow_up_kind(q))
+        """A follow-up with nothing to follow (那谁负责, 详细说说 as a first message); a message
+        naming a document (湖北方案讲了什么) is a question of its own."""
+        return bool(self.follow_up_kind(q)) and not find_docs(q, self.qa.docs)
 
     def has_topic(self, q: str) -> bool:
         """Whether a message says what it is about, beyond the words of a follow-up."""
@@ -522,10 +537,12 @@ def example_questions(qa: QA, n: int = 3) -> list[str]:
     with_depts = [c for c in qa.retriever.clauses if c.number and c.departments]
     others = [c for c in qa.retriever.clauses if c.number and not c.departments]
     picks: list[str] = []
-    if others:
-        picks.append(f"{others[len(others) // 3].title}是怎么规定的？")
-    if with_depts:
-        picks.append(f"{with_depts[len(with_depts) // 4].title}由哪些部门负责？")
+    first = others[len(others) // 3].title if others else ""
+    if first:
+        picks.append(f"{first}是怎么规定的？")
+    distinct = [c for c in with_depts if c.title != first]
+    if distinct:
+        picks.append(f"{distinct[len(distinct) // 4].title}由哪些部门负责？")
     example = clause_example(qa)
     if example:
         picks.append(f"{example}讲了什么？")

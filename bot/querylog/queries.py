@@ -152,7 +152,8 @@ def stats(path: str | Path, now: datetime | None = None, windows: Iterable[int] 
         for days in windows:
             n, a = next(
                 db.execute(
-                    "select count(*), coalesce(sum(answered), 0) from queries where ts >= ?",
+                    "select count(*), coalesce(sum(answered), 0) from queries where ts >= ?"
+                    f" and {NOT_SMALLTALK}",
                     [_ago(now, days)],
                 )
             )
@@ -271,6 +272,7 @@ def totals(path: str | Path, since: str | None = None, until: str | None = None)
         "select count(*), coalesce(sum(answered), 0), min(ts), max(ts) from queries {where}",
         since,
         until,
+        NOT_SMALLTALK,
     )
     return Totals(asked, answered, first or "", last or "")
 
@@ -285,6 +287,7 @@ def weekly(
         " {where} group by w order by w",
         since,
         until,
+        NOT_SMALLTALK,
     )
 
 
@@ -343,6 +346,7 @@ def unanswered(
         since,
         until,
         "answered = 0",
+        "followup = ''",  # a fresh question: not 没有更多了 after 还有吗, not a clarification
     )
 
 
@@ -386,6 +390,9 @@ def follow_ups(
         key=lambda kind_n: (-kind_n[1], kind_n[0]),
     )
     return FollowUps(asked, kinds, [c for kind, _ in kinds for c in by_kind[kind][:limit]])
+
+
+NOT_SMALLTALK = "intent != 'smalltalk'"  # 你好 and 谢谢 are not questions to count
 
 
 def _in_period(

@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
+import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
@@ -120,6 +123,19 @@ async def post_shutdown(app: Application) -> None:
     state.querylog.close()
 
 
+def local_salt(path: Path) -> str:
+    """A random key kept in the data folder (created once, readable by its owner only), for
+    keyed hashes that must survive a restart when no NIANGJIA_LOG_SECRET is set."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as stream:
+        stream.write(secrets.token_hex(32))
+    return path.read_text(encoding="ascii").strip()
+
+
 def is_admin_button(data: object) -> bool:
     return isinstance(data, dict) and data.get("do") in ADMIN_ACTIONS
 
@@ -165,6 +181,7 @@ def build_application(
     app = builder.build()
     app.bot_data["state"] = BotState(
         settings=settings,
+        salt=settings.log_secret or local_salt(settings.data_dir / "bot.salt"),
         load_qa=load_qa or default_load_qa(settings),
         querylog=QueryLog(settings.querylog_path, model=settings.model),
         limiter=SlidingWindowLimiter(questions_per_minute, 60.0),

@@ -63,7 +63,6 @@ TYPING_AFTER = 0.5  # seconds
 FEEDBACK_KEPT = 200  # per chat, the answers whose feedback is remembered
 SPEAKERS_KEPT = 50  # per chat, the people whose conversation is remembered (groups)
 ANSWERS_KEPT = 50  # per group, the answers a reply can pick up
-_PROCESS_SECRET = secrets.token_hex(16)
 
 
 @dataclass
@@ -75,6 +74,7 @@ class BotState:
     querylog: QueryLog
     limiter: SlidingWindowLimiter
     executor: ThreadPoolExecutor
+    salt: str = ""  # when no NIANGJIA_LOG_SECRET is set: kept in the data folder
     qa: QA | None = None
     dialogue: Dialogue | None = None
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -93,16 +93,22 @@ class BotState:
         user = update.effective_user
         return user_key(user.id if user else None, self.settings.log_secret)
 
+    def keyed(self, purpose: str, value: str, length: int) -> str:
+        """A keyed hash for one purpose: what the bot keeps by chat (message ids, speakers) can
+        then be joined to the query log (its refs, its user keys) only with the secret."""
+        key = self.settings.log_secret or self.salt
+        message = f"{purpose}:{value}".encode()
+        return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:length]
+
     def log_ref(self, chat_id: int, message_id: int) -> str:
-        """The query log's reference of the answer sent as this message: keyed, so that what
-        the bot keeps by chat (message ids) cannot be joined to the log without the secret."""
-        key = (self.settings.log_secret or _PROCESS_SECRET).encode()
-        return hmac.new(key, f"{chat_id}:{message_id}".encode(), hashlib.sha256).hexdigest()[:12]
+        """The query log's reference of the answer sent as this message."""
+        return self.keyed("answer", f"{chat_id}:{message_id}", 12)
 
     def speaker(self, update: Update) -> str:
-        """Whose conversation a message belongs to within its chat (one per person in groups),
-        as a pseudonym."""
-        return self.user_key(update)[:16]
+        """Whose conversation a message belongs to within its chat (one per person in groups):
+        not the query log's user key, nor any part of it."""
+        user = update.effective_user
+        return self.keyed("speaker", str(user.id) if user else "", 16)
 
     def is_admin(self, update: Update) -> bool:
         user = update.effective_user
@@ -203,12 +209,12 @@ def remember(
     talks.pop(state.speaker(update), None)
     if turn.context is None:
         return
-    if message is not None and turn.followup != "smalltalk":
-        turn.context.answer_ref = str(message.message_id)
+    if message is not None and turn.answer.answered and turn.followup != "smalltalk":
+        turn.context.answer_ref = str(message.message_id)  # what a 不对 would reject
     talks[state.speaker(update)] = turn.context.to_dict()
     for old in list(talks)[:-SPEAKERS_KEPT]:
         del talks[old]
-    if message is not None and update.effective_chat.type != ChatType.PRIVATE:
+    if message is not None and turn.answer.answered:
         answers: dict[str, dict] = context.chat_data.setdefault("answers", {})
         answers[str(message.message_id)] = turn.context.to_dict()
         for old in list(answers)[:-ANSWERS_KEPT]:
@@ -259,7 +265,10 @@ async def respond(
             followup=turn.followup,
             context=turn.resolved_against,
         )
-        if turn.rejected_ref.isdigit():  # 不对: negative feedback on the answer rejected
+        given: dict[str, int] = context.chat_data.setdefault("feedback", {})
+        said = f"{turn.rejected_ref}:{state.speaker(update)}"
+        if turn.rejected_ref.isdigit() and said not in given:  # 不对: a 👎 on the answer
+            given[said] = -1
             rejected = state.log_ref(chat_id, int(turn.rejected_ref))
             state.querylog.record_feedback(rejected, -1, state.user_key(update))
     except Exception:
