@@ -183,21 +183,17 @@ def chat(ctx: click.Context, as_json: bool) -> None:
             turn = dialogue.respond(text, context)
             latency_ms = (time.perf_counter() - started) * 1000
             click.echo(turn.answer.to_json() if as_json else turn.answer.message + "\n")
-            ref = querylog.record_answer(
-                turn.answer,
+            ref = querylog.record_turn(
+                turn,
                 channel="cli",
                 chat_type="terminal",
                 user="",
                 text=text,
                 latency_ms=latency_ms,
                 index_version=qa.index_version,
-                followup=turn.followup,
-                context=turn.resolved_against,
+                rejected=turn.rejected_ref or None,
             )
-            if turn.rejected_ref:
-                querylog.record_feedback(turn.rejected_ref, -1, "")
-            if turn.context is not None and turn.followup != "smalltalk":
-                turn.context.answer_ref = ref  # what a later 不对 rejects
+            turn.name_answer(ref)
             context = turn.context
     querylog.close()
     if not as_json:

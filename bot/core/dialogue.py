@@ -68,7 +68,7 @@ WRONG_RE = re.compile(
     r"不对|不是(这个|这条|这一条|这样|我要的|我问的)|错了|答非所问|没回答(我的)?问题|换一(条|个)"
 )
 DUTY_WORDS_RE = re.compile(r"(责任|牵头|负责|主管|配合)(单位|部门)|归哪(个|些)?(部门|单位)")
-PARALLEL_RE = re.compile(
+OTHER_DOCUMENT_RE = re.compile(
     r"对应|落实|细化|贯彻|执行|怎么(说|写|讲|规定)|如何(规定|落实)|第几(项|条)|哪一?(项|条)|哪里"
 )
 # The words a follow-up is made of; a message with content words beyond these has a topic.
@@ -130,9 +130,16 @@ class Turn:
     resolved_against: str = ""  # the place (or department) a follow-up was resolved against
     rejected_ref: str = ""  # for 不对: the shell's name for the answer rejected (answer_ref)
 
+    def name_answer(self, answer_ref: str) -> None:
+        """Tell the context what the shell calls this turn's answer (a log ref, a message id),
+        which a later 不对 rejects; small talk and declines are no answer to reject."""
+        if self.context is not None and self.answer.answered and self.followup != "smalltalk":
+            self.context.answer_ref = answer_ref
 
-def _ref(clause: Clause | Hit) -> list[str]:
-    return [clause.doc_code, clause.number, clause.title]
+
+def _ref(clause: Clause | Hit | ClauseRef | None) -> list[str]:
+    """A clause as plain data ([] for none)."""
+    return [clause.doc_code, clause.number, clause.title] if clause else []
 
 
 def _strip(text: str) -> str:
@@ -170,8 +177,9 @@ class Dialogue:
         if kind:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
         turn = self.follow_up(text, q, context) if context is not None and q else None
-        if turn is None and context is None and self.needs_context(q):
-            answer = reply(text, "search", False, self.clarify(q), view="none")
+        kind = self.follow_up_kind(q) if turn is None and context is None else ""
+        if kind and not find_docs(q, self.qa.docs):  # a follow-up with nothing to follow
+            answer = reply(text, "search", False, self.clarify(kind), view="none")
             return Turn(answer, None, followup="clarify")
         if turn is None:
             turn = self.fresh(text)
@@ -306,7 +314,7 @@ class Dialogue:
         if (WHO_RE.search(q) or DUTY_WORDS_RE.search(q)) and not self.has_topic(q):
             return "who"
         named = find_docs(q, self.qa.docs)
-        if (named or PARALLEL_RE.search(q)) and not self.has_topic(q):
+        if (named or OTHER_DOCUMENT_RE.search(q)) and not self.has_topic(q):
             return "parallel"
         return ""
 
@@ -344,20 +352,15 @@ class Dialogue:
             len(subject) <= 8 and not QUESTION_WORDS_RE.search(subject) and self.has_topic(subject)
         )
 
-    def clarify(self, q: str) -> str:
-        """What to say to a follow-up with nothing to follow."""
-        kind = self.follow_up_kind(q)
+    def clarify(self, kind: str) -> str:
+        """What to say to a follow-up (of this kind) with nothing to follow; a message naming
+        a document (湖北方案讲了什么) is a question of its own, never this."""
         if kind in ("full", "next", "previous", "more", "alternative"):
             return (
                 f"您想看哪一条？可以先问一个问题，或者直接发条款编号，例如：{self.clause_example}。"
             )
         example = self.examples[1] if len(self.examples) > 1 else "哺乳室由哪个部门负责？"
         return CLARIFY + example
-
-    def needs_context(self, q: str) -> bool:
-        """A follow-up with nothing to follow (那谁负责, 详细说说 as a first message); a message
-        naming a document (湖北方案讲了什么) is a question of its own."""
-        return bool(self.follow_up_kind(q)) and not find_docs(q, self.qa.docs)
 
     def has_topic(self, q: str) -> bool:
         """Whether a message says what it is about, beyond the words of a follow-up."""
@@ -367,7 +370,7 @@ class Dialogue:
         q = CLAUSE_NO_RE.sub(" ", q)
         q = WHO_RE.sub(" ", q)
         q = DUTY_WORDS_RE.sub(" ", q)
-        q = PARALLEL_RE.sub(" ", q)
+        q = OTHER_DOCUMENT_RE.sub(" ", q)
         q = FRAME_RE.sub(" ", q)
         words = self.qa.retriever.tokenizer.words(q)
         return any(len(w) >= 2 and re.search(r"[\u3400-\u9fff]", w) for w in words)
@@ -407,7 +410,7 @@ class Dialogue:
         """谁负责: the 责任单位 of the clause discussed, or of its parallel when it lists none."""
         target = focus
         if (named and focus.doc_code not in named) or not focus.departments:
-            parallel = self.clause(_as_list(focus.parallel))
+            parallel = self.clause(_ref(focus.parallel))
             if parallel is not None and parallel.departments:
                 target = parallel
         if not target.departments:
@@ -420,7 +423,7 @@ class Dialogue:
 
     def other_document(self, text: str, context: Context, focus: Clause, named: list[str]) -> Turn:
         """湖北是怎么落实的 / 对应哪条: the clause's counterpart in the other document."""
-        parallel = self.clause(_as_list(focus.parallel))
+        parallel = self.clause(_ref(focus.parallel))
         target_doc = named[-1] if named else (parallel.doc_code if parallel else focus.doc_code)
         if focus.doc_code == target_doc:
             lead = f"就是{focus.place}。"
@@ -461,7 +464,7 @@ class Dialogue:
         # notice or preamble.
         shown = [c for c in map(self.clause, context.shown) if c is not None]
         said = {tuple(_ref(c)) for c in shown}
-        said |= {tuple(_as_list(c.parallel)) for c in shown if c.parallel}
+        said |= {tuple(_ref(c.parallel)) for c in shown if c.parallel}
         candidates = (self.clause(r) for r in context.ranking if tuple(r) not in said)
         clause = next((c for c in candidates if c is not None and c.number), None)
         if clause is None:
@@ -526,10 +529,6 @@ class Dialogue:
             about,
         )
         return Turn(answer, new, followup="ellipsis", resolved_against=about)
-
-
-def _as_list(ref: ClauseRef | None) -> list[str]:
-    return [ref.doc_code, ref.number, ref.title] if ref else []
 
 
 def example_questions(qa: QA, n: int = 3) -> list[str]:

@@ -36,7 +36,8 @@ from bot.core.tokens import segment
 from bot.errors import NiangjiaError
 
 if TYPE_CHECKING:
-    from bot.core.answer import Answer
+    from bot.core.dialogue import Turn
+    from bot.core.replies import Answer
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +274,38 @@ class QueryLog:
         self._thread.start()
 
     # ------------------------------------------------------------------ recording
+
+    def record_turn(
+        self,
+        turn: Turn,
+        *,
+        channel: str,
+        chat_type: str,
+        user: str,
+        text: str,
+        latency_ms: float,
+        index_version: str = "",
+        ref: str | None = None,
+        rejected: str | None = None,
+    ) -> str:
+        """Log one turn of a conversation: its answer, what kind of follow-up it was and what
+        it was resolved against, and (for 不对) a 👎 on the answer it rejected, whose ref is
+        ``rejected``. Returns the turn's ref."""
+        ref = self.record_answer(
+            turn.answer,
+            channel=channel,
+            chat_type=chat_type,
+            user=user,
+            text=text,
+            latency_ms=latency_ms,
+            index_version=index_version,
+            ref=ref,
+            followup=turn.followup,
+            context=turn.resolved_against,
+        )
+        if rejected:
+            self.record_feedback(rejected, -1, user)
+        return ref
 
     def record_answer(
         self,

@@ -209,8 +209,8 @@ def remember(
     talks.pop(state.speaker(update), None)
     if turn.context is None:
         return
-    if message is not None and turn.answer.answered and turn.followup != "smalltalk":
-        turn.context.answer_ref = str(message.message_id)  # what a 不对 would reject
+    if message is not None:
+        turn.name_answer(str(message.message_id))
     talks[state.speaker(update)] = turn.context.to_dict()
     for old in list(talks)[:-SPEAKERS_KEPT]:
         del talks[old]
@@ -253,8 +253,14 @@ async def respond(
     remember(update, context, turn, sent)
     ref = state.log_ref(chat_id, sent.message_id) if sent else secrets.token_hex(6)
     try:
-        state.querylog.record_answer(
-            turn.answer,
+        rejected = None
+        given: dict[str, int] = context.chat_data.setdefault("feedback", {})
+        said = f"{turn.rejected_ref}:{state.speaker(update)}"
+        if turn.rejected_ref.isdigit() and said not in given:  # 不对: a 👎, once
+            given[said] = -1
+            rejected = state.log_ref(chat_id, int(turn.rejected_ref))
+        state.querylog.record_turn(
+            turn,
             channel="telegram",
             chat_type=update.effective_chat.type,
             user=state.user_key(update),
@@ -262,15 +268,8 @@ async def respond(
             latency_ms=latency,
             index_version=qa.index_version,
             ref=ref,
-            followup=turn.followup,
-            context=turn.resolved_against,
+            rejected=rejected,
         )
-        given: dict[str, int] = context.chat_data.setdefault("feedback", {})
-        said = f"{turn.rejected_ref}:{state.speaker(update)}"
-        if turn.rejected_ref.isdigit() and said not in given:  # 不对: a 👎 on the answer
-            given[said] = -1
-            rejected = state.log_ref(chat_id, int(turn.rejected_ref))
-            state.querylog.record_feedback(rejected, -1, state.user_key(update))
     except Exception:
         log.exception("query log write failed")
 
