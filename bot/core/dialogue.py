@@ -142,6 +142,11 @@ def _ref(clause: Clause | Hit | ClauseRef | None) -> list[str]:
     return [clause.doc_code, clause.number, clause.title] if clause else []
 
 
+def _following(about: str, lead: str) -> str:
+    """A follow-up's lead: what it was resolved against, then what it says."""
+    return "\n".join(p for p in (f"（接上一条：{about}）", lead) if p)
+
+
 def _strip(text: str) -> str:
     """The message without its leading 那/好的 and trailing 呢/吗 and punctuation."""
     text = LEADING_RE.sub("", text.strip())
@@ -393,17 +398,13 @@ class Dialogue:
     ) -> Turn:
         """A follow-up's answer and the context it leaves."""
         hits = [self.qa.hit(c) for c in clauses]
-        head = f"（接上一条：{about}）"
-        answer = reply(
-            text, intent, True, "\n".join(p for p in (head, lead) if p), hits, view, about
-        )
+        answer = reply(text, intent, True, _following(about, lead), hits, view, about)
         context.focus = _ref(clauses[0])
         context.shown += [_ref(c) for c in clauses if _ref(c) not in context.shown]
         return Turn(answer, context, followup=kind, resolved_against=about)
 
     def nothing(self, text: str, kind: str, context: Context, about: str, lead: str) -> Turn:
-        answer = reply(text, "search", False, f"（接上一条：{about}）\n{lead}", view="none")
-        answer.context = about
+        answer = reply(text, "search", False, _following(about, lead), view="none", context=about)
         return Turn(answer, context, followup=kind, resolved_against=about)
 
     def who(self, text: str, context: Context, focus: Clause, named: list[str]) -> Turn:
@@ -518,12 +519,11 @@ class Dialogue:
             about = focus.place
         new = self.context_of(answer) or context
         answer = self.trimmed(answer)
-        head = f"（接上一条：{about}）"
         answer = reply(
             text,
             answer.intent,
             answer.answered,
-            "\n".join(p for p in (head, answer.lead) if p),
+            _following(about, answer.lead),
             answer.hits,
             answer.view,
             about,

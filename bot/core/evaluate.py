@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,23 +38,27 @@ class Scores:
     per_kind: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def read_examples(path: Path) -> list[Example]:
-    out = []
+def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of each non-blank line of a JSON Lines file."""
     for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines()):
-        if not line.strip():
-            continue
-        d = json.loads(line)
-        out.append(
-            Example(
-                id=d.get("id", str(i)),
-                kind=d.get("kind", "search"),
-                q=d["q"],
-                gold=[(g["doc"], g["title"]) for g in d.get("gold", [])],
-                depts=d.get("depts"),
-                dept=d.get("dept"),
-            )
-        )
-    return out
+        if line.strip():
+            yield i, json.loads(line)
+
+
+def _example(d: dict, id: str, kind: str) -> Example:
+    """A gold question (or turn) as the files write it; ``kind`` when it names none."""
+    return Example(
+        id=id,
+        kind=d.get("kind", kind),
+        q=d["q"],
+        gold=[(g["doc"], g["title"]) for g in d.get("gold", [])],
+        depts=d.get("depts"),
+        dept=d.get("dept"),
+    )
+
+
+def read_examples(path: Path) -> list[Example]:
+    return [_example(d, d.get("id", str(i)), "search") for i, d in _json_lines(path)]
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -210,21 +215,8 @@ def is_dialogue_file(path: Path) -> bool:
 
 def read_dialogues(path: Path) -> list[DialogueExample]:
     out = []
-    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines()):
-        if not line.strip():
-            continue
-        d = json.loads(line)
-        turns = [
-            Example(
-                id=f"{d.get('id', i)}.{j}",
-                kind=t.get("kind", "worker"),
-                q=t["q"],
-                gold=[(g["doc"], g["title"]) for g in t.get("gold", [])],
-                depts=t.get("depts"),
-                dept=t.get("dept"),
-            )
-            for j, t in enumerate(d["turns"])
-        ]
+    for i, d in _json_lines(path):
+        turns = [_example(t, f"{d.get('id', i)}.{j}", "worker") for j, t in enumerate(d["turns"])]
         out.append(DialogueExample(str(d.get("id", i)), turns))
     return out
 

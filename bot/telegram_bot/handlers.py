@@ -74,7 +74,7 @@ class BotState:
     querylog: QueryLog
     limiter: SlidingWindowLimiter
     executor: ThreadPoolExecutor
-    salt: str = ""  # when no NIANGJIA_LOG_SECRET is set: kept in the data folder
+    salt: str  # NIANGJIA_LOG_SECRET, or else a random key kept in the data folder
     qa: QA | None = None
     dialogue: Dialogue | None = None
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -96,9 +96,8 @@ class BotState:
     def keyed(self, purpose: str, value: str, length: int) -> str:
         """A keyed hash for one purpose: what the bot keeps by chat (message ids, speakers) can
         then be joined to the query log (its refs, its user keys) only with the secret."""
-        key = self.settings.log_secret or self.salt
         message = f"{purpose}:{value}".encode()
-        return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:length]
+        return hmac.new(self.salt.encode(), message, hashlib.sha256).hexdigest()[:length]
 
     def log_ref(self, chat_id: int, message_id: int) -> str:
         """The query log's reference of the answer sent as this message."""
