@@ -416,6 +416,61 @@ def eval_cmd(ctx: click.Context, files: tuple[str, ...], method: str, details: b
         click.echo(json.dumps({m: asdict(s) for m, s in results.items()}, ensure_ascii=False))
 
 
+@cli.command("tune")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--labelled",
+    type=click.Path(exists=True, dir_okay=False),
+    default=str(Path(__file__).resolve().parent.parent / "scripts" / "data" / "calibration.jsonl"),
+    show_default=True,
+    help="Questions labelled only answerable or not, for the decline model.",
+)
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="How the folds are drawn.")
+@click.option("--write", is_flag=True, help="Ship the choice made on every question (tuning.json).")
+@click.pass_context
+def tune_cmd(
+    ctx: click.Context, files: tuple[str, ...], labelled: str, folds: int, seed: int, write: bool
+) -> None:
+    """Fit the fusion settings and the decline model by k-fold cross-validation; print the
+    figures in sample and out of fold, and the out-of-fold misses.
+
+    Example:
+
+    \b
+        niangjia tune ../shared/eval/dev.jsonl ../shared/eval/dev2.jsonl
+        niangjia tune ../shared/eval/dev.jsonl ../shared/eval/dev2.jsonl --write
+    """
+    from bot.core import evaluate, tuning
+    from bot.core.retriever import TUNING_FILE
+
+    qa = live_qa(ctx)
+    examples = [e for f in files for e in evaluate.read_examples(f)]
+    settings = tuning.grid()
+    report = tuning.cross_validate(
+        qa,
+        examples,
+        tuning.read_labelled(Path(labelled)),
+        settings,
+        k=folds,
+        seed=seed,
+        progress=lambda n, total: click.echo(f"\r{n}/{total}", nl=False, err=True),
+    )
+    click.echo("", err=True)
+    click.echo(
+        evaluate.format_table({"in-sample": report.in_sample, "out-of-fold": report.out_of_fold})
+    )
+    click.echo(f"chosen on every question: {report.fusion}")
+    for n, fusion in enumerate(report.chosen):
+        click.echo(f"fold {n + 1}: {fusion}")
+    click.echo(f"decline model: threshold {report.decline.threshold}")
+    for miss in report.misses:
+        click.echo(json.dumps(miss, ensure_ascii=False))
+    if write:
+        tuning.write_tuning(report, TUNING_FILE)
+        click.echo(f"已写入 {TUNING_FILE}")
+
+
 @cli.group("docs")
 def docs_group() -> None:
     """The documents the bot answers from: list, add (txt, docx, pdf), remove.

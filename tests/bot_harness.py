@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.config import Settings
-from bot.core.answer import QA, Calibration
+from bot.core.answer import QA
 from bot.core.knowledge import load_knowledge
 from bot.core.retriever import Retriever
 from bot.querylog.store import connect
-from tests.conftest import KNOWLEDGE, FakeEncoder
+from tests.conftest import KNOWLEDGE, FakeEncoder, quantity_only
 from tests.fake_bot_api import TOKEN, FakeBotAPI
 
 ADMIN = 4242
@@ -33,8 +33,9 @@ def bot_settings(api: FakeBotAPI, tmp_path: Path, knowledge: Path = KNOWLEDGE) -
     )
 
 
-def make_qa(knowledge: Path = KNOWLEDGE, threshold: float = 0.0, cls=QA) -> QA:
-    return cls(Retriever(load_knowledge(knowledge), FakeEncoder()).build(), Calibration(threshold))
+def make_qa(knowledge: Path = KNOWLEDGE, threshold: float = 0.5, cls=QA) -> QA:
+    retriever = Retriever(load_knowledge(knowledge), FakeEncoder()).build()
+    return cls(retriever, quantity_only(threshold))
 
 
 @asynccontextmanager

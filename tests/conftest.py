@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from bot.config import ROOT, Settings
-from bot.core.answer import QA, Calibration
+from bot.core.answer import QA
+from bot.core.decline import DeclineModel
 from bot.core.knowledge import load_knowledge
 from bot.core.retriever import Retriever
 from bot.core.tokens import bigrams
@@ -79,10 +80,15 @@ def fake_retriever(docs) -> Retriever:
     return Retriever(docs, FakeEncoder()).build()
 
 
+def quantity_only(threshold: float = 0.5) -> DeclineModel:
+    """A decline model that reads only whether a quantity asked for is stated: the fake
+    encoder's cosines are not e5's, so the shipped model's weights do not apply to them."""
+    return DeclineModel(weights={"quantity_unstated": -1.0}, intercept=0.5, threshold=threshold)
+
+
 @pytest.fixture(scope="session")
 def qa(fake_retriever) -> QA:
-    # The fake encoder's scores are not e5's: no confidence cut-off, rules still apply.
-    return QA(fake_retriever, Calibration(threshold=0.0))
+    return QA(fake_retriever, quantity_only())
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +99,7 @@ def real_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_qa(real_settings) -> QA:
-    """The real multilingual-e5-small with the shipped calibration; its index is built once
+    """The real multilingual-e5-small with the shipped decline model; its index is built once
     per session and shared by the tests that start processes (they only read it)."""
     from bot.ingest.changes import open_live_qa
 

@@ -6,13 +6,13 @@ import threading
 
 import pytest
 
-from bot.core.answer import QA, Calibration
+from bot.core.answer import QA
 from bot.core.knowledge import knowledge_files
 from bot.core.live import current_version as current
 from bot.ingest.changes import add_document, open_live, remove_document, rollback
 from bot.ingest.files import IngestError, preview
 from bot.ingest.versions import versions
-from tests.conftest import FakeEncoder
+from tests.conftest import FakeEncoder, quantity_only
 from tests.documents_fixtures import CITY_PLAN, REGULATION, as_docx
 
 
@@ -28,7 +28,7 @@ def test_adding_a_document_answers_from_it_with_its_source(settings, built):
     assert change.documents == 3 and current(settings.index_dir).name == change.version
     # Only the new document's passages were embedded; the seeds' came from the cache.
     assert change.reused > change.embedded > 0 and encoder.calls > 0
-    qa = QA(retriever, Calibration(0))
+    qa = QA(retriever, quantity_only())
     answer = qa.ask("武汉市新就业形态女职工权益维护由谁负责")
     top = answer.hits[0]
     assert top.doc_code == "武工发〔2024〕3号" and top.departments == ["市总工会基层工作部"]
@@ -107,7 +107,7 @@ def test_a_failing_build_changes_nothing(settings, built):
 
 
 def test_questions_keep_being_answered_during_the_swap(settings, built):
-    qa = {"live": QA(built, Calibration(0))}
+    qa = {"live": QA(built, quantity_only())}
     errors: list[Exception] = []
     answered = [0]
     stop = threading.Event()
@@ -128,7 +128,7 @@ def test_questions_keep_being_answered_during_the_swap(settings, built):
             retriever, _ = add_document(
                 settings, preview(text.encode(), settings.knowledge_dir, "x"), FakeEncoder()
             )
-            qa["live"] = QA(retriever, Calibration(0))  # the swap the bot does
+            qa["live"] = QA(retriever, quantity_only())  # the swap the bot does
     finally:
         stop.set()
         for t in threads:

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 import bot.core.encoders
 import bot.core.live
 from bot.cli import cli
-from tests.conftest import FakeEncoder
+from bot.core.decline import DeclineModel
+from tests.conftest import FakeEncoder, quantity_only
 
 
 @pytest.fixture
@@ -19,6 +20,8 @@ def runner(settings, monkeypatch):
     fake = lambda s, threads=None: FakeEncoder()  # noqa: E731
     monkeypatch.setattr(bot.core.live, "load_encoder", fake)
     monkeypatch.setattr(bot.core.encoders, "load_encoder", fake)
+    # The shipped decline model reads e5's cosines, not the fake encoder's.
+    monkeypatch.setattr(DeclineModel, "load", classmethod(lambda cls, path: quantity_only()))
     runner = CliRunner()
 
     def invoke(*args, input=None):

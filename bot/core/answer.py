@@ -6,15 +6,12 @@
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from bot.core.decline import DeclineModel, Evidence, quantity_unstated
 from bot.core.documents import Clause, ClauseRef, Document, place_of
 from bot.core.intents import (
     DepartmentDirectory,
@@ -24,59 +21,23 @@ from bot.core.intents import (
     resolve_clause_number,
 )
 from bot.core.replies import Answer, Hit, reply
-from bot.core.retriever import Retriever, ScoredClause
+from bot.core.retriever import TUNING_FILE, Retriever, ScoredClause
 
 MAX_QUERY_CHARS = 200
-CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "calibration.json"
-QUANTITY_RE = re.compile(
-    r"多少|多长|多久|(?<!好)几(天|个月|年|次|个小时|小时|周)|多大|比例是|标准是|金额|天数|时长"
-)
-NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万]+(天|个月|年|次|小时|%|倍|元)")
-# "How often" is answered by a frequency as well as by a number: 定期, 每年, 常态化.
-FREQUENCY_Q_RE = re.compile(r"多久|多长时间|几次|频率|隔多")
-FREQUENCY_RE = re.compile(r"定期|每(年|季度|季|月|周|半年|届)|经常|常态化|长期")
 HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
 
 
-@dataclass
-class Calibration:
-    """The "no answer" cut-off on the confidence score, fitted by ``scripts/calibrate.py``."""
-
-    threshold: float = 0.0
-    fitted_on: str = ""
-
-    @classmethod
-    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
-        if not path.exists():
-            return cls()
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(threshold=float(data["threshold"]), fitted_on=data.get("fitted_on", ""))
-
-
-def confidence(hit: ScoredClause, query: str) -> float:
-    """How sure retrieval is that the top clause is about the question.
-
-    A logistic blend of the dense cosine (e5 scores bunch near 0.8-0.9, so it is centred) and
-    the bigram BM25 evidence per query character, the two signals that separate on-topic from
-    off-topic questions; the weights are fixed, the cut-off is calibrated.
-    """
-    dense = hit.channels.get("dense", 0.0)
-    lexical = hit.channels.get("bigrams", 0.0) / max(4, len(query))
-    z = 25.0 * (dense - 0.84) + 4.0 * lexical
-    return 1.0 / (1.0 + math.exp(-z))
-
-
 class QA:
     """Question answering over a built retriever."""
 
-    def __init__(self, retriever: Retriever, calibration: Calibration | None = None) -> None:
+    def __init__(self, retriever: Retriever, decline: DeclineModel | None = None) -> None:
         self.retriever = retriever
         self.docs: list[Document] = retriever.docs
         self.by_code = {d.code: d for d in self.docs}
         self.departments = DepartmentDirectory(self.docs)
-        self.calibration = calibration or Calibration.load()
+        self.decline = decline or DeclineModel.load(TUNING_FILE)
 
     @property
     def index_version(self) -> str:
@@ -252,8 +213,8 @@ class QA:
 
     def rank(
         self, q: str, intent: Intent, k: int = 3, method: str = "hybrid"
-    ) -> tuple[list[ScoredClause], float]:
-        """Ranked clauses for a search or who question, and the confidence in the top one."""
+    ) -> tuple[list[ScoredClause], Evidence | None]:
+        """Ranked clauses for a search or who question, and the evidence for the top one."""
         mask = None
         if intent.kind == "who":
             mask = np.array([bool(c.departments) for c in self.retriever.clauses])
@@ -267,24 +228,33 @@ class QA:
             boost = np.where(self.doc_mask(preferred), 1.5, 1.0)
         query = intent.topic if intent.kind == "who" else q
         ranked = self.retriever.search(query, k=max(k, 3), method=method, mask=mask, boost=boost)
-        return ranked, (confidence(ranked[0], query) if ranked else 0.0)
+        return ranked, (self.evidence(query, ranked) if ranked else None)
 
-    def declines(self, q: str, ranked: list[ScoredClause], conf: float) -> bool:
-        """Out of scope: confidence under the calibrated cut-off, or a question asking for a
-        quantity (天数, 比例是多少) whose best passage states none."""
-        if not ranked or conf < self.calibration.threshold:
-            return True
-        top_quote = self.quote(ranked[0].clause, ranked[0].best_sentence)
-        if not QUANTITY_RE.search(q) or NUMBER_RE.search(top_quote):
-            return False
-        return not (FREQUENCY_Q_RE.search(q) and FREQUENCY_RE.search(top_quote))
+    def evidence(self, query: str, ranked: list[ScoredClause]) -> Evidence:
+        """What the decline model reads about the best clause found for ``query``."""
+        first = ranked[0]
+        rest = ranked[1:]
+        index = next(i for i, c in enumerate(self.retriever.clauses) if c is first.clause)
+        words = set(self.retriever.tokenizer.words(query))
+        held = self.retriever.clause_words[index]
+        dense = first.channels.get("dense", 0.0)
+        return Evidence(
+            dense=dense,
+            dense_gap=dense - max((r.channels.get("dense", 0.0) for r in rest), default=dense),
+            bigrams=first.channels.get("bigrams", 0.0) / max(4, len(query)),
+            coverage=len(words & held) / len(words) if words else 0.0,
+            margin=(first.score - rest[0].score) / first.score if rest and first.score else 1.0,
+            quantity_unstated=float(
+                quantity_unstated(query, self.quote(first.clause, first.best_sentence))
+            ),
+        )
 
     def answer_search(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
-        ranked, conf = self.rank(q, intent, k, method)
-        if not ranked:
+        ranked, evidence = self.rank(q, intent, k, method)
+        if not ranked or evidence is None:
             return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked[:k]]
-        if self.declines(q, ranked, conf):
+        if self.decline.declines(evidence):
             msg = (
                 "这两份文件没有直接规定这个问题。"
                 if len(self.docs) == 2

@@ -97,14 +97,11 @@ def evaluate(
     qa: QA, examples: list[Example], method: str = "hybrid", k: int = 3
 ) -> tuple[Scores, list[dict]]:
     rows = []
-    by_kind: dict[str, list[dict[str, float]]] = defaultdict(list)
-    all_m: list[dict[str, float]] = []
+    metrics: list[dict[str, float]] = []
     for ex in examples:
-        # dept questions list every clause, however many.
-        ans = qa.ask(ex.q, k=20 if ex.kind == "dept" else k, method=method)
+        ans = ask_example(qa, ex, method, k)
         m = score_one(ex, ans)
-        all_m.append(m)
-        by_kind[ex.kind].append(m)
+        metrics.append(m)
         rows.append(
             {
                 "id": ex.id,
@@ -117,19 +114,32 @@ def evaluate(
                 **m,
             }
         )
+    return summarise(examples, metrics), rows
+
+
+def ask_example(qa: QA, ex: Example, method: str = "hybrid", k: int = 3) -> Answer:
+    """The answer a gold question gets (a dept question lists every clause, however many)."""
+    return qa.ask(ex.q, k=20 if ex.kind == "dept" else k, method=method)
+
+
+def summarise(examples: list[Example], metrics: list[dict[str, float]]) -> Scores:
+    """Averages of each question's metrics, overall and per kind."""
+    by_kind: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for ex, m in zip(examples, metrics, strict=True):
+        by_kind[ex.kind].append(m)
 
     def agg(ms: list[dict[str, float]], key: str) -> float | None:
         return _mean([x[key] for x in ms if key in x])
 
     s = Scores(
         n=len(examples),
-        top1=agg(all_m, "top1"),
-        recall3=agg(all_m, "recall3"),
-        mrr=agg(all_m, "mrr"),
-        dept_exact=agg(all_m, "dept_exact"),
-        who_depts_exact=agg(all_m, "who_depts_exact"),
-        oos_declined=agg(all_m, "oos_declined"),
-        false_declines=agg(all_m, "false_decline"),
+        top1=agg(metrics, "top1"),
+        recall3=agg(metrics, "recall3"),
+        mrr=agg(metrics, "mrr"),
+        dept_exact=agg(metrics, "dept_exact"),
+        who_depts_exact=agg(metrics, "who_depts_exact"),
+        oos_declined=agg(metrics, "oos_declined"),
+        false_declines=agg(metrics, "false_decline"),
     )
     for kind, ms in sorted(by_kind.items()):
         s.per_kind[kind] = {
@@ -137,7 +147,7 @@ def evaluate(
             for key in ("top1", "recall3", "mrr", "oos_declined")
             if (v := agg(ms, key)) is not None
         } | {"n": len(ms)}
-    return s, rows
+    return s
 
 
 METRIC_LABELS = [

@@ -32,3 +32,21 @@ def reciprocal_rank_fusion(
     if fused is None:
         raise ValueError("no channels to fuse")
     return fused
+
+
+def min_max_fusion(
+    channels: dict[str, np.ndarray], weights: dict[str, float] | None = None
+) -> np.ndarray:
+    """Σ weight × the channel's score scaled to [0, 1] over the units it scores (finite ones);
+    unlike ranks, it keeps how far the first unit leads."""
+    weights = weights or {}
+    fused = np.zeros(len(next(iter(channels.values()))), dtype=np.float64)
+    for name, scores in channels.items():
+        s = np.asarray(scores, dtype=np.float64)
+        finite = np.isfinite(s)
+        if not finite.any():
+            continue
+        lo, hi = s[finite].min(), s[finite].max()
+        if hi > lo:
+            fused += weights.get(name, 1.0) * np.where(finite, (s - lo) / (hi - lo), 0.0)
+    return fused

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +18,39 @@ import numpy as np
 from bot.core.dense_index import DenseIndex
 from bot.core.documents import Clause, Document
 from bot.core.encoders import Encoder
-from bot.core.fusion import reciprocal_rank_fusion
+from bot.core.fusion import min_max_fusion, reciprocal_rank_fusion
 from bot.core.keyword_index import KeywordIndex
 from bot.core.tokens import Tokenizer, bigrams, document_terms, tokens_fingerprint
 from bot.errors import IndexCorruptError, IndexStateError
 
 INDEX_FORMAT = 1
 METHODS = ("bm25", "dense", "hybrid")
-# Channel weights and the RRF constant: chosen on the development set, see README "Retrieval".
-WEIGHTS = {"words": 1.0, "bigrams": 1.0, "dense": 0.75}
-RRF_K = 10.0
+# What ``bot.core.tuning`` fitted by cross-validation: the fusion below and the decline model.
+TUNING_FILE = Path(__file__).resolve().parent / "data" / "tuning.json"
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the channels are combined; the values in use are fitted (``TUNING_FILE``)."""
+
+    words: float = 1.0  # weight of BM25 over jieba words
+    bigrams: float = 1.0  # weight of BM25 over character bigrams
+    dense: float = 0.75  # weight of the dense channel
+    rrf_k: float = 10.0  # the reciprocal-rank constant
+    scores: float = 0.0  # weight of the channels' scaled scores beside their ranks
+    focus: float = 0.0  # share of a long question's dense score taken from its key words alone
+    focus_length: int = 40  # characters from which a question counts as long
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {"words": self.words, "bigrams": self.bigrams, "dense": self.dense}
+
+    @classmethod
+    def load(cls, path: Path = TUNING_FILE) -> Fusion:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8")).get("fusion", {})
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
@@ -112,10 +137,15 @@ class Retriever:
     """The composed hybrid index over the clauses of some documents."""
 
     def __init__(
-        self, docs: list[Document], encoder: Encoder, tokenizer: Tokenizer | None = None
+        self,
+        docs: list[Document],
+        encoder: Encoder,
+        tokenizer: Tokenizer | None = None,
+        fusion: Fusion | None = None,
     ) -> None:
         self.docs = docs
         self.encoder = encoder
+        self.fusion = fusion or Fusion.load()
         self.clauses: list[Clause] = [c for d in docs for c in d.clauses]
         self.sentence_owner: list[int] = []
         self.sentence_pos: list[int] = []
@@ -213,20 +243,55 @@ class Retriever:
 
     # ------------------------------------------------------------------ search
 
-    def channel_scores(self, query: str) -> dict[str, np.ndarray]:
-        """Raw per-clause scores of each channel (dense: best of clause and its sentences)."""
-        expansions = self.tokenizer.expand(query)
-        words = self.tokenizer.query_words(query, expansions)
-        grams = self.tokenizer.query_bigrams(query, expansions)
-        qvec = self.encoder.encode_queries([" ".join([query, *expansions])])[0]
+    @cached_property
+    def clause_words(self) -> list[frozenset[str]]:
+        """The jieba words of each clause (for coverage and key words)."""
+        return [frozenset(self.tokenizer.words(clause_text(c))) for c in self.clauses]
+
+    @cached_property
+    def _document_frequency(self) -> Counter[str]:
+        return Counter(w for words in self.clause_words for w in words)
+
+    def key_words(self, query: str) -> list[str]:
+        """The question's words that say something here: words of two or more characters that
+        the documents use, in fewer than half of the clauses, most distinctive first (filler and
+        story drop out)."""
+        df = self._document_frequency
+        n = max(1, len(self.clauses))
+        seen = [
+            w
+            for w in dict.fromkeys(self.tokenizer.words(query))
+            if len(w) >= 2 and 0 < df[w] <= n / 2
+        ]
+        return sorted(seen, key=lambda w: df[w])
+
+    def _dense(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per-clause dense score (best of clause and its sentences) and per-sentence scores."""
+        qvec = self.encoder.encode_queries([text])[0]
         dense_c = self.dense_clauses.scores(qvec)
         dense_s = self.dense_sentences.scores(qvec)
         best_s = np.full(len(self.clauses), -1.0, dtype=np.float32)
         np.maximum.at(best_s, self.sentence_owner_arr, dense_s)
+        return np.maximum(dense_c, best_s), dense_s
+
+    def channel_scores(self, query: str) -> dict[str, np.ndarray]:
+        """Raw per-clause scores of each channel (dense: best of clause and its sentences;
+        for a long question, partly from its key words alone)."""
+        expansions = self.tokenizer.expand(query)
+        words = self.tokenizer.query_words(query, expansions)
+        grams = self.tokenizer.query_bigrams(query, expansions)
+        dense, dense_s = self._dense(" ".join([query, *expansions]))
+        share = self.fusion.focus
+        if share > 0 and len(query) >= self.fusion.focus_length:
+            key = self.key_words(query)
+            if key:
+                focused, focused_s = self._dense(" ".join([*key, *expansions]))
+                dense = (1 - share) * dense + share * focused
+                dense_s = (1 - share) * dense_s + share * focused_s
         return {
             "words": self.words.scores(words),
             "bigrams": self.bigrams.scores(grams),
-            "dense": np.maximum(dense_c, best_s),
+            "dense": dense,
             "_dense_sentences": dense_s,
             "_sentence_bigrams": self.sentence_bigrams.scores(grams),
         }
@@ -253,8 +318,15 @@ class Retriever:
         if mask is not None:
             use = {name: np.where(mask, s, -np.inf) for name, s in use.items()}
         fused = reciprocal_rank_fusion(
-            use, WEIGHTS, k=RRF_K, floors={"words": 0.0, "bigrams": 0.0, "dense": -np.inf}
+            use,
+            self.fusion.weights,
+            k=self.fusion.rrf_k,
+            floors={"words": 0.0, "bigrams": 0.0, "dense": -np.inf},
         )
+        if self.fusion.scores:
+            # Ranks lose how far a channel's first clause leads; scaled scores keep it.
+            share = self.fusion.scores / (self.fusion.rrf_k + 1)
+            fused = fused + share * min_max_fusion(use, self.fusion.weights)
         if boost is not None:
             fused = fused * boost
         if mask is not None:

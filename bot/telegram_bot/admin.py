@@ -261,7 +261,7 @@ async def change_index(
             return
         old = state.qa
         # Questions in flight finish on the old index.
-        state.use(QA(retriever, old.calibration if old else None))
+        state.use(QA(retriever, old.decline if old else None))
     await say(update, context, summary(done, change))
 
 

@@ -1,0 +1,304 @@
+"""Fitting by k-fold cross-validation: the fusion settings and the decline model.
+
+Every setting of a grid of fusion settings is played once over the gold questions (declining
+switched off, the evidence for each answer kept). Then, fold by fold, the setting with the best
+top-1 and recall@3 on the other folds is chosen, the decline model is fitted on the other folds'
+evidence (and on the labelled calibration questions of those folds) and cut where at most
+``max_false_declines`` of their answerable questions are declined, and both are applied to the
+held-out fold. The held-out answers put together are the out-of-fold figures; the same choice
+made on every question is what ships (``TUNING_FILE``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from bot.core.answer import QA
+from bot.core.decline import FEATURES, DeclineModel, Evidence
+from bot.core.evaluate import Example, Scores, ask_example, score_one, summarise
+from bot.core.retriever import Fusion
+
+# The grid searched by default: the channel weights, the rank constant, the weight of scaled
+# scores beside ranks, and how much of a long question's dense score comes from its key words
+# alone (share, from how many characters).
+GRID: dict[str, list] = {
+    "dense": [0.5, 0.75, 1.0, 1.25],
+    "bigrams": [0.75, 1.0],
+    "rrf_k": [5.0, 10.0, 20.0],
+    "scores": [0.0, 0.5],
+    "focus": [(0.0, 40), (0.6, 30), (0.6, 50), (1.0, 30), (1.0, 50)],
+}
+# Cut where 2% of the answerable questions fitted on are declined, so that out of fold the
+# rate stays within the 3% allowed (a 3% cut gave 3.8% out of fold).
+MAX_FALSE_DECLINES = 0.02
+
+
+@dataclass
+class Labelled:
+    """A question labelled only as answerable or not (``scripts/data/calibration.jsonl``)."""
+
+    q: str
+    answerable: bool
+
+
+@dataclass
+class Played:
+    """One fusion setting played over every question, declining off."""
+
+    fusion: Fusion
+    answered: list[dict[str, float]]  # each gold question's metrics as answered
+    declined: list[dict[str, float]]  # ... and as they would be if it were declined
+    evidence: list[Evidence | None]  # None: no search (a department, a clause number)
+    labelled: list[Evidence | None]  # the calibration questions' evidence
+
+    def objective(self, rows: Iterable[int]) -> float:
+        """Mean top-1 plus mean recall@3 over the answerable questions among ``rows``."""
+        ms = [self.answered[i] for i in rows if "top1" in self.answered[i]]
+        if not ms:
+            return 0.0
+        return sum(m["top1"] + m["recall3"] for m in ms) / len(ms)
+
+
+@dataclass
+class Report:
+    """Figures in sample (chosen and fitted on everything) and out of fold."""
+
+    in_sample: Scores
+    out_of_fold: Scores
+    fusion: Fusion
+    decline: DeclineModel
+    folds: int
+    chosen: list[Fusion] = field(default_factory=list)  # the setting each fold chose
+    misses: list[dict] = field(default_factory=list)  # out-of-fold misses
+
+
+class _Recorder(DeclineModel):
+    """A decline model that declines nothing and keeps the evidence it was shown."""
+
+    last: Evidence | None = None
+
+    def declines(self, evidence: Evidence) -> bool:
+        self.last = evidence
+        return False
+
+
+def memoise_queries(qa: QA) -> None:
+    """Encode each distinct question once, however many settings are tried."""
+    encoder = qa.retriever.encoder
+    if getattr(encoder, "_memoised", False):
+        return
+    original = encoder.encode_queries
+    memo: dict[str, np.ndarray] = {}
+
+    def encode_queries(texts: list[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in memo]
+        if missing:
+            memo.update(zip(missing, original(missing), strict=True))
+        return np.stack([memo[t] for t in texts])
+
+    encoder.encode_queries = encode_queries  # type: ignore[method-assign]
+    encoder._memoised = True  # type: ignore[attr-defined]
+
+
+def grid(spec: dict[str, list] | None = None) -> list[Fusion]:
+    """Every combination of the grid, the settings in use first (ties keep them)."""
+    spec = spec or GRID
+    names = list(spec)
+    out: list[Fusion] = []
+    for values in itertools.product(*(spec[n] for n in names)):
+        settings: dict = {}
+        for name, value in zip(names, values, strict=True):
+            if name == "focus":
+                settings["focus"], settings["focus_length"] = value
+            else:
+                settings[name] = value
+        out.append(Fusion(**settings))
+    return out
+
+
+def play(qa: QA, fusion: Fusion, examples: list[Example], labelled: list[Labelled]) -> Played:
+    """Answer every question under one fusion setting, keeping the evidence."""
+    qa.retriever.fusion = fusion
+    recorder = _Recorder()
+    qa.decline = recorder
+    answered, declined, evidence, labelled_evidence = [], [], [], []
+    for ex in examples:
+        recorder.last = None
+        ans = ask_example(qa, ex)
+        answered.append(score_one(ex, ans))
+        declined.append(score_one(ex, replace(ans, answered=False)))
+        evidence.append(recorder.last if ans.intent in ("search", "who") else None)
+    for item in labelled:
+        recorder.last = None
+        ans = qa.ask(item.q)
+        labelled_evidence.append(recorder.last if ans.intent in ("search", "who") else None)
+    return Played(fusion, answered, declined, evidence, labelled_evidence)
+
+
+def fit_decline(
+    rows: list[tuple[Evidence, bool]],
+    max_false_declines: float = MAX_FALSE_DECLINES,
+    model: str = "",
+    note: str = "",
+) -> DeclineModel:
+    """Logistic regression of answerable on the evidence, cut at the highest probability that
+    declines at most ``max_false_declines`` of the answerable questions."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([e.vector() for e, _ in rows], dtype=np.float64)
+    y = np.array([a for _, a in rows], dtype=int)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    fitted = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
+    decline = DeclineModel(
+        weights=dict(zip(FEATURES, map(float, fitted.coef_[0]), strict=True)),
+        intercept=float(fitted.intercept_[0]),
+        mean=dict(zip(FEATURES, map(float, mean), strict=True)),
+        scale=dict(zip(FEATURES, map(float, scale), strict=True)),
+        model=model,
+        fitted_on=note,
+    )
+    positives = sorted(decline.probability(e) for e, a in rows if a)
+    if not positives:
+        return decline
+    # Decline below the answerable question at the allowed rank, halfway to the next one down.
+    allowed = int(max_false_declines * len(positives))
+    cut = positives[allowed]
+    below = positives[allowed - 1] if allowed > 0 else 0.0
+    decline.threshold = round((cut + below) / 2, 6) or 1e-6
+    return decline
+
+
+def _decline_rows(
+    played: Played,
+    examples: list[Example],
+    labelled: list[Labelled],
+    rows: set[int],
+    lrows: set[int],
+) -> list[tuple[Evidence, bool]]:
+    out = [
+        (played.evidence[i], bool(examples[i].gold))
+        for i in sorted(rows)
+        if played.evidence[i] is not None and (examples[i].gold or examples[i].kind == "oos")
+    ]
+    out += [
+        (played.labelled[j], labelled[j].answerable)
+        for j in sorted(lrows)
+        if played.labelled[j] is not None
+    ]
+    return out
+
+
+def folds_of(kinds: list[str], k: int, seed: int = 0) -> list[int]:
+    """A fold for each item, every kind spread evenly over the folds."""
+    fold = [0] * len(kinds)
+    rng = random.Random(seed)
+    for kind in sorted(set(kinds)):
+        members = [i for i, kd in enumerate(kinds) if kd == kind]
+        rng.shuffle(members)
+        offset = rng.randrange(k)
+        for n, i in enumerate(members):
+            fold[i] = (n + offset) % k
+    return fold
+
+
+def cross_validate(
+    qa: QA,
+    examples: list[Example],
+    labelled: list[Labelled],
+    settings: list[Fusion] | None = None,
+    k: int = 5,
+    seed: int = 0,
+    max_false_declines: float = MAX_FALSE_DECLINES,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Choose the fusion and fit the decline model fold by fold; see the module's docstring."""
+    settings = settings or grid()
+    memoise_queries(qa)
+    kept_fusion, kept_decline = qa.retriever.fusion, qa.decline
+    runs: list[Played] = []
+    try:
+        for n, fusion in enumerate(settings):
+            runs.append(play(qa, fusion, examples, labelled))
+            if progress:
+                progress(n + 1, len(settings))
+    finally:
+        qa.retriever.fusion, qa.decline = kept_fusion, kept_decline
+    fold = folds_of([ex.kind for ex in examples], k, seed)
+    lfold = folds_of(["in" if x.answerable else "out" for x in labelled], k, seed + 1)
+    model_name = qa.retriever.encoder.name
+
+    def choose(rows: set[int], lrows: set[int], note: str) -> tuple[Played, DeclineModel]:
+        best = max(runs, key=lambda r: r.objective(rows))  # the first of equals: in use
+        rowsets = _decline_rows(best, examples, labelled, rows, lrows)
+        return best, fit_decline(rowsets, max_false_declines, model_name, note)
+
+    def apply(played: Played, decline: DeclineModel, i: int) -> dict[str, float]:
+        ev = played.evidence[i]
+        return played.declined[i] if ev is not None and decline.declines(ev) else played.answered[i]
+
+    everything = set(range(len(examples)))
+    note = (
+        f"{len(examples)} gold questions and {len(labelled)} labelled ones, "
+        f"{datetime.now(UTC).date().isoformat()}"
+    )
+    best_all, decline_all = choose(everything, set(range(len(labelled))), note)
+    in_sample = summarise(examples, [apply(best_all, decline_all, i) for i in everything])
+
+    oof: list[dict[str, float]] = [{} for _ in examples]
+    chosen: list[Fusion] = []
+    for f in range(k):
+        train = {i for i in everything if fold[i] != f}
+        ltrain = {j for j in range(len(labelled)) if lfold[j] != f}
+        best, decline = choose(train, ltrain, "")
+        chosen.append(best.fusion)
+        for i in everything - train:
+            oof[i] = apply(best, decline, i)
+    misses = [
+        {"id": ex.id, "kind": ex.kind, "q": ex.q, **m}
+        for ex, m in zip(examples, oof, strict=True)
+        if m.get("top1", 1.0) < 1.0 or m.get("oos_declined", 1.0) < 1.0
+    ]
+    return Report(
+        in_sample=in_sample,
+        out_of_fold=summarise(examples, oof),
+        fusion=best_all.fusion,
+        decline=decline_all,
+        folds=k,
+        chosen=chosen,
+        misses=misses,
+    )
+
+
+def read_labelled(path: Path) -> list[Labelled]:
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            out.append(Labelled(item["q"], bool(item["answerable"])))
+    return out
+
+
+def write_tuning(report: Report, path: Path) -> None:
+    """Ship what was chosen on every question, with the figures that justify it."""
+    data = {
+        "fusion": asdict(report.fusion),
+        "decline": report.decline.to_dict(),
+        "folds": report.folds,
+        "in_sample": _figures(report.in_sample),
+        "out_of_fold": _figures(report.out_of_fold),
+    }
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _figures(scores: Scores) -> dict:
+    return {k: v for k, v in asdict(scores).items() if k != "per_kind"}

@@ -1,0 +1,66 @@
+"""The decline model: its evidence, its decision, its file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.core.decline import FEATURES, DeclineModel, Evidence, quantity_unstated
+from tests.conftest import quantity_only
+
+
+def evidence(**values: float) -> Evidence:
+    base = dict.fromkeys(FEATURES, 0.0)
+    return Evidence(**(base | values))
+
+
+@pytest.mark.parametrize(
+    ("question", "quote", "unstated"),
+    [
+        ("产假有多少天", "保障女职工特殊权益。", True),
+        ("产假有多少天", "产假为九十八天。", False),
+        ("党组多久听一次汇报", "每年至少听取一次工作汇报。", False),
+        ("多久搞一次调查", "定期开展女职工状况调查。", False),
+        ("多久搞一次调查", "开展女职工状况调查。", True),
+        ("单位有没有哺乳室", "建设爱心妈妈小屋。", False),
+        ("好几天没人管", "维护合法权益。", False),  # 好几天 asks for no number
+        ("夜班补贴一般是工资的几倍", "保障女职工合法权益。", True),
+        ("女职工几岁可以退休", "保障女职工合法权益。", True),
+    ],
+)
+def test_a_quantity_asked_for_must_be_stated(question, quote, unstated):
+    assert quantity_unstated(question, quote) is unstated
+
+
+def test_probability_follows_the_weights():
+    model = DeclineModel(
+        weights={"dense": 2.0, "coverage": 1.0}, mean={"dense": 0.8}, threshold=0.5
+    )
+    low, high = evidence(dense=0.7), evidence(dense=0.9)
+    assert model.probability(low) < 0.5 < model.probability(high)
+    assert model.declines(low) and not model.declines(high)
+    assert model.probability(evidence(dense=0.9, coverage=1.0)) > model.probability(high)
+
+
+def test_a_zero_threshold_declines_nothing_and_a_high_one_everything():
+    nothing = evidence(quantity_unstated=1.0)
+    assert not DeclineModel.never().declines(nothing)
+    assert quantity_only().declines(nothing) and not quantity_only().declines(evidence())
+    assert quantity_only(threshold=1.01).declines(evidence())
+
+
+def test_the_model_is_read_from_the_tuning_file(tmp_path):
+    model = DeclineModel(weights={"dense": 3.0}, intercept=-1.0, threshold=0.7, model="m")
+    path = tmp_path / "tuning.json"
+    path.write_text(json.dumps({"fusion": {}, "decline": model.to_dict(), "extra": 1}))
+    assert DeclineModel.load(path) == model
+    assert DeclineModel.load(tmp_path / "missing.json") == DeclineModel.never()
+
+
+def test_the_shipped_model_is_fitted_and_reads_every_feature():
+    from bot.core.retriever import TUNING_FILE
+
+    shipped = DeclineModel.load(TUNING_FILE)
+    assert 0 < shipped.threshold < 1 and set(shipped.weights) == set(FEATURES)
+    assert shipped.weights["quantity_unstated"] < 0 < shipped.weights["dense"]

@@ -1,0 +1,103 @@
+"""Cross-validated fitting: folds, the grid, the decline model's fit and cut, held-out figures."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from bot.core.decline import FEATURES, Evidence
+from bot.core.evaluate import Example
+from bot.core.retriever import Fusion
+from bot.core.tuning import (
+    Labelled,
+    cross_validate,
+    fit_decline,
+    folds_of,
+    grid,
+    read_labelled,
+    write_tuning,
+)
+from tests.conftest import HUBEI, NATIONAL
+
+
+def test_folds_spread_each_kind_evenly():
+    kinds = ["worker"] * 23 + ["oos"] * 7 + ["who"] * 5
+    fold = folds_of(kinds, 5, seed=3)
+    for kind in set(kinds):
+        counts = [
+            sum(1 for f, k in zip(fold, kinds, strict=True) if k == kind and f == n)
+            for n in range(5)
+        ]
+        assert max(counts) - min(counts) <= 1
+    assert folds_of(kinds, 5, seed=3) == fold and folds_of(kinds, 5, seed=4) != fold
+
+
+def test_grid_is_every_combination():
+    settings = grid({"dense": [0.5, 1.0], "focus": [(0.0, 40), (0.5, 30)]})
+    assert len(settings) == 4 and len(set(settings)) == 4
+    assert Fusion(dense=1.0, focus=0.5, focus_length=30) in settings
+
+
+def evidence(dense: float, quantity: float = 0.0) -> Evidence:
+    values = dict.fromkeys(FEATURES, 0.0) | {"dense": dense, "quantity_unstated": quantity}
+    return Evidence(**values)
+
+
+def test_the_fitted_cut_declines_few_answerable_questions():
+    rng = random.Random(0)
+    rows = [(evidence(rng.gauss(0.9, 0.03)), True) for _ in range(100)]
+    rows += [(evidence(rng.gauss(0.8, 0.03)), False) for _ in range(40)]
+    rows += [(evidence(0.92, 1.0), False) for _ in range(10)]  # on topic, quantity unstated
+    model = fit_decline(rows, max_false_declines=0.03)
+    false = sum(model.declines(e) for e, a in rows if a)
+    assert false <= 3
+    assert sum(model.declines(e) for e, a in rows if not a) >= 40
+    assert model.weights["dense"] > 0 > model.weights["quantity_unstated"]
+
+
+def test_cross_validation_reports_held_out_figures_and_restores_the_qa(qa):
+    care = (HUBEI, "提升女职工生活品质")
+    rights = (NATIONAL, "维护女职工合法权益和特殊利益")
+    questions = [
+        ("单位有没有哺乳室", [care]),
+        ("两癌筛查有没有", [care]),
+        ("女职工体检", [care]),
+        ("女职工休息室", [care]),
+        ("心理疏导有吗", [care]),
+        ("女职工权益受到侵害怎么办", [rights]),
+        ("集体合同保护女职工", [rights]),
+        ("性骚扰工会管吗", [rights]),
+    ]
+    examples = [Example(str(i), "worker", q, g) for i, (q, g) in enumerate(questions)]
+    examples += [
+        Example("o1", "oos", "产假有多少天", []),
+        Example("o2", "oos", "婚假有几天", []),
+    ]
+    labelled = [Labelled("哺乳假能休几个月", False), Labelled("工会有没有爱心妈妈小屋", True)]
+    kept_fusion, kept_decline = qa.retriever.fusion, qa.decline
+    settings = [Fusion(), Fusion(words=0.0, bigrams=0.0, dense=1.0)]
+    report = cross_validate(qa, examples, labelled, settings, k=2)
+    assert qa.retriever.fusion is kept_fusion and qa.decline is kept_decline
+    assert report.in_sample.n == report.out_of_fold.n == len(examples)
+    assert len(report.chosen) == 2 and report.fusion in settings
+    assert report.out_of_fold.top1 is not None and 0 <= report.out_of_fold.top1 <= 1
+    missed = {m["id"] for m in report.misses}
+    assert missed <= {ex.id for ex in examples}
+
+
+def test_what_ships_is_written_with_its_figures(qa, tmp_path):
+    examples = [Example("1", "worker", "单位有没有哺乳室", [(HUBEI, "提升女职工生活品质")])]
+    examples.append(Example("2", "oos", "产假有多少天", []))
+    report = cross_validate(qa, examples * 2, [], [Fusion()], k=2)
+    path = tmp_path / "tuning.json"
+    write_tuning(report, path)
+    data = json.loads(path.read_text())
+    assert data["fusion"] == json.loads(json.dumps(report.fusion.__dict__))
+    assert set(data) >= {"decline", "in_sample", "out_of_fold", "folds"}
+    assert Fusion.load(path) == report.fusion
+
+
+def test_labelled_questions_are_read(tmp_path):
+    path = tmp_path / "labelled.jsonl"
+    path.write_text('{"q": "a", "answerable": true}\n\n{"q": "b", "answerable": false}\n')
+    assert read_labelled(path) == [Labelled("a", True), Labelled("b", False)]
