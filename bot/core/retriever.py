@@ -280,10 +280,12 @@ class Retriever:
         expansions = self.tokenizer.expand(query)
         words = self.tokenizer.query_words(query, expansions)
         grams = self.tokenizer.query_bigrams(query, expansions)
-        dense, dense_s = self._dense(" ".join([query, *expansions]))
         share = self.fusion.focus
-        if share > 0 and len(query) >= self.fusion.focus_length:
-            key = self.key_words(query)
+        key = self.key_words(query) if share > 0 and len(query) >= self.fusion.focus_length else []
+        if key and share >= 1:  # the key words alone: one encoding, of a shorter text
+            dense, dense_s = self._dense(" ".join([*key, *expansions]))
+        else:
+            dense, dense_s = self._dense(" ".join([query, *expansions]))
             if key:
                 focused, focused_s = self._dense(" ".join([*key, *expansions]))
                 dense = (1 - share) * dense + share * focused
