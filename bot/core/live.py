@@ -17,6 +17,7 @@ from bot.core.retriever import Manifest, Retriever, staleness, tokenizer_for
 from bot.errors import IndexCorruptError, IndexStateError
 
 CURRENT = "current"
+SNAPSHOT = "knowledge"  # in each version: a copy of the documents it was built from
 
 
 def current_version(index_dir: Path) -> Path:

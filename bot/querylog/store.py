@@ -217,7 +217,10 @@ def open_log(path: str | Path) -> sqlite_utils.Database:
     """A connection to the log, the file created (WAL mode) and its schema brought up to date
     when need be; QueryLogError when it is not a usable database."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QueryLogError(f"无法建立提问记录 {path}：{exc.strerror or exc}") from exc
     db = connect(path)
     try:
         db.enable_wal()
