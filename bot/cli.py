@@ -79,6 +79,14 @@ def live_qa(ctx: click.Context):
     return open_live_qa(settings_of(ctx), rebuild="auto")
 
 
+def mended(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Text from the command line: bytes that were not UTF-8 (which Python passes on as lone
+    surrogates) become U+FFFD, as on standard input."""
+    if not isinstance(value, str):
+        return value
+    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
+
+
 @contextmanager
 def stdin_text() -> Iterator[IO[str]]:
     """Standard input as UTF-8 text; bytes that are not UTF-8 become U+FFFD, never an error."""
@@ -108,7 +116,7 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.argument("question", required=False)
+@click.argument("question", required=False, callback=mended)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the answer as JSON (one object a line)."
 )
@@ -471,8 +479,10 @@ def _apply(ctx: click.Context, action) -> None:
 
 @docs_group.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--title", help="The document's title, if the file does not say it plainly.")
-@click.option("--code", help="Its 文号, if the file has none (or another).")
+@click.option(
+    "--title", callback=mended, help="The document's title, if the file does not say it plainly."
+)
+@click.option("--code", callback=mended, help="Its 文号, if the file has none (or another).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation after the preview.")
 @click.pass_context
 def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None, yes: bool) -> None:
@@ -498,7 +508,7 @@ def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None,
 
 
 @docs_group.command("remove")
-@click.argument("code")
+@click.argument("code", callback=mended)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
@@ -532,7 +542,7 @@ def log_group() -> None:
 
 
 @log_group.command("search")
-@click.argument("words")
+@click.argument("words", callback=mended)
 @click.option("-n", "limit", default=20, show_default=True, help="At most this many.")
 @click.pass_context
 def log_search(ctx: click.Context, words: str, limit: int) -> None:
