@@ -51,6 +51,15 @@ def unloaded_retriever(
     return Retriever(docs, encoder, tokenizer)
 
 
+def open_version(version: Path, encoder: Encoder) -> Retriever:
+    """A built version opened for answering, over the copy of the documents it was built
+    from."""
+    docs = load_knowledge(Path(version) / SNAPSHOT)
+    tokenizer = tokenizer_for(docs)
+    tokenizer.warm()
+    return Retriever(docs, encoder, tokenizer).load(version)
+
+
 def index_status(settings: Settings, model_name: str | None = None) -> dict:
     """What is on disk and whether it fits the present documents and model (no model load)."""
     docs = load_knowledge(settings.knowledge_dir)
