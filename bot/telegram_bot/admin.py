@@ -97,6 +97,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             Para(
                 f"近 {w.days} 天：问题 {w.asked} 个，已回答 {w.answered} 个，"
                 f"未能回答占 {w.unanswered_share:.0%}"
+                + (f"；另有无法理解的消息 {w.unreadable} 条" if w.unreadable else "")
             )
         )
     if figures.top_topics:
