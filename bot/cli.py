@@ -65,11 +65,26 @@ def settings_of(ctx: click.Context) -> Settings:
     return ctx.find_root().obj[SETTINGS_KEY]
 
 
+def waiting() -> None:
+    """Told once when another change holds the knowledge (see ``bot.ingest.lock``)."""
+    from bot.ingest.lock import WAITING
+
+    click.echo(WAITING, err=True)
+
+
 def live_qa(ctx: click.Context):
     """The knowledge base, its index built first when missing or stale."""
     from bot.ingest.changes import open_live_qa
 
     return open_live_qa(settings_of(ctx), rebuild="auto")
+
+
+def mended(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Text from the command line: bytes that were not UTF-8 (which Python passes on as lone
+    surrogates) become U+FFFD, as on standard input."""
+    if not isinstance(value, str):
+        return value
+    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
 
 
 @contextmanager
@@ -101,7 +116,7 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.argument("question", required=False)
+@click.argument("question", required=False, callback=mended)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the answer as JSON (one object a line)."
 )
@@ -153,12 +168,16 @@ def chat(ctx: click.Context, as_json: bool) -> None:
     import time
 
     from bot.core.dialogue import Context, Dialogue
-    from bot.querylog.store import QueryLog
+    from bot.querylog.store import QueryLog, QueryLogError
 
     settings = settings_of(ctx)
     qa = live_qa(ctx)
     dialogue = Dialogue(qa)
-    querylog = QueryLog(settings.querylog_path, model=settings.model)
+    try:
+        querylog: QueryLog | None = QueryLog(settings.querylog_path, model=settings.model)
+    except QueryLogError as exc:  # a read-only or full data folder: answer, without the log
+        querylog = None
+        click.echo(f"注意：提问记录无法写入，本次对话不记录（{exc}）。", err=True)
     interactive = not as_json and sys.stdin.isatty()
     if not as_json:
         click.echo(
@@ -183,19 +202,21 @@ def chat(ctx: click.Context, as_json: bool) -> None:
             turn = dialogue.respond(text, context)
             latency_ms = (time.perf_counter() - started) * 1000
             click.echo(turn.answer.to_json() if as_json else turn.answer.message + "\n")
-            ref = querylog.record_turn(
-                turn,
-                channel="cli",
-                chat_type="terminal",
-                user="",
-                text=text,
-                latency_ms=latency_ms,
-                index_version=qa.index_version,
-                rejected=turn.rejected_ref or None,
-            )
-            turn.name_answer(ref)
+            if querylog is not None:
+                ref = querylog.record_turn(
+                    turn,
+                    channel="cli",
+                    chat_type="terminal",
+                    user="",
+                    text=text,
+                    latency_ms=latency_ms,
+                    index_version=qa.index_version,
+                    rejected=turn.rejected_ref or None,
+                )
+                turn.name_answer(ref)
             context = turn.context
-    querylog.close()
+    if querylog is not None:
+        querylog.close()
     if not as_json:
         click.echo("再见！")
 
@@ -274,7 +295,7 @@ def index_build(ctx: click.Context, if_needed: bool) -> None:
             bar.update(done - last[0])
             last[0] = done
 
-        retriever, _ = apply_change(settings, encoder, progress=progress)
+        retriever, _ = apply_change(settings, encoder, progress=progress, on_wait=waiting)
     m = retriever.manifest
     click.echo(
         f"已建立索引：{len(retriever.docs)} 份文件，{m.clauses} 条条款，{m.sentences} 个句子，"
@@ -301,7 +322,7 @@ def index_rollback(ctx: click.Context, yes: bool) -> None:
     click.echo(f"当前版本 {current_version(settings.index_dir).name}，将回退到 {target.name}。")
     if not yes:
         click.confirm("确认回退？", abort=True)
-    click.echo(f"已回退到 {rollback(settings)}。")
+    click.echo(f"已回退到 {rollback(settings, on_wait=waiting)}。")
 
 
 @index.command("status")
@@ -504,7 +525,7 @@ def _apply(ctx: click.Context, action) -> None:
     from bot.core.encoders import load_encoder
 
     settings = settings_of(ctx)
-    _, change = action(settings, load_encoder(settings))
+    _, change = action(settings, load_encoder(settings), waiting)
     click.echo(
         f"已上线（索引版本 {change.version}）：{change.documents} 份文件，{change.clauses} 条条款；"
         f"新嵌入 {change.embedded} 段，复用 {change.reused} 段，用时 {change.seconds} 秒。"
@@ -513,8 +534,10 @@ def _apply(ctx: click.Context, action) -> None:
 
 @docs_group.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--title", help="The document's title, if the file does not say it plainly.")
-@click.option("--code", help="Its 文号, if the file has none (or another).")
+@click.option(
+    "--title", callback=mended, help="The document's title, if the file does not say it plainly."
+)
+@click.option("--code", callback=mended, help="Its 文号, if the file has none (or another).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation after the preview.")
 @click.pass_context
 def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None, yes: bool) -> None:
@@ -536,11 +559,11 @@ def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None,
         click.echo(line)
     if not yes:
         click.confirm("加入这份文件？", abort=True)
-    _apply(ctx, lambda s, e: add_document(s, item, e))
+    _apply(ctx, lambda s, e, w: add_document(s, item, e, w))
 
 
 @docs_group.command("remove")
-@click.argument("code")
+@click.argument("code", callback=mended)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
@@ -560,7 +583,7 @@ def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
     click.echo(f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。")
     if not yes:
         click.confirm("确认删除？", abort=True)
-    _apply(ctx, lambda s, e: remove_document(s, code, e))
+    _apply(ctx, lambda s, e, w: remove_document(s, code, e, w))
 
 
 @cli.group("log")
@@ -574,7 +597,7 @@ def log_group() -> None:
 
 
 @log_group.command("search")
-@click.argument("words")
+@click.argument("words", callback=mended)
 @click.option("-n", "limit", default=20, show_default=True, help="At most this many.")
 @click.pass_context
 def log_search(ctx: click.Context, words: str, limit: int) -> None:

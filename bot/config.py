@@ -34,6 +34,8 @@ class Settings:
     telegram_max_rate: int = 30
     bot_state_days: int = 30
     dialogue_minutes: int = 30
+    change_wait_seconds: float = 600.0  # how long a knowledge change waits for another one
+    index_poll_seconds: float = 2.0  # how often the bot looks whether `current` moved
 
     @property
     def querylog_path(self) -> Path:
@@ -61,6 +63,16 @@ class Settings:
                 raise ConfigError(f"{name} 应为非负整数，现在是 {value!r}")
             return int(value)
 
+        def seconds(name: str, default: float) -> float:
+            value = env.get(name, "").strip()
+            try:
+                number = float(value) if value else default
+            except ValueError:
+                number = -1.0
+            if not number > 0:
+                raise ConfigError(f"{name} 应为正数（秒），现在是 {value!r}")
+            return number
+
         admins = frozenset(
             int(part)
             for part in env.get("NIANGJIA_ADMIN_IDS", "").replace(" ", "").split(",")
@@ -87,4 +99,6 @@ class Settings:
             telegram_max_rate=integer("NIANGJIA_TELEGRAM_MAX_RATE", 30),
             bot_state_days=integer("NIANGJIA_BOT_STATE_DAYS", 30),
             dialogue_minutes=integer("NIANGJIA_DIALOGUE_MINUTES", 30),
+            change_wait_seconds=seconds("NIANGJIA_CHANGE_WAIT_SECONDS", 600.0),
+            index_poll_seconds=seconds("NIANGJIA_INDEX_POLL_SECONDS", 2.0),
         )

@@ -29,3 +29,20 @@ class UnknownClauseError(NiangjiaError):
 
 class ConfigError(NiangjiaError):
     """A setting in the environment that cannot be used."""
+
+
+class IngestError(NiangjiaError):
+    """A file that cannot become a document; the message says why, in Chinese."""
+
+
+class FileBoundError(IngestError):
+    """A file past a bound (inflated size, compression ratio, pages, characters), refused
+    before it is parsed."""
+
+
+class ChangeBusyError(NiangjiaError):
+    """Another change to the knowledge held the lock for longer than we would wait."""
+
+
+class StorageError(NiangjiaError):
+    """The index or data folder cannot be written (disk full, read-only, no permission)."""

@@ -90,3 +90,16 @@ def as_pdf(text: str, encrypt: str | None = None, text_layer: bool = True) -> by
         writer.write(out)
         data = out.getvalue()
     return data
+
+
+def zip_bomb(path, inflated: int, filler: bytes = b"\0") -> None:
+    """A .docx-looking zip whose document.xml inflates to ``inflated`` bytes of ``filler``
+    (written in chunks: building it costs little memory)."""
+    import zipfile
+
+    chunk = filler * (1024 * 1024 // len(filler))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            for _ in range(inflated // len(chunk)):
+                member.write(chunk)

@@ -331,6 +331,11 @@ class FakeBotAPI:
             message["text"] = text
         return message
 
+    def push_update(self, kind: str, content: dict) -> int:
+        """Any kind of update Telegram may send (edited_message, channel_post, my_chat_member,
+        …), as it sends it."""
+        return self._push({kind: content})
+
     def _push(self, payload: dict) -> int:
         update_id = self._next_update
         self._next_update += 1

@@ -135,3 +135,88 @@ def test_questions_keep_being_answered_during_the_swap(settings, built):
             t.join(timeout=30)
     assert not errors and answered[0] > 0
     assert len(qa["live"].docs) == 4
+
+
+def _state(settings):
+    return (
+        current(settings.index_dir).name,
+        sorted(p.name for p in settings.knowledge_dir.iterdir()),
+    )
+
+
+def test_a_full_disk_during_a_change_is_one_line_and_keeps_the_old_index(
+    settings, built, monkeypatch
+):
+    import errno
+
+    from bot.core.retriever import Retriever
+    from bot.errors import StorageError
+
+    def full(self, directory):
+        raise OSError(errno.ENOSPC, "No space left on device", str(directory / "x.faiss"))
+
+    before = _state(settings)
+    monkeypatch.setattr(Retriever, "save", full)
+    item = preview(CITY_PLAN.encode(), settings.knowledge_dir, "p")
+    with pytest.raises(StorageError, match="磁盘空间不足") as caught:
+        add_document(settings, item, FakeEncoder())
+    assert "\n" not in str(caught.value) and "原来的文件和索引保持不变" in str(caught.value)
+    assert _state(settings) == before
+    assert not list(settings.index_dir.glob(".build-*"))
+
+
+def _fsize_limit(limit: int):
+    def limit_writes() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_writes
+
+
+def test_a_command_that_cannot_write_the_index_says_so_in_one_line(settings, built, tmp_path):
+    """A file-size limit on the process (which root cannot ignore either) makes the index's
+    writes fail as a full disk would."""
+    import subprocess
+
+    from tests import fake_model_cli
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text(CITY_PLAN, encoding="utf-8")
+    before = _state(settings)
+    proc = fake_model_cli.start(
+        settings,
+        "docs",
+        "add",
+        str(plan),
+        "--yes",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_fsize_limit(64 * 1024),
+    )
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, out + err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("错误：无法写入") and "磁盘空间不足" in line
+    assert _state(settings) == before
+
+
+def test_a_read_only_index_folder_refuses_the_change_in_one_line(settings, built, tmp_path):
+    import os
+
+    from tests import fake_model_cli
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    plan = tmp_path / "plan.txt"
+    plan.write_text(CITY_PLAN, encoding="utf-8")
+    before = _state(settings)
+    settings.index_dir.chmod(0o555)
+    try:
+        result = fake_model_cli.run(settings, "docs", "add", str(plan), "--yes")
+    finally:
+        settings.index_dir.chmod(0o755)
+    assert result.returncode == 1 and "只读或没有写入权限" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _state(settings) == before

@@ -262,3 +262,44 @@ def test_eval_scores_several_files_together_and_keeps_dialogues_apart(runner, tm
     assert sum(1 for line in result.output.splitlines() if line.startswith('{"method"')) == 2
     mixed = runner("eval", str(first), str(talks))
     assert mixed.exit_code == 2 and "分开" in mixed.output
+
+
+def test_chat_starts_without_the_log_when_the_data_folder_cannot_be_written(settings, tmp_path):
+    from dataclasses import replace
+
+    from bot.ingest.changes import open_live
+    from tests import fake_model_cli
+
+    open_live(settings, encoder=FakeEncoder())
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    unwritable = replace(settings, data_dir=blocked / "data")
+    result = fake_model_cli.run(unwritable, "chat", stdin="两癌筛查\n")
+    assert result.returncode == 0, result.stderr
+    assert "提升女职工生活品质" in result.stdout and "再见" in result.stdout
+    (note,) = result.stderr.strip().splitlines()
+    assert note.startswith("注意：提问记录无法写入，本次对话不记录")
+
+
+def test_bad_bytes_in_argv_become_replacement_characters(settings):
+    import os
+    import subprocess
+    import sys
+
+    from bot.config import ROOT
+    from bot.ingest.changes import open_live
+    from tests import fake_model_cli
+
+    open_live(settings, encoder=FakeEncoder())
+    argv = [sys.executable, "-m", "tests.fake_model_cli", "ask", "--json"]
+    result = subprocess.run(
+        [*argv, os.fsencode("两癌") + b"\xff" + os.fsencode("筛查")],
+        cwd=ROOT,
+        env=fake_model_cli.command_env(settings),
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    answer = json.loads(result.stdout)
+    assert answer["query"] == "两癌\ufffd筛查"
+    assert answer["hits"][0]["title"] == "提升女职工生活品质"  # as for 两癌筛查

@@ -33,3 +33,13 @@ def test_values_are_read_and_trimmed(tmp_path):
 def test_a_bad_number_is_a_clear_error(name):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: "many"})
+
+
+def test_waits_and_polls_are_positive_seconds():
+    settings = Settings.from_env(
+        {"NIANGJIA_CHANGE_WAIT_SECONDS": "1.5", "NIANGJIA_INDEX_POLL_SECONDS": "0.5"}
+    )
+    assert (settings.change_wait_seconds, settings.index_poll_seconds) == (1.5, 0.5)
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(ConfigError, match="NIANGJIA_INDEX_POLL_SECONDS"):
+            Settings.from_env({"NIANGJIA_INDEX_POLL_SECONDS": bad})

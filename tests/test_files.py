@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -135,3 +136,82 @@ def test_size_limit_and_type_by_content_not_name(knowledge_copy):
         read_file(b"a" * (MAX_BYTES + 1))
     assert read_file(as_docx(CITY_PLAN))[0] == "docx"  # whatever it is called
     assert preview(as_pdf(CITY_PLAN), knowledge_copy, "plan.txt").kind == "pdf"
+
+
+# ---------------------------------------------------------------------- bounds, before parsing
+
+
+def test_a_zip_bomb_is_refused_from_its_directory(tmp_path, knowledge_copy):
+    from bot.errors import FileBoundError
+    from tests.documents_fixtures import zip_bomb
+
+    bomb = tmp_path / "bomb.docx"
+    zip_bomb(bomb, 64 * 1024 * 1024)
+    with pytest.raises(FileBoundError, match="解压后太大"):
+        preview(bomb.read_bytes(), knowledge_copy, "bomb.docx")
+    ratio = tmp_path / "ratio.docx"
+    zip_bomb(ratio, 4 * 1024 * 1024, b"<w:p/>")  # small in all, but 4 MB from a few KB
+    with pytest.raises(FileBoundError, match="压缩比异常"):
+        preview(ratio.read_bytes(), knowledge_copy, "ratio.docx")
+
+
+def test_pages_and_characters_are_bounded(monkeypatch, knowledge_copy):
+    import bot.ingest.files as files
+    from bot.errors import FileBoundError
+
+    monkeypatch.setattr(files, "MAX_PAGES", 0)
+    with pytest.raises(FileBoundError, match="页数太多"):
+        preview(as_pdf(CITY_PLAN), knowledge_copy, "p.pdf")
+    monkeypatch.setattr(files, "MAX_CHARS", 100)
+    for data in (CITY_PLAN.encode(), as_docx(CITY_PLAN)):
+        with pytest.raises(FileBoundError, match="文字太多"):
+            preview(data, knowledge_copy, "p")
+
+
+MEASURE = """
+import json, os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = child.stderr.read().decode("utf-8", "replace")
+_, status, usage = os.wait4(child.pid, 0)
+print(json.dumps({"code": os.waitstatus_to_exitcode(status), "err": err,
+                  "mb": usage.ru_maxrss / 1024}))
+"""
+
+
+def _peak_rss_mb(settings, path) -> tuple[int, str, float]:
+    """Run ``docs add <path> --yes`` as a process; its exit code, error output and peak
+    resident memory. Measured by a small go-between process (``wait4``'s figures for its one
+    child): Linux starts a child's peak at its parent's resident size (the whole of it, with
+    vfork), and this test process may by now be large."""
+    import subprocess
+    import sys
+
+    from bot.config import ROOT
+    from tests import fake_model_cli
+
+    command = [sys.executable, "-m", "tests.fake_model_cli", "docs", "add", str(path), "--yes"]
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command],
+        cwd=ROOT,
+        env=fake_model_cli.command_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    result = json.loads(measured.stdout)
+    return result["code"], result["err"], result["mb"]
+
+
+def test_refusing_a_bomb_from_the_command_line_costs_little_memory(settings, tmp_path):
+    from tests.documents_fixtures import zip_bomb
+
+    bomb, empty = tmp_path / "bomb.docx", tmp_path / "empty.txt"
+    zip_bomb(bomb, 1024 * 1024 * 1024)  # 1 GB inflated, about 1 MB on disk
+    empty.write_bytes(b"")
+    code, err, bomb_mb = _peak_rss_mb(settings, bomb)
+    assert code == 1 and err.startswith("错误：Word 文档解压后太大（1024 MB）"), err
+    assert "Traceback" not in err
+    code, err, empty_mb = _peak_rss_mb(settings, empty)
+    assert code == 1 and "文件是空的" in err
+    print(f"peak RSS: bomb {bomb_mb:.0f} MB, empty file {empty_mb:.0f} MB")
+    assert bomb_mb < 300 and bomb_mb < empty_mb + 150, (bomb_mb, empty_mb)

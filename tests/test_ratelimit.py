@@ -43,3 +43,20 @@ def test_idle_users_are_forgotten():
     clock.now = 5
     limiter.allow("last")  # the 1000th call sweeps
     assert len(limiter._seen) == 1
+
+
+def test_a_flood_is_told_once_a_window_with_the_wait():
+    clock = Clock()
+    limiter = SlidingWindowLimiter(limit=2, window=60, clock=clock)
+    verdicts = []
+    for t in range(10):
+        clock.now = t
+        verdicts.append(limiter.check("a"))
+    assert [v.allowed for v in verdicts] == [True, True] + [False] * 8
+    assert [v.notify for v in verdicts].count(True) == 1 and verdicts[2].notify
+    assert verdicts[2].retry_after == 58
+    clock.now = 61  # a slot is free again; flooding on is not told again within the window
+    assert limiter.check("a").allowed and not limiter.check("a").notify
+    clock.now = 121
+    assert limiter.check("a").allowed and limiter.check("a").allowed
+    assert limiter.check("a").notify  # a new window, a new notice

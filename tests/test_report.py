@@ -49,9 +49,9 @@ def small_log(tmp_path, qa):
 
 def test_a_small_log_reads_well(small_log, qa):
     data = gather(small_log, qa.place, FakeEncoder())
-    assert data.total == 10
+    assert data.total == 8 and data.unreadable == 2  # "   " and 😀 are no questions
     assert data.clauses[0] == ("湖北方案 第4项「提升女职工生活品质」", 2)
-    assert data.weeks and sum(w[1] for w in data.weeks) == 10
+    assert data.weeks and sum(w[1] for w in data.weeks) == 8
     assert sum(c.size for c in data.clusters) == data.total - data.answered
     assert data.disliked[0].question == "湖北方案第4项"
     assert data.disliked[0].clause == "湖北方案 第4项「提升女职工生活品质」"
@@ -137,6 +137,49 @@ def test_questions_with_markup_are_escaped(tmp_path, qa):
     page = to_html(gather(tmp_path / "querylog.db", qa.place, FakeEncoder()))
     assert "<script>" not in page and "&lt;script&gt;alert(1)" in page
     assert "&lt;script&gt;alert(2)&lt;/script&gt;条款" in page
+
+
+def test_the_markdown_report_cannot_be_written_into(tmp_path, qa):
+    markdown_it = pytest.importorskip("markdown_it")  # installed with rich, not a dependency
+
+    qlog = QueryLog(tmp_path / "querylog.db")
+    hostile = [
+        "<script>alert(1)</script>产假",
+        "</td><h1>大标题</h1>工资",
+        "[点我](javascript:alert(1))加班费",
+        "看 https://evil.example 和 www.evil.example",
+        "**粗体** `代码` | 表格",
+    ]
+    for i, text in enumerate(hostile):
+        ask(qlog, qa, text, i)
+        qlog.record_feedback(f"r{i}", -1, "k")  # so that each is listed with its question
+    qlog.close()
+    markdown = to_markdown(gather(tmp_path / "querylog.db", qa.place, FakeEncoder()))
+    assert "<script>" not in markdown and "&lt;script&gt;alert" in markdown
+    assert "<h1>" not in markdown and "](javascript" not in markdown
+    rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(markdown)
+    assert "<script" not in rendered and "<h1>大标题" not in rendered
+    assert "<a " not in rendered and "<strong>粗体" not in rendered and "<code>" not in rendered
+    assert "javascript：alert" in rendered and "https：//evil.example" in rendered
+
+
+def test_messages_of_no_letters_are_counted_apart_and_form_no_topic(tmp_path, qa):
+    from bot.querylog import queries
+
+    qlog = QueryLog(tmp_path / "querylog.db")
+    for i, text in enumerate(["😀😀", "\u200b\u200b", "👍👍👍", "！？", "产假有多少天", "😀😀"]):
+        ask(qlog, qa, text, i)
+    qlog.close()
+    path = tmp_path / "querylog.db"
+    data = gather(path, qa.place, FakeEncoder())
+    assert data.total == 1 and data.unreadable == 5
+    assert [q for c in data.clusters for q in c.examples] == ["产假有多少天"]
+    assert all(any(ch.isalnum() for ch in word) for word, _ in data.topics)
+    assert "另有 5 条无法理解的消息" in to_html(data) and "另有 5 条无法理解的消息" in to_markdown(
+        data
+    )
+    (week,) = queries.stats(path).windows[:1]
+    assert (week.asked, week.unreadable) == (1, 5)
 
 
 def test_unanswered_questions_are_grouped_by_meaning():

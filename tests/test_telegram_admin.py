@@ -126,3 +126,31 @@ async def test_remove_needs_confirmation_and_cancel_changes_nothing(api, admin_b
     assert "现有 1 份文件" in api.sent_texts(ADMIN)[-1]
     (docs,) = await answer_to(api, ADMIN, "/docs")
     assert "现有 1 份文件" in docs["text"] and "鄂工办发" not in docs["text"]
+
+
+async def test_a_zip_bomb_upload_is_refused_before_it_is_parsed(api, admin_bot, tmp_path):
+    from tests.documents_fixtures import zip_bomb
+
+    _, settings = admin_bot
+    before = sorted(p.name for p in settings.knowledge_dir.iterdir())
+    bomb = tmp_path / "bomb.docx"
+    zip_bomb(bomb, 256 * 1024 * 1024)
+    api.push_media(ADMIN, "document", data=bomb.read_bytes())
+    await api.wait_for(lambda: api.ok("sendMessage", ADMIN))
+    text = api.sent_texts(ADMIN)[-1]
+    assert "不能加入：Word 文档解压后太大（256 MB）" in text and "没有改变" in text
+    assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == before
+
+
+async def test_a_confirmed_change_waits_for_another_process_and_says_so(api, admin_bot):
+    from bot.ingest.lock import WAITING, one_writer
+
+    _, settings = admin_bot
+    api.push_media(ADMIN, "document", data=CITY_PLAN.encode())
+    (preview_msg,) = await api.wait_for(lambda: api.ok("sendMessage", ADMIN))
+    with one_writer(settings.index_dir, timeout=5):  # as a `niangjia docs add` elsewhere would
+        await press(api, ADMIN, preview_msg, "确认加入")
+        await api.wait_for(lambda: WAITING in api.sent_texts(ADMIN))
+        assert not any("已加入并上线" in t for t in api.sent_texts(ADMIN))
+    await api.wait_for(lambda: any("已加入并上线" in t for t in api.sent_texts(ADMIN)), timeout=60)
+    assert api.sent_texts(ADMIN).count(WAITING) == 1

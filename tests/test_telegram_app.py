@@ -157,3 +157,46 @@ def logged_rows(settings, table: str) -> list[dict]:
         return list(db[table].rows)
     finally:
         db.conn.close()
+
+
+async def test_the_bot_follows_a_change_made_from_the_command_line(api, tmp_path):
+    """`niangjia docs add` in another process while the bot runs: the bot notices `current`
+    move, swaps in the new index, and /docs and the answers follow."""
+    import asyncio
+    import shutil
+    from dataclasses import replace
+
+    from bot.core.answer import QA
+    from bot.ingest.changes import open_live
+    from tests import fake_model_cli
+    from tests.bot_harness import ADMIN, USER, answer_to
+    from tests.conftest import KNOWLEDGE, FakeEncoder, quantity_only
+    from tests.documents_fixtures import CITY_PLAN
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    settings = replace(
+        bot_settings(api, tmp_path, knowledge), model=FakeEncoder.name, index_poll_seconds=0.2
+    )
+    open_live(settings, encoder=FakeEncoder())
+
+    def load() -> QA:
+        return QA(open_live(settings, encoder=FakeEncoder(), rebuild="never"), quantity_only())
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text(CITY_PLAN, encoding="utf-8")
+    app = build_application(settings, load, retry_backoff=0.05)
+    async with running(app):
+        (docs,) = await answer_to(api, ADMIN, "/docs")
+        assert "现有 2 份文件" in docs["text"]
+        added = await asyncio.to_thread(
+            fake_model_cli.run, settings, "docs", "add", str(plan), "--yes"
+        )
+        assert added.returncode == 0, added.stderr
+        for _ in range(100):  # each /docs is answered by the index serving at that moment
+            (docs,) = await answer_to(api, ADMIN, "/docs")
+            if "现有 3 份文件" in docs["text"]:
+                break
+        assert "武汉方案" in docs["text"]
+        (reply,) = await answer_to(api, USER, "武汉市新就业形态女职工权益维护由谁负责")
+    assert "市总工会基层工作部" in reply["text"] and "武工发〔2024〕3号" in reply["text"]

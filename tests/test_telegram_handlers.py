@@ -11,10 +11,10 @@ import pytest
 
 from bot.config import Settings
 from bot.core.answer import QA
+from bot.querylog.store import user_key
 from bot.telegram_bot.app import build_application
 from bot.telegram_bot.handlers import (
     ASK_AGAIN,
-    RATE_LIMITED,
     SOMETHING_WRONG,
     TEXT_ONLY_HINT,
 )
@@ -215,13 +215,15 @@ async def test_group_chats_answer_only_mentions_replies_and_commands(api, bot):
     assert not logged(bot, "events")  # a document in a group is not an admin upload refused
 
 
-async def test_media_gets_a_text_only_hint(api, bot):
-    for kind in ("sticker", "photo", "voice"):
-        before = len(api.ok("sendMessage", USER))
+async def test_media_gets_a_text_only_hint_once(api, bot):
+    for kind in ("sticker", "photo", "voice", "sticker"):
         api.push_media(USER, kind, data=b"x")
-        await api.wait_for(lambda b=before: len(api.ok("sendMessage", USER)) > b)
-        assert api.ok("sendMessage", USER)[-1]["text"] == TEXT_ONLY_HINT
-        assert "reply_markup" not in api.ok("sendMessage", USER)[-1]
+    await answer_to(api, USER, "/help")  # once this is answered, the media were seen
+    await asyncio.sleep(0.2)
+    texts = api.sent_texts(USER)
+    assert texts.count(TEXT_ONLY_HINT) == 1 and len(texts) == 2
+    hint = next(p for p in api.ok("sendMessage", USER) if p["text"] == TEXT_ONLY_HINT)
+    assert "reply_markup" not in hint
 
 
 async def test_empty_huge_and_control_text_get_clear_answers(api, bot):
@@ -230,19 +232,43 @@ async def test_empty_huge_and_control_text_get_clear_answers(api, bot):
         assert reply["text"] and SOMETHING_WRONG not in reply["text"]
 
 
-async def test_per_user_limit_answers_please_wait(api, tmp_path, qa):
+async def test_a_flood_gets_the_answers_up_to_the_limit_and_one_notice(api, tmp_path, qa):
+    app = build_application(
+        bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05, questions_per_minute=5
+    )
+    async with running(app):
+        flood = [api.push_text(USER, f"单位有没有哺乳室{i}") for i in range(60)]
+        await api.wait_for(lambda: api.delivered.issuperset(flood))
+        api.push_text(USER + 1, "单位有没有哺乳室")  # someone else is not held up
+        await api.wait_for(lambda: api.ok("sendMessage", USER + 1))
+        (answered,) = [p for p in api.ok("sendMessage", USER) if "reply_markup" in p][:1]
+        # Buttons count too: the flood's window is still open, so a press is dropped quietly.
+        before = len(api.ok("answerCallbackQuery"))
+        api.push_callback(USER, api.sent_message(answered), buttons(answered)[0][1])
+        await api.wait_for(lambda: len(api.ok("answerCallbackQuery")) > before)
+        await asyncio.sleep(0.3)
+    texts = api.sent_texts(USER)
+    notices = [t for t in texts if t.startswith("您发得太快了，请")]
+    assert len(notices) == 1 and len(texts) == 6 and notices[0].endswith("秒后再试。")
+    assert SOMETHING_WRONG not in texts
+    assert not api.ok("answerCallbackQuery")[before].get("text")  # already told once
+    assert "哺乳" in api.sent_texts(USER + 1)[0]
+
+
+async def test_button_presses_count_against_the_limit(api, tmp_path, qa):
     app = build_application(
         bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05, questions_per_minute=3
     )
     async with running(app):
-        for _ in range(5):
-            api.push_text(USER, "单位有没有哺乳室")
-        await api.wait_for(lambda: len(api.ok("sendMessage", USER)) >= 5)
-        api.push_text(USER + 1, "单位有没有哺乳室")  # someone else is not limited
-        await api.wait_for(lambda: api.ok("sendMessage", USER + 1))
-    texts = api.sent_texts(USER)
-    assert sum(t == RATE_LIMITED for t in texts) == 2 and len(texts) == 5
-    assert api.sent_texts(USER + 1)[0] != RATE_LIMITED
+        (reply,) = await answer_to(api, USER, "单位有没有哺乳室")
+        data = dict(buttons(reply))["全文"]
+        for _ in range(10):
+            api.push_callback(USER, api.sent_message(reply), data)
+        await api.wait_for(lambda: len(api.ok("answerCallbackQuery")) == 10)
+        await asyncio.sleep(0.2)
+    toasts = [p.get("text") for p in api.ok("answerCallbackQuery")]
+    assert sum(1 for t in toasts if t and t.startswith("您发得太快了")) == 1
+    assert len(api.sent_texts(USER)) == 3  # the answer and two presses' full texts
 
 
 async def test_a_failing_handler_tells_the_user_without_the_traceback(api, tmp_path, caplog):
@@ -379,3 +405,66 @@ async def test_in_a_private_chat_a_reply_picks_up_an_older_answer(api, bot):
     await answer_to(api, USER, "全总意见第（八）条")
     (reply,) = await answer_to(api, USER, "谁负责", reply_to=api.sent_message(first))
     assert HUBEI_4_DEPTS in reply["text"] and "接上一条：全总意见 第（六）条" in reply["text"]
+
+
+async def test_no_kind_of_update_reaches_the_error_path(api, bot, caplog):
+    """Edits (text, commands, photos, live locations), channel posts, membership changes,
+    reactions, inline queries and buttons under inline messages: each is ignored
+    quietly or gets the text-only hint, never 抱歉."""
+    person = {"id": USER, "is_bot": False, "first_name": "小红"}
+    channel = {"id": -100555, "type": "channel", "title": "频道"}
+    group = {"id": GROUP, "type": "supergroup", "title": "女职工群"}
+
+    def edited(extra: dict) -> dict:
+        message = api.message(USER, None)
+        return {**message, **extra, "edit_date": message["date"]}
+
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 9, "height": 9}]
+    live = {"latitude": 30.5, "longitude": 114.3, "live_period": 900}
+    post = {"message_id": 7, "date": 1, "chat": channel, "text": "单位有没有哺乳室"}
+    command = {"bot_command": [{"type": "bot_command", "offset": 0, "length": 6}]}
+    member = {"status": "member", "user": api.bot_user()}
+    kicked = {"status": "kicked", "user": api.bot_user(), "until_date": 0}
+    updates = [
+        ("edited_message", edited({"text": "单位有没有哺乳室"})),
+        ("edited_message", edited({"text": "/start", "entities": command["bot_command"]})),
+        ("edited_message", edited({"photo": photo})),
+        ("edited_message", edited({"location": live})),
+        ("channel_post", post),
+        ("channel_post", {**post, "text": "/start", "entities": command["bot_command"]}),
+        ("edited_channel_post", {**post, "edit_date": 2}),
+        ("my_chat_member", {"chat": group, "from": person, "date": 1,
+                            "old_chat_member": member, "new_chat_member": kicked}),
+        ("chat_member", {"chat": group, "from": person, "date": 1,
+                         "old_chat_member": {"status": "left", "user": person},
+                         "new_chat_member": {"status": "member", "user": person}}),
+        ("message_reaction", {"chat": group, "message_id": 5, "date": 1, "user": person,
+                              "old_reaction": [], "new_reaction": [{"type": "emoji",
+                                                                    "emoji": "👍"}]}),
+        ("inline_query", {"id": "iq", "from": person, "query": "哺乳室", "offset": ""}),
+        ("callback_query", {"id": "cq", "from": person, "chat_instance": "ci",
+                            "inline_message_id": "im", "data": "forged"}),
+        ("message", {**api.message(USER, None), "location": live}),
+        ("message", {**api.message(USER, None), "dice": {"emoji": "🎲", "value": 3}}),
+        ("message", {**api.message(GROUP, None), "new_chat_members": [person]}),
+        ("message", {**api.message(USER, None), "photo": photo, "caption": "看看这个"}),
+    ]  # fmt: skip
+    for kind, content in updates:
+        api.push_update(kind, content)
+    await answer_to(api, USER, "/help")  # once this is answered, the others were seen
+    await asyncio.sleep(0.3)
+    texts = api.sent_texts(USER)
+    assert texts.count(TEXT_ONLY_HINT) == 1 and len(texts) == 2  # the hint once, and /help
+    assert not api.ok("sendMessage", channel["id"]) and not api.ok("sendMessage", GROUP)
+    assert all(p.get("text") != SOMETHING_WRONG for p in api.ok("answerCallbackQuery"))
+    assert "error while handling" not in caplog.text
+
+
+async def test_the_error_log_names_the_person_by_pseudonym_only(api, tmp_path, caplog):
+    qa = make_qa(cls=SlowQA)
+    app = build_application(bot_settings(api, tmp_path), lambda: qa, retry_backoff=0.05)
+    async with running(app):
+        await answer_to(api, USER + 77, "炸一下")
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("error while handling")]
+    assert str(USER + 77) not in record.getMessage() and "小红" not in record.getMessage()
+    assert record.getMessage().endswith(user_key(USER + 77, "test-secret")[:8])

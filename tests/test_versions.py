@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,96 @@ def test_a_damaged_cache_is_only_slower(tmp_path):
     path = tmp_path / "cache.npz"
     path.write_bytes(b"garbage")
     assert EmbeddingCache(path, "m").vectors == {}
+
+
+def test_rollback_goes_back_along_what_was_live_not_by_name(settings):
+    from bot.ingest.changes import add_document, rollback
+    from bot.ingest.files import preview
+    from bot.ingest.versions import SWITCHES, live_stack
+    from tests.documents_fixtures import CITY_PLAN, REGULATION
+
+    open_live(settings, encoder=FakeEncoder())
+    first = current(settings.index_dir).name
+    for text in (CITY_PLAN, REGULATION):
+        item = preview(text.encode(), settings.knowledge_dir, "x")
+        add_document(settings, item, FakeEncoder())
+    names = [v.name for v in versions(settings.index_dir)]
+    assert live_stack(settings.index_dir) == names
+    # A build renamed to a version but never switched to (a change killed there).
+    orphan = settings.index_dir / (names[1] + "5")
+    (settings.index_dir / names[1]).rename(orphan)
+    (settings.index_dir / names[1]).mkdir()
+    for path in orphan.iterdir():
+        (settings.index_dir / names[1] / path.name).symlink_to(path)
+    assert rollback(settings) == names[1]  # not the orphan, newer by name
+    assert rollback(settings) == first  # a rollback is undone step by step, not toggled
+    with pytest.raises(IndexStateError, match="没有更早"):
+        previous(settings.index_dir)
+    kinds = [line for line in (settings.index_dir / SWITCHES).read_text().splitlines()]
+    assert len(kinds) == 5 and '"rollback"' in kinds[-1]
+
+
+def test_an_index_folder_from_before_the_record_is_upgraded_in_place(settings):
+    from bot.ingest.changes import add_document, rollback
+    from bot.ingest.files import preview
+    from bot.ingest.versions import SWITCHES, live_stack
+    from tests.documents_fixtures import CITY_PLAN
+
+    open_live(settings, encoder=FakeEncoder())
+    first = current(settings.index_dir).name
+    add_document(settings, preview(CITY_PLAN.encode(), settings.knowledge_dir, "p"), FakeEncoder())
+    (settings.index_dir / SWITCHES).unlink()  # as an index folder of the last release
+    assert live_stack(settings.index_dir) == [v.name for v in versions(settings.index_dir)]
+    assert (settings.index_dir / SWITCHES).exists()
+    assert rollback(settings) == first and current(settings.index_dir).name == first
+    assert len(open_live(settings, encoder=FakeEncoder(), rebuild="never").docs) == 2
+
+
+def test_kill_9_before_the_switch_then_another_add_then_rollback(settings, tmp_path):
+    """The killed add's version folder is written and its document in place, but ``current``
+    has not moved: the next change undoes its files, and no rollback brings it back."""
+    import json
+    import signal
+
+    from tests import fake_model_cli
+    from tests.documents_fixtures import CITY_PLAN, REGULATION
+
+    open_live(settings, encoder=FakeEncoder())
+    serving = current(settings.index_dir).name
+    files = sorted(p.name for p in settings.knowledge_dir.iterdir())
+    plan, regulation = tmp_path / "plan.txt", tmp_path / "regulation.txt"
+    plan.write_text(CITY_PLAN, encoding="utf-8")
+    regulation.write_text(REGULATION, encoding="utf-8")
+    system_tmp = tmp_path / "system-tmp"  # where the system temp folder is, for the commands
+    system_tmp.mkdir()
+    marker = tmp_path / "paused"
+    env = {"TMPDIR": str(system_tmp), "NIANGJIA_TEST_PAUSE_BEFORE_SWITCH": str(marker)}
+    proc = fake_model_cli.start(settings, "docs", "add", str(plan), "--yes", env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "never reached the switch"
+            time.sleep(0.05)
+        orphan = settings.index_dir / marker.read_text(encoding="utf-8")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert orphan.is_dir() and current(settings.index_dir).name == serving
+    env = {"TMPDIR": str(system_tmp)}
+    added = fake_model_cli.run(settings, "docs", "add", str(regulation), "--yes", env=env)
+    assert added.returncode == 0, added.stderr
+    listed = fake_model_cli.run(settings, "docs", "list", env=env).stdout
+    assert "某政令〔2023〕12号" in listed and "武工发〔2024〕3号" not in listed
+    back = fake_model_cli.run(settings, "index", "rollback", "--yes", env=env)
+    assert back.returncode == 0, back.stderr
+    assert current(settings.index_dir).name == serving
+    assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == files
+    status = json.loads(fake_model_cli.run(settings, "index", "status", "--json").stdout)
+    assert status["state"] == "ok" and len(status["documents"]) == 2
+    assert not orphan.exists()  # a build never switched to is not kept
+    # Nothing was staged in the system temp folder: no copy of any document is there.
+    for path in system_tmp.rglob("*"):
+        if path.is_file():
+            assert "武工发〔2024〕3号" not in path.read_bytes().decode("utf-8", "replace"), path
+    leftovers = [p.name for p in settings.index_dir.iterdir() if p.name.startswith(".")]
+    assert leftovers == [".lock"]

@@ -46,7 +46,10 @@ class DenseIndex:
         import faiss
 
         Path(directory).mkdir(parents=True, exist_ok=True)
-        faiss.write_index(self._index, str(Path(directory) / f"{self.name}.faiss"))
+        # Written by Python, not by faiss: a full disk is then an OSError with its errno, not
+        # a RuntimeError carrying faiss's C++ trace.
+        data = faiss.serialize_index(self._index)
+        (Path(directory) / f"{self.name}.faiss").write_bytes(data.tobytes())
 
     @classmethod
     def load(cls, directory: Path, name: str) -> DenseIndex:

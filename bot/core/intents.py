@@ -84,8 +84,13 @@ def _to_simplified():
 def normalise_query(text: str) -> str:
     """A question as it is searched: format characters (zero-width and the like) removed,
     control characters as spaces, NFKC (full-width letters and digits), traditional characters
-    as simplified (OpenCC), spaces collapsed. The user's own text is what gets logged."""
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    as simplified (OpenCC), spaces collapsed; an undecodable byte (U+FFFD, or a lone surrogate
+    smuggled in) as a space. The user's own text is what gets logged."""
+    text = "".join(
+        " " if ch == "\ufffd" or unicodedata.category(ch) == "Cs" else ch
+        for ch in text
+        if unicodedata.category(ch) != "Cf"
+    )
     text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"[\x00-\x1f\x7f]", " ", text)
     text = _to_simplified().convert(text)

@@ -12,8 +12,13 @@ SUFFIXES = (".txt",)
 
 
 def knowledge_files(directory: Path) -> list[Path]:
-    """The document files of a knowledge folder, in name order."""
-    return sorted(p for p in Path(directory).iterdir() if p.suffix.lower() in SUFFIXES)
+    """The document files of a knowledge folder, in name order (a dot file is a partial write,
+    never a document)."""
+    return sorted(
+        p
+        for p in Path(directory).iterdir()
+        if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+    )
 
 
 def load_knowledge(directory: Path) -> list[Document]:

@@ -17,6 +17,7 @@ from bot.core.retriever import Manifest, Retriever, staleness, tokenizer_for
 from bot.errors import IndexCorruptError, IndexStateError
 
 CURRENT = "current"
+SNAPSHOT = "knowledge"  # in each version: a copy of the documents it was built from
 
 
 def current_version(index_dir: Path) -> Path:
@@ -48,6 +49,15 @@ def unloaded_retriever(
         tokenizer.warm()
         encoder = encoder or pending.result()
     return Retriever(docs, encoder, tokenizer)
+
+
+def open_version(version: Path, encoder: Encoder) -> Retriever:
+    """A built version opened for answering, over the copy of the documents it was built
+    from."""
+    docs = load_knowledge(Path(version) / SNAPSHOT)
+    tokenizer = tokenizer_for(docs)
+    tokenizer.warm()
+    return Retriever(docs, encoder, tokenizer).load(version)
 
 
 def index_status(settings: Settings, model_name: str | None = None) -> dict:

@@ -29,13 +29,15 @@ from bot.core.documents import (
     parse_document,
 )
 from bot.core.knowledge import knowledge_files, load_knowledge
-from bot.errors import DocumentError, NiangjiaError
+from bot.errors import DocumentError, FileBoundError, IngestError
 
 MAX_BYTES = 5 * 1024 * 1024
-
-
-class IngestError(NiangjiaError):
-    """A file that cannot become a document; the message says why, in Chinese."""
+MAX_INFLATED = 20 * 1024 * 1024  # a .docx's members, uncompressed, in all
+MAX_RATIO = 100  # uncompressed / compressed, for a member of more than RATIO_FROM bytes
+RATIO_FROM = 1024 * 1024
+MAX_MEMBERS = 2000
+MAX_PAGES = 300
+MAX_CHARS = 500_000
 
 
 @dataclass
@@ -86,6 +88,34 @@ def sniff(data: bytes) -> str:
     return "text"
 
 
+def check_inflation(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose members would inflate past the bounds, before any is read. The sizes
+    are the directory's; zipfile never inflates a member past its stated size."""
+    if len(members) > MAX_MEMBERS:
+        raise FileBoundError(f"Word 文档里的部件太多（{len(members)} 个），无法作为政策文件读取。")
+    inflated = sum(m.file_size for m in members)
+    if inflated > MAX_INFLATED:
+        raise FileBoundError(
+            f"Word 文档解压后太大（{inflated / 1024 / 1024:.0f} MB），"
+            f"上限是 {MAX_INFLATED // 1024 // 1024} MB。"
+        )
+    for m in members:
+        if m.file_size > RATIO_FROM and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise FileBoundError(
+                f"Word 文档的压缩比异常（{m.file_size // max(m.compress_size, 1)} 倍），"
+                "可能是恶意文件，已拒绝。"
+            )
+
+
+def check_chars(text: str) -> str:
+    """Refuse text past the character limit (before it is parsed)."""
+    if len(text) > MAX_CHARS:
+        raise FileBoundError(
+            f"文件文字太多（{len(text):,} 字），上限是 {MAX_CHARS:,} 字。请拆分后再加入。"
+        )
+    return text
+
+
 def check_text(data: bytes) -> str:
     """Text that is really text: binary content and unknown encodings are refused."""
     if b"\x00" in data[:8192]:
@@ -103,10 +133,16 @@ def check_text(data: bytes) -> str:
 
 
 def read_docx(data: bytes) -> str:
+    """Paragraphs and table rows of a .docx, refused first when it would inflate past the
+    bounds (see ``check_inflation``)."""
     import docx
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            check_inflation(archive.infolist())
         document = docx.Document(io.BytesIO(data))
+    except IngestError:
+        raise
     except Exception as exc:
         raise IngestError(f"无法读取这个 Word 文档：{exc}") from exc
     lines = [p.text for p in document.paragraphs]
@@ -125,7 +161,14 @@ def read_pdf(data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise IngestError("PDF 已加密，无法读取。请发送未加密的文件。")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > MAX_PAGES:
+            raise FileBoundError(f"PDF 页数太多（{len(reader.pages)} 页），上限是 {MAX_PAGES} 页。")
+        pages, chars = [], 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > MAX_CHARS:  # stop reading: the rest would be refused anyway
+                check_chars("".join(pages))
     except IngestError:
         raise
     except Exception as exc:  # pypdf raises many kinds on malformed files
@@ -148,7 +191,7 @@ def read_file(data: bytes) -> tuple[str, str]:
         raise IngestError("文件是空的。")
     check_size(len(data))
     kind = sniff(data)
-    text = {"pdf": read_pdf, "docx": read_docx, "text": check_text}[kind](data)
+    text = check_chars({"pdf": read_pdf, "docx": read_docx, "text": check_text}[kind](data))
     if not text.strip():
         raise IngestError("文件里没有文字。")
     return kind, text
@@ -256,6 +299,13 @@ def removal_files(knowledge_dir: Path, code: str) -> dict[str, str | None]:
     if not names:
         raise IngestError(f"没有文号为 {code} 的文件。")
     return dict.fromkeys(names)
+
+
+def clean_leftovers(knowledge_dir: Path) -> None:
+    """Remove the partial writes a killed change left in the knowledge folder."""
+    for pattern in (".incoming-*", ".restore-*"):
+        for path in Path(knowledge_dir).glob(pattern):
+            path.unlink(missing_ok=True)
 
 
 def apply_files(knowledge_dir: Path, changes: dict[str, str | None]) -> None:

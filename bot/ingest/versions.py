@@ -6,6 +6,12 @@ version current; leftover temporary folders are ignored and cleaned. Each versio
 the knowledge files it was built from, so that a rollback restores documents and index together.
 The last few versions are kept.
 
+Each switch of ``current`` is recorded, one JSON line a switch, in ``switches.jsonl``: a rollback
+goes back along that record to the version that was live before, never to a build that was never
+switched to (a change killed between its rename and its switch leaves one). An index folder from
+before the record is upgraded in place: its versions up to the current one count as having been
+live in turn.
+
 Also here: the embedding cache, by content hash, so that adding a document embeds only its own
 clauses.
 """
@@ -13,6 +19,7 @@ clauses.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -24,12 +31,14 @@ import numpy as np
 
 from bot.core.documents import SIDECAR
 from bot.core.knowledge import knowledge_files
-from bot.core.live import CURRENT, current_version, version_names
+from bot.core.live import CURRENT, SNAPSHOT, current_version, version_names
 from bot.errors import IndexStateError
+from bot.ingest.files import apply_files
 
-SNAPSHOT = "knowledge"
 KEEP = 4
 CACHE_FILE = "embedding-cache.npz"
+SWITCHES = "switches.jsonl"
+PENDING = "pending-change.json"  # the knowledge files a change is writing, until it switches
 
 
 def versions(index_dir: Path) -> list[Path]:
@@ -42,6 +51,8 @@ def new_build_dir(index_dir: Path) -> Path:
     index_dir.mkdir(parents=True, exist_ok=True)
     for stale in index_dir.glob(".build-*"):  # left by a crash
         shutil.rmtree(stale, ignore_errors=True)
+    for stale in index_dir.glob(".current-*"):
+        stale.unlink(missing_ok=True)
     path = index_dir / f".build-{secrets.token_hex(4)}"
     path.mkdir()
     return path
@@ -57,64 +68,143 @@ def copy_knowledge(knowledge_dir: Path, target: Path) -> None:
 
 
 def publish(
-    index_dir: Path, build_dir: Path, before_switch: Callable[[], None] | None = None
+    index_dir: Path,
+    build_dir: Path,
+    knowledge_dir: Path | None = None,
+    files: dict[str, str | None] | None = None,
 ) -> Path:
-    """Rename a finished build to a version and make it current (atomically); prune old ones.
-    ``before_switch`` runs between the two (e.g. moving the new document into place)."""
+    """Rename a finished build to a version, write ``files`` into the knowledge folder and make
+    the version current (atomically); prune old ones. Which files are changing is written down
+    first (``PENDING``), so that a change killed before its switch is undone by the next one
+    (``recover``) and never left half-done."""
     index_dir = Path(index_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     version = index_dir / f"v{stamp}"
     os.replace(build_dir, version)
     _fsync_dir(index_dir)
-    if before_switch:
-        before_switch()
+    if files and knowledge_dir is not None:
+        pending = {"version": version.name, "files": sorted(files)}
+        tmp = index_dir / f".current-pending-{secrets.token_hex(4)}"
+        tmp.write_text(json.dumps(pending, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, index_dir / PENDING)
+        _fsync_dir(index_dir)
+        apply_files(knowledge_dir, files)
     point(index_dir, version)
+    (index_dir / PENDING).unlink(missing_ok=True)
     prune(index_dir)
     return version
 
 
-def point(index_dir: Path, version: Path) -> None:
-    """Make ``version`` current: a new symlink renamed over the old one."""
+def point(index_dir: Path, version: Path, kind: str = "switch") -> None:
+    """Make ``version`` current: a new symlink renamed over the old one; then record the switch
+    (``kind``: switch, or rollback)."""
+    live_stack(index_dir)  # an index folder from before the record gets one first
     tmp = Path(index_dir) / f".current-{secrets.token_hex(4)}"
     os.symlink(version.name, tmp)
     os.replace(tmp, Path(index_dir) / CURRENT)
     _fsync_dir(index_dir)
+    _record(index_dir, [{"at": _now(), "version": version.name, "kind": kind}])
+
+
+def live_stack(index_dir: Path) -> list[str]:
+    """The versions that were live, the current one last: each switch pushes its version, a
+    rollback goes back to its target. Written first, from the folder, when there is no record."""
+    index_dir = Path(index_dir)
+    try:
+        live = current_version(index_dir).name
+    except IndexStateError:
+        live = None
+    path = index_dir / SWITCHES
+    if not path.exists():
+        upgraded = [v for v in version_names(index_dir) if live is not None and v <= live]
+        _record(index_dir, [{"at": "", "version": v, "kind": "switch"} for v in upgraded])
+        return upgraded
+    stack: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+            version, kind = str(entry["version"]), entry.get("kind", "switch")
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut short by a crash
+        _go_to(stack, version, kind)
+    if live is not None and (not stack or stack[-1] != live):  # switched, then killed
+        _go_to(stack, live, "rollback" if live in stack else "switch")
+    return stack
+
+
+def _go_to(stack: list[str], version: str, kind: str) -> None:
+    if kind == "rollback" and version in stack:
+        while stack[-1] != version:
+            stack.pop()
+    elif not stack or stack[-1] != version:
+        stack.append(version)
+
+
+def _record(index_dir: Path, entries: list[dict]) -> None:
+    with open(Path(index_dir) / SWITCHES, "a", encoding="utf-8") as stream:
+        stream.writelines(json.dumps(e) + "\n" for e in entries)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def prune(index_dir: Path, keep: int = KEEP) -> None:
-    try:
-        live = current_version(index_dir)
-    except IndexStateError:
-        live = None
-    old = versions(index_dir)[:-keep]
-    for path in old:
-        if path != live:
+    """Keep the current version and the last few that were live before it; remove the rest,
+    builds that were never switched to among them."""
+    kept = set(live_stack(index_dir)[-keep:])
+    for path in versions(index_dir):
+        if path.name not in kept:
             shutil.rmtree(path, ignore_errors=True)
 
 
 def previous(index_dir: Path) -> Path:
-    """The version built before the current one."""
-    live = current_version(index_dir)
-    older = [v for v in versions(index_dir) if v.name < live.name]
-    if not older:
+    """The version that was live before the current one (and is still there)."""
+    index_dir = Path(index_dir)
+    current_version(index_dir)
+    earlier = [index_dir / v for v in live_stack(index_dir)[:-1]]
+    there = [v for v in earlier if (v / "manifest.json").exists()]
+    if not there:
         raise IndexStateError("没有更早的索引版本可以回退。")
-    return older[-1]
+    return there[-1]
 
 
-def restore_knowledge(version: Path, knowledge_dir: Path) -> None:
-    """Make the knowledge folder hold exactly the files the version was built from."""
+def restore_knowledge(version: Path, knowledge_dir: Path, names: list[str] | None = None) -> None:
+    """Make the knowledge folder hold exactly the files the version was built from (only
+    ``names`` of them, when given: each copied from the version, or deleted if it has none)."""
     snapshot = version / SNAPSHOT
     if not snapshot.is_dir():
         raise IndexStateError(f"{version.name} has no copy of its documents")
     wanted = {p.name for p in snapshot.iterdir()}
-    for path in knowledge_files(knowledge_dir):
-        for name in (path.name, path.name + SIDECAR):
-            if name not in wanted:
-                (Path(knowledge_dir) / name).unlink(missing_ok=True)
-    for path in snapshot.iterdir():
-        tmp = Path(knowledge_dir) / f".restore-{path.name}"
-        shutil.copy2(path, tmp)
-        os.replace(tmp, Path(knowledge_dir) / path.name)
+    if names is None:
+        names = [n for p in knowledge_files(knowledge_dir) for n in (p.name, p.name + SIDECAR)]
+        names += sorted(wanted)
+    for name in dict.fromkeys(Path(n).name for n in names):
+        if name not in wanted:
+            (Path(knowledge_dir) / name).unlink(missing_ok=True)
+            continue
+        tmp = Path(knowledge_dir) / f".restore-{name}"
+        shutil.copy2(snapshot / name, tmp)
+        os.replace(tmp, Path(knowledge_dir) / name)
+
+
+def recover(index_dir: Path, knowledge_dir: Path) -> None:
+    """Finish or undo the knowledge files of a change killed around its switch: they are made
+    to match the version that is live (the change's own, if it did switch)."""
+    path = Path(index_dir) / PENDING
+    if not path.exists():
+        return
+    try:
+        pending = json.loads(path.read_text(encoding="utf-8"))
+        names = [str(n) for n in pending["files"]]
+        live = current_version(index_dir)
+    except (ValueError, KeyError, TypeError, IndexStateError):
+        path.unlink(missing_ok=True)  # nothing it could be matched against
+        return
+    restore_knowledge(live, knowledge_dir, names)
+    path.unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

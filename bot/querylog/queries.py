@@ -18,7 +18,7 @@ from typing import IO
 
 from bot.core.documents import Document
 from bot.core.tokens import STOPWORDS, segment
-from bot.querylog.store import QueryLogError, reading
+from bot.querylog.store import QueryLogError, readable, reading
 
 EXPORT_FIELDS = (
     "ts",
@@ -52,6 +52,7 @@ class Window:
     days: int
     asked: int
     answered: int
+    unreadable: int = 0  # messages of no letters (emoji, zero-width only): not questions
 
     @property
     def unanswered_share(self) -> float:
@@ -80,6 +81,7 @@ class Totals:
     answered: int
     first: str  # ts of the first question of the period ("" when none)
     last: str
+    unreadable: int = 0  # messages of no letters (emoji, zero-width only): not questions
 
 
 @dataclass
@@ -150,14 +152,16 @@ def stats(path: str | Path, now: datetime | None = None, windows: Iterable[int] 
     with reading(path) as db:
         result = []
         for days in windows:
-            n, a = next(
+            n, a, u = next(
                 db.execute(
-                    "select count(*), coalesce(sum(answered), 0) from queries where ts >= ?"
-                    f" and {NOT_SMALLTALK}",
+                    f"select count(*) filter (where {QUESTION}),"
+                    f" coalesce(sum(answered) filter (where {QUESTION}), 0),"
+                    " count(*) filter (where not readable(text))"
+                    f" from queries where ts >= ? and {NOT_SMALLTALK}",
                     [_ago(now, days)],
                 )
             )
-            result.append(Window(days, n, a))
+            result.append(Window(days, n, a, u))
         top = db.execute(
             "select top_title, count(*) n from queries where answered = 1 and ts >= ?"
             " and top_title != '' group by top_title order by n desc limit 5",
@@ -267,14 +271,16 @@ def confirmed_pairs(path: str | Path, docs: Iterable[Document]) -> Pairs:
 
 def totals(path: str | Path, since: str | None = None, until: str | None = None) -> Totals:
     """Questions asked and answered in the period, and the first and last one's time."""
-    ((asked, answered, first, last),) = _in_period(
+    ((asked, answered, first, last, unreadable),) = _in_period(
         path,
-        "select count(*), coalesce(sum(answered), 0), min(ts), max(ts) from queries {where}",
+        f"select count(*) filter (where {QUESTION}),"
+        f" coalesce(sum(answered) filter (where {QUESTION}), 0), min(ts), max(ts),"
+        " count(*) filter (where not readable(text)) from queries {where}",
         since,
         until,
         NOT_SMALLTALK,
     )
-    return Totals(asked, answered, first or "", last or "")
+    return Totals(asked, answered, first or "", last or "", unreadable)
 
 
 def weekly(
@@ -287,7 +293,7 @@ def weekly(
         " {where} group by w order by w",
         since,
         until,
-        NOT_SMALLTALK,
+        QUESTION,
     )
 
 
@@ -331,7 +337,9 @@ def topic_words(
     words: Counter[str] = Counter()
     for (segmented,) in _in_period(path, "select text_seg from queries {where}", since, until):
         words.update(
-            w for w in set((segmented or "").split()) if len(w) >= 2 and w not in STOPWORDS
+            w
+            for w in set((segmented or "").split())
+            if len(w) >= 2 and w not in STOPWORDS and readable(w)
         )
     return words.most_common(limit)
 
@@ -347,6 +355,7 @@ def unanswered(
         until,
         "answered = 0",
         "followup = ''",  # a fresh question: not 没有更多了 after 还有吗, not a clarification
+        "readable(text)",  # emoji or zero-width only: counted apart, never a topic
     )
 
 
@@ -393,6 +402,7 @@ def follow_ups(
 
 
 NOT_SMALLTALK = "intent != 'smalltalk'"  # 你好 and 谢谢 are not questions to count
+QUESTION = f"{NOT_SMALLTALK} and readable(text)"  # nor is a message of no letters
 
 
 def _in_period(

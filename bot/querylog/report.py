@@ -14,6 +14,7 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,6 +88,13 @@ class ReportData:
     followup_kinds: list[tuple[str, int]] = field(default_factory=list)  # (label, follow-ups)
     wanting_more: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, context, n)
     suggestions: list[str] = field(default_factory=list)
+    unreadable: int = 0  # messages of no letters (emoji, zero-width only), counted apart
+
+    @property
+    def unreadable_note(self) -> str:
+        return (
+            f"另有 {self.unreadable} 条无法理解的消息（只有表情、符号或不可见字符），不计入问题。"
+        )
 
     @property
     def answered_share(self) -> float:
@@ -129,6 +137,7 @@ def gather(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         total=totals.asked,
         answered=totals.answered,
+        unreadable=totals.unreadable,
         weeks=weeks,
         clauses=clauses,
         topics=topics,
@@ -345,8 +354,24 @@ def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#~])")
+LINK_START = re.compile(r"(?i)\b(https?|ftp|javascript|data|vbscript|file|mailto)\s*:|\bwww\.")
+
+
+def md_text(value: object) -> str:
+    """Text (a question, a clause, a word) as Markdown that says only what it says: HTML
+    escaped, Markdown's marks backslashed, and what would start a link or autolink
+    (``javascript:``, ``https:``, ``www.``) given a full-width colon or dot."""
+    text = str(value).replace("\n", " ").replace("|", "｜")
+    text = LINK_START.sub(
+        lambda m: m.group(0)[:-1] + ("：" if m.group(0)[-1] == ":" else "．"), text
+    )
+    text = html.escape(text, quote=False)
+    return MD_SPECIAL.sub(r"\\\1", text)
+
+
 def _md_table(headers: list[str], rows: list[list]) -> list[str]:
-    clean = [[str(v).replace("|", "｜").replace("\n", " ") for v in row] for row in rows]
+    clean = [[md_text(v) for v in row] for row in rows]
     return [
         "| " + " | ".join(headers) + " |",
         "|" + "---|" * len(headers),
@@ -428,6 +453,7 @@ def to_html(data: ReportData, with_charts: bool = True) -> str:
         f"<p>共 <b>{data.total}</b> 个问题，"
         f"已回答 <b>{data.answered}</b> 个（{data.answered_share:.0%}），"
         f"未能回答 <b>{data.total - data.answered}</b> 个。</p>",
+        f"<p class='muted'>{esc(data.unreadable_note)}</p>" if data.unreadable else "",
         "<h2>建议的培训重点</h2><div class='summary'><ol>",
         *[f"<li>{esc(s)}</li>" for s in data.suggestions],
         "</ol></div>",
@@ -504,9 +530,10 @@ def to_markdown(data: ReportData) -> str:
         f"共 **{data.total}** 个问题，已回答 **{data.answered}** 个（{data.answered_share:.0%}），"
         f"未能回答 **{data.total - data.answered}** 个。",
         "",
+        *([data.unreadable_note, ""] if data.unreadable else []),
         "## 建议的培训重点",
         "",
-        *[f"{i}. {s}" for i, s in enumerate(data.suggestions, 1)],
+        *[f"{i}. {md_text(s)}" for i, s in enumerate(data.suggestions, 1)],
         "",
         "## 每周提问与回答率",
         "",
@@ -519,7 +546,7 @@ def to_markdown(data: ReportData) -> str:
         *_md_table(["条款", "次数"], [list(r) for r in data.clauses]),
         "## 提问中的常见话题",
         "",
-        "、".join(f"{w}（{n}）" for w, n in data.topics) or "没有记录。",
+        "、".join(f"{md_text(w)}（{n}）" for w, n in data.topics) or "没有记录。",
         "",
         "## 按责任单位",
         "",

@@ -23,6 +23,7 @@ import secrets
 import sqlite3
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -206,9 +207,17 @@ def _as_applied_at(ts: str | None) -> str:
         return str(datetime.now(UTC))
 
 
+def readable(text: str | None) -> bool:
+    """Whether a message has a letter or a digit in it: one of only emoji, symbols or
+    zero-width characters is no question (it is counted apart, as 无法理解的消息). In SQL on
+    every connection, as ``readable(text)``."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text or "")
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
     """A plain connection to the log file (no schema check)."""
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    conn.create_function("readable", 1, readable, deterministic=True)
     conn.execute("pragma busy_timeout = 30000")
     return sqlite_utils.Database(conn)
 
@@ -217,7 +226,10 @@ def open_log(path: str | Path) -> sqlite_utils.Database:
     """A connection to the log, the file created (WAL mode) and its schema brought up to date
     when need be; QueryLogError when it is not a usable database."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QueryLogError(f"无法建立提问记录 {path}：{exc.strerror or exc}") from exc
     db = connect(path)
     try:
         db.enable_wal()

@@ -8,6 +8,7 @@ confirmation lives in the admin's ``chat_data`` (so it survives a restart) for 3
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
 import logging
@@ -23,6 +24,7 @@ from bot.core.answer import QA
 from bot.errors import NiangjiaError
 from bot.ingest.changes import Change, add_document, apply_change, remove_document
 from bot.ingest.files import check_size, preview, preview_text
+from bot.ingest.lock import WAITING
 from bot.querylog import queries
 from bot.querylog.report import build_report
 from bot.telegram_bot.handlers import ASK_AGAIN, NOT_READY, BotState, say, send, state_of
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 
 NO_PERMISSION = "无权限：这个命令只对管理员开放。"
 NO_PERMISSION_DOCS = "无权限：只有管理员可以添加文件。如有问题，请直接用文字发给我。"
-BUSY = "另一项文件更新正在进行，请稍候。"
+BUSY = WAITING
 PENDING_SECONDS = 30 * 60
 PENDING_KEPT = 20
 
@@ -95,6 +97,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             Para(
                 f"近 {w.days} 天：问题 {w.asked} 个，已回答 {w.answered} 个，"
                 f"未能回答占 {w.unanswered_share:.0%}"
+                + (f"；另有无法理解的消息 {w.unreadable} 条" if w.unreadable else "")
             )
         )
     if figures.top_topics:
@@ -130,11 +133,8 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if state.qa is None:
         await say(update, context, NOT_READY)
         return
-    if state.change_lock.locked():
-        await say(update, context, BUSY)
-        return
     encoder = state.qa.retriever.encoder
-    work = lambda: apply_change(state.settings, encoder)  # noqa: E731
+    work = lambda waiting: apply_change(state.settings, encoder, on_wait=waiting)  # noqa: E731
     await change_index(update, context, work, "正在重建索引…", "完成")
 
 
@@ -222,16 +222,16 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     settings, encoder = state.settings, qa.retriever.encoder
     if change["kind"] == "add":
 
-        def work() -> tuple:
+        def work(waiting: Callable[[], None]) -> tuple:
             knowledge = settings.knowledge_dir
             item = preview_text(change["text"], change["type"], knowledge, change["name"])
-            return add_document(settings, item, encoder)
+            return add_document(settings, item, encoder, waiting)
 
         done = "已加入并上线"
     else:
 
-        def work() -> tuple:
-            return remove_document(settings, change["code"], encoder)
+        def work(waiting: Callable[[], None]) -> tuple:
+            return remove_document(settings, change["code"], encoder, waiting)
 
         done = "已删除并上线"
     starting = "正在重建索引；在这期间照常用现有文件回答问题。"
@@ -241,17 +241,25 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def change_index(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    work: Callable[[], tuple],
+    work: Callable[[Callable[[], None]], tuple],
     starting: str,
     done: str,
 ) -> None:
-    """Run a knowledge change in a worker thread (one at a time), swap the new index in when it
-    is live, and tell the admin how it went."""
+    """Run a knowledge change in a worker thread (one at a time: this bot's changes queue here,
+    another process's hold the index folder's lock; either way the admin is told to wait), swap
+    the new index in when it is live, and tell the admin how it went."""
     state: BotState = state_of(context)
+    loop = asyncio.get_running_loop()
+
+    def waiting() -> None:  # called from the worker thread
+        asyncio.run_coroutine_threadsafe(say(update, context, BUSY), loop)
+
+    if state.change_lock.locked():
+        await say(update, context, BUSY)
     async with state.change_lock:
         await say(update, context, starting)
         try:
-            retriever, change = await state.run(work)
+            retriever, change = await state.run(work, waiting)
         except NiangjiaError as exc:
             await say(update, context, f"失败，继续使用原来的文件和索引：{exc}")
             return
@@ -262,6 +270,7 @@ async def change_index(
         old = state.qa
         # Questions in flight finish on the old index.
         state.use(QA(retriever, old.decline if old else None))
+        state.serving = change.version
     await say(update, context, summary(done, change))
 
 

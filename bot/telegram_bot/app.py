@@ -8,6 +8,8 @@ chat's state by ``SQLitePersistence`` in a file of its own.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -30,6 +32,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.core.answer import QA
+from bot.core.live import CURRENT, open_version
 from bot.errors import NiangjiaError
 from bot.querylog.store import QueryLog
 from bot.telegram_bot import admin, handlers
@@ -61,6 +64,7 @@ MEDIA = (
 # past that, or after NIANGJIA_BOT_STATE_DAYS idle, a button answers 请重新提问.
 KEYBOARDS_KEPT = 10_000
 WORKERS = 2
+WATCHER = "index watcher"  # the task following the live index, in bot_data
 
 
 class RedactFilter(logging.Filter):
@@ -109,18 +113,60 @@ def default_load_qa(settings: Settings) -> Callable[[], QA]:
 
 
 async def post_init(app: Application) -> None:
-    """Load the documents, model and index (in a worker thread), register the commands."""
+    """Load the documents, model and index (in a worker thread), register the commands, and
+    start following the live index."""
     state: BotState = app.bot_data["state"]
+    state.serving = live_name(state.settings.index_dir)
     state.use(await state.run(state.load_qa))
     log.info("knowledge and model ready")
     await app.bot.set_my_commands(COMMANDS)
+    app.bot_data[WATCHER] = asyncio.get_running_loop().create_task(follow_live_index(state))
 
 
 async def post_shutdown(app: Application) -> None:
-    """Finish the workers, then write what the query log has queued."""
+    """Stop following the index, finish the workers, then write what the query log has
+    queued."""
     state: BotState = app.bot_data["state"]
+    watcher = app.bot_data.pop(WATCHER, None)
+    if watcher is not None:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
     state.executor.shutdown(wait=True)
     state.querylog.close()
+
+
+def live_name(index_dir: Path) -> str | None:
+    """The name of the version ``current`` points at (a readlink: cheap enough to ask often)."""
+    try:
+        return os.readlink(Path(index_dir) / CURRENT)
+    except OSError:
+        return None
+
+
+async def follow_live_index(state: BotState) -> None:
+    """Every ``index_poll_seconds``, look whether ``current`` moved (a change made by the CLI or
+    another process) and, if so, load that version in a worker thread and answer from it; the
+    questions in flight finish on the old one."""
+    failed: str | None = None
+    while True:
+        await asyncio.sleep(state.settings.index_poll_seconds)
+        name = live_name(state.settings.index_dir)
+        old = state.qa
+        if name in (None, state.serving, failed) or old is None or state.change_lock.locked():
+            continue
+        folder = state.settings.index_dir / name
+        try:
+            retriever = await state.run(open_version, folder, old.retriever.encoder)
+        except Exception:  # a version half-pruned or corrupt: keep serving, try the next move
+            log.exception("could not load the index version %s", name)
+            failed = name
+            continue
+        if state.change_lock.locked():
+            continue  # this bot's own change will swap its index in
+        state.use(QA(retriever, old.decline))
+        state.serving = name
+        log.info("now answering from index version %s", name)
 
 
 def local_salt(path: Path) -> str:
@@ -188,20 +234,25 @@ def build_application(
         executor=ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="niangjia"),
     )
 
-    app.add_handler(CommandHandler("start", handlers.start))
-    app.add_handler(CommandHandler("help", handlers.help_command))
-    app.add_handler(CommandHandler("dept", handlers.dept))
-    app.add_handler(CommandHandler("clause", handlers.clause))
-    app.add_handler(CommandHandler("docs", admin.docs))
-    app.add_handler(CommandHandler("stats", admin.stats))
-    app.add_handler(CommandHandler("report", admin.report))
-    app.add_handler(CommandHandler("reindex", admin.reindex))
-    app.add_handler(CommandHandler("remove", admin.remove))
+    # New messages only, commands too: an edit (every live-location update is one) is not a
+    # new question, and channel posts are not for the bot.
+    new = filters.UpdateType.MESSAGE
+    commands = {
+        "start": handlers.start,
+        "help": handlers.help_command,
+        "dept": handlers.dept,
+        "clause": handlers.clause,
+        "docs": admin.docs,
+        "stats": admin.stats,
+        "report": admin.report,
+        "reindex": admin.reindex,
+        "remove": admin.remove,
+    }
+    for name, command in commands.items():
+        app.add_handler(CommandHandler(name, command, filters=new))
     app.add_handler(CallbackQueryHandler(handlers.expired_button, pattern=InvalidCallbackData))
     app.add_handler(CallbackQueryHandler(admin.confirm, pattern=is_admin_button))
     app.add_handler(CallbackQueryHandler(handlers.button))
-    # New messages only: an edit (every live-location update is one) is not a new question.
-    new = filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.ask))
     # Documents are added in a private chat with the bot; in groups they are not for it.
     private_file = new & filters.Document.ALL & filters.ChatType.PRIVATE

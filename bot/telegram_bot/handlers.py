@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -51,7 +52,7 @@ from bot.telegram_bot.render import (
 log = logging.getLogger(__name__)
 
 TEXT_ONLY_HINT = "我只能读文字消息。请用文字把问题发给我，例如：单位有没有哺乳室？"
-RATE_LIMITED = "您提问有点快，请稍后再试。"
+FLOODING = "您发得太快了，请 {seconds} 秒后再试。"
 ASK_AGAIN = "这个按钮已失效，请重新提问。"
 SOMETHING_WRONG = "抱歉，处理您的消息时出了点问题，请稍后再试。"
 NOT_READY = "正在加载文件和模型，请稍后再试。"
@@ -63,6 +64,7 @@ TYPING_AFTER = 0.5  # seconds
 FEEDBACK_KEPT = 200  # per chat, the answers whose feedback is remembered
 SPEAKERS_KEPT = 50  # per chat, the people whose conversation is remembered (groups)
 ANSWERS_KEPT = 50  # per group, the answers a reply can pick up
+HINT_EVERY = 10 * 60  # seconds: the text-only hint once in this long per chat
 
 
 @dataclass
@@ -78,6 +80,7 @@ class BotState:
     qa: QA | None = None
     dialogue: Dialogue | None = None
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    serving: str | None = None  # the index version answering now (its folder's name)
 
     def use(self, qa: QA) -> None:
         """Answer from ``qa`` from now on (questions in flight finish on the old one)."""
@@ -123,6 +126,24 @@ class BotState:
 
 def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
     return context.bot_data["state"]
+
+
+async def flooding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True when this person is over the limit (questions, commands and button presses count
+    alike); they are told so once a window, the rest is dropped quietly."""
+    user = update.effective_user
+    if user is None:
+        return False
+    verdict = state_of(context).limiter.check(user.id)
+    if verdict.allowed:
+        return False
+    notice = FLOODING.format(seconds=max(1, math.ceil(verdict.retry_after)))
+    query = update.callback_query
+    if query is not None:  # callback queries must be answered, or the button keeps spinning
+        await query.answer(notice if verdict.notify else None)
+    elif verdict.notify:
+        await say(update, context, notice)
+    return True
 
 
 # ---------------------------------------------------------------------- sending
@@ -228,9 +249,7 @@ async def respond(
 ) -> None:
     """Answer in a worker thread, send the reply with its buttons, log it, keep the context."""
     state = state_of(context)
-    user = update.effective_user
-    if user is not None and not state.limiter.allow(user.id):
-        await say(update, context, RATE_LIMITED)
+    if await flooding(update, context):
         return
     dialogue, qa = state.dialogue, state.qa
     if dialogue is None or qa is None:
@@ -293,6 +312,8 @@ def command_turn(ask: Callable[[QA], Answer]) -> Callable[[Dialogue, Context | N
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Who the bot is, which documents it answers from, example questions; a new conversation."""
+    if await flooding(update, context):
+        return
     state = state_of(context)
     context.chat_data.get("dialogue", {}).pop(state.speaker(update), None)
     qa = state.qa
@@ -302,6 +323,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """How to ask, and the commands."""
+    if await flooding(update, context):
+        return
     await send(update, context, help_paras())
 
 
@@ -330,9 +353,15 @@ async def clause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice and the like: a hint to write (in private chats only)."""
-    if update.effective_chat.type == ChatType.PRIVATE:
-        await say(update, context, TEXT_ONLY_HINT)
+    """Stickers, photos, voice and the like: a hint to write, in private chats only and once in
+    a while (a run of stickers draws one hint)."""
+    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+        return
+    now = time.time()
+    if now - context.chat_data.get("hinted_at", 0) < HINT_EVERY:
+        return
+    context.chat_data["hinted_at"] = now
+    await say(update, context, TEXT_ONLY_HINT)
 
 
 # ---------------------------------------------------------------------- buttons
@@ -341,10 +370,15 @@ async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """全文 / 更多相关条款 / 对应条款 / 👍 / 👎 under an answer."""
     query = update.callback_query
+    if await flooding(update, context):
+        return
     try:
         press = parse(query.data)
     except InvalidButton as exc:
         log.info("button data not understood: %s", exc)
+        await query.answer(ASK_AGAIN)
+        return
+    if update.effective_chat is None:  # a button under an inline message: no chat to answer in
         await query.answer(ASK_AGAIN)
         return
     qa = state_of(context).qa
@@ -416,8 +450,12 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE, press: Pr
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the traceback; tell the person something went wrong, never what."""
-    log.error("error while handling an update", exc_info=context.error)
+    """Log the traceback under the person's pseudonym (never their id or name); tell them
+    something went wrong, never what."""
+    who = ""
+    if isinstance(update, Update) and "state" in context.bot_data:
+        who = state_of(context).user_key(update)[:8]
+    log.error("error while handling an update from %s", who or "-", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if update.callback_query is not None:

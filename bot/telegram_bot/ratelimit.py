@@ -8,6 +8,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
@@ -15,8 +16,20 @@ from telegram.ext import AIORateLimiter
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What the limiter says of one call: allowed or not; if not, in how many seconds the next
+    is, and whether to say so (once per window, so that a flood draws one notice, not one a
+    message)."""
+
+    allowed: bool
+    retry_after: float = 0.0
+    notify: bool = False
+
+
 class SlidingWindowLimiter:
-    """``allow(key)`` is True for at most ``limit`` calls per key in any ``window`` seconds."""
+    """``allow(key)`` is True for at most ``limit`` calls per key in any ``window`` seconds;
+    ``check(key)`` says the same with the wait and whether to tell the person."""
 
     def __init__(
         self, limit: int = 20, window: float = 60.0, clock: Callable[[], float] = time.monotonic
@@ -25,9 +38,13 @@ class SlidingWindowLimiter:
         self.window = window
         self.clock = clock
         self._seen: dict[Hashable, deque[float]] = {}
+        self._told: dict[Hashable, float] = {}  # key → when it was last told to slow down
         self._calls = 0
 
     def allow(self, key: Hashable) -> bool:
+        return self.check(key).allowed
+
+    def check(self, key: Hashable) -> Verdict:
         now = self.clock()
         self._calls += 1
         if self._calls % 1000 == 0:
@@ -35,15 +52,21 @@ class SlidingWindowLimiter:
         times = self._seen.setdefault(key, deque())
         while times and now - times[0] >= self.window:
             times.popleft()
-        if len(times) >= self.limit:
-            return False
-        times.append(now)
-        return True
+        if len(times) < self.limit:
+            times.append(now)
+            return Verdict(True)
+        told = self._told.get(key)
+        notify = told is None or now - told >= self.window
+        if notify:
+            self._told[key] = now
+        return Verdict(False, retry_after=self.window - (now - times[0]), notify=notify)
 
     def _forget_idle(self, now: float) -> None:
         """Drop users with nothing in the window, so memory stays bounded."""
         for key in [k for k, t in self._seen.items() if not t or now - t[-1] >= self.window]:
             del self._seen[key]
+        for key in [k for k, t in self._told.items() if now - t >= self.window]:
+            del self._told[key]
 
 
 class RetryingRateLimiter(AIORateLimiter):
