@@ -25,6 +25,7 @@ class FakeEncoder:
 
     name = "fake-bigram-hash"
     dim = 256
+    variant = "fake"
 
     def __init__(self) -> None:
         self.calls = 0

@@ -19,6 +19,7 @@ def runner(settings, monkeypatch):
     fake = lambda s, threads=None: FakeEncoder()  # noqa: E731
     monkeypatch.setattr(bot.core.live, "load_encoder", fake)
     monkeypatch.setattr(bot.core.encoders, "load_encoder", fake)
+    monkeypatch.setattr(bot.core.live, "encoder_variant", lambda s: FakeEncoder.variant)
     runner = CliRunner()
 
     def invoke(*args, input=None):

@@ -45,3 +45,11 @@ def test_a_damaged_cache_is_only_slower(tmp_path):
     path = tmp_path / "cache.npz"
     path.write_bytes(b"garbage")
     assert EmbeddingCache(path, "m").vectors == {}
+
+
+def test_the_cache_keeps_variants_of_a_model_apart(tmp_path):
+    plain = EmbeddingCache(tmp_path / "c.npz", "m")
+    assert EmbeddingCache(tmp_path / "c.npz", "m", "onnx-int8").key("乙") != plain.key("乙")
+    assert EmbeddingCache(tmp_path / "c.npz", "m", "onnx-fp32").key("乙") != EmbeddingCache(
+        tmp_path / "c.npz", "m", "onnx-int8"
+    ).key("乙")
