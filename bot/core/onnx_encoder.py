@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +96,10 @@ class OnnxEncoder:
         except Exception as exc:
             raise ModelError(f"cannot load the ONNX model in {folder}: {exc}") from exc
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._threads = threads or os.cpu_count() or 1
+        # Each pass gives back to the system what it took beyond the arena's first block, so
+        # that embedding a document's passages leaves a server no bigger than before.
+        self._release = ort.RunOptions()
+        self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self.folder = folder
         self.name = name or str(folder)
         self.precision = precision
@@ -115,7 +117,7 @@ class OnnxEncoder:
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feed)[0]
+        hidden = self._session.run(None, feed, self._release)[0]
         if self._pooling == "cls":
             vectors = hidden[:, 0]
         else:
@@ -130,8 +132,7 @@ class OnnxEncoder:
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Batches of similar length (long ones smaller: attention's memory grows with the
-        square of the length); with a session of one thread (a server's), the batches run side
-        by side on the cores (ONNX Runtime releases the GIL). int8 quantises each pass's
+        square of the length). int8 quantises each pass's
         activations with one scale, so a passage's vector moves slightly with its batch
         (cosine > 0.995); one passage a pass was tried and lost a dev question (README)."""
         if not texts:
@@ -143,9 +144,8 @@ class OnnxEncoder:
                 batches.append([])
             batches[-1].append(i)
         batches = [b for b in batches if b]
-        workers = max(1, min(len(batches), (os.cpu_count() or 1) // self._threads))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            done = list(pool.map(lambda batch: self._run([rows[i] for i in batch]), batches))
+        # One batch at a time: side by side they would double the memory a server peaks at.
+        done = [self._run([rows[i] for i in batch]) for batch in batches]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for batch, vectors in zip(batches, done, strict=True):
             out[batch] = vectors
