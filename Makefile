@@ -45,4 +45,4 @@ bench: install model index
 	$(PY) scripts/bench_latency.py
 
 clean:
-	rm -rf $(VENV) models index/current index/v* index/.build-* index/embedding-cache.npz data
+	rm -rf $(VENV) models index/current index/v* index/.build-* index/embedding-cache.npz index/jieba.cache data

@@ -113,6 +113,9 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(dict)
     if SETTINGS_KEY not in ctx.obj:
         ctx.obj[SETTINGS_KEY] = Settings.from_env()
+    from bot.core.tokens import keep_dictionary_cache
+
+    keep_dictionary_cache(ctx.obj[SETTINGS_KEY].index_dir)
 
 
 @cli.command()
@@ -342,7 +345,7 @@ def index_status_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(status, ensure_ascii=False))
         return
     click.echo(f"状态：{status['state']}")
-    for key in ("detail", "version", "model", "built_at", "clauses", "sentences"):
+    for key in ("detail", "version", "model", "encoder", "built_at", "clauses", "sentences"):
         if status.get(key):
             click.echo(f"{key}: {status[key]}")
     for code in status.get("documents", {}):

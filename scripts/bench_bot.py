@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import random
-import signal
 import statistics
 import sys
 import tempfile
@@ -95,13 +94,7 @@ async def main_async(args: argparse.Namespace) -> dict:
                 )
                 wall = time.monotonic() - started
             finally:
-                if bot.returncode is None:
-                    bot.send_signal(signal.SIGTERM)
-                    try:
-                        await asyncio.wait_for(bot.wait(), timeout=60)
-                    except TimeoutError:
-                        bot.kill()
-                        await bot.wait()
+                await api.stop_bot(bot)
     latencies = [x for lat, _ in results for x in lat]
     lost = sum(n for _, n in results)
     return {

@@ -26,6 +26,7 @@ class FakeEncoder:
 
     name = "fake-bigram-hash"
     dim = 256
+    variant = "fake"
 
     def __init__(self) -> None:
         self.calls = 0

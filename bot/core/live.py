@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.config import Settings
-from bot.core.encoders import Encoder, load_encoder
+from bot.core.encoders import Encoder, encoder_variant, load_encoder
 from bot.core.knowledge import load_knowledge
 from bot.core.retriever import Manifest, Retriever, staleness, tokenizer_for
 from bot.errors import IndexCorruptError, IndexStateError
@@ -60,8 +60,11 @@ def open_version(version: Path, encoder: Encoder) -> Retriever:
     return Retriever(docs, encoder, tokenizer).load(version)
 
 
-def index_status(settings: Settings, model_name: str | None = None) -> dict:
-    """What is on disk and whether it fits the present documents and model (no model load)."""
+def index_status(
+    settings: Settings, model_name: str | None = None, variant: str | None = None
+) -> dict:
+    """What is on disk and whether it fits the present documents and model (no model load;
+    the encoder's variant as the settings would load it, unless given)."""
     docs = load_knowledge(settings.knowledge_dir)
     try:
         version = current_version(settings.index_dir)
@@ -70,11 +73,14 @@ def index_status(settings: Settings, model_name: str | None = None) -> dict:
         return {"state": "corrupt", "detail": str(exc)}
     except IndexStateError as exc:
         return {"state": "missing", "detail": str(exc)}
-    problem = staleness(manifest, docs, model_name or settings.model)
+    problem = staleness(
+        manifest, docs, model_name or settings.model, variant or encoder_variant(settings)
+    )
     return {
         "state": "stale" if problem else "ok",
         "detail": problem or "",
         "model": manifest.model,
+        "encoder": manifest.encoder,
         "built_at": manifest.built_at,
         "build_seconds": manifest.build_seconds,
         "documents": manifest.documents,

@@ -1,24 +1,29 @@
-"""The query side of a sentence-transformers model, run by ONNX Runtime.
+"""A sentence-transformers model run by ONNX Runtime, for questions and passages alike.
 
-Answering a question needs one short forward pass. Through sentence-transformers on torch that
-costs about 40 ms here and importing torch costs seconds, so the query path runs the same
-model exported to ONNX, stored where sentence-transformers' own ONNX backend looks for it
-(``<model folder>/onnx/model.onnx``), with the folder's own tokenizer, prompts and pooling.
-Passages (index builds) still go through sentence-transformers itself, loaded on first use.
-A real-model test checks that both paths give the same vectors.
+Through sentence-transformers on torch a question costs about 40 ms here, importing torch costs
+seconds and the process holds about a gigabyte. So the model is exported to ONNX at set-up,
+where sentence-transformers' own ONNX backend looks for it (``<model folder>/onnx/model.onnx``),
+and quantised to int8 beside it (``onnx/model_qint8.onnx``: weights per channel, activations
+per call; a quarter of the size, about half the time); this module runs either with the
+folder's own tokenizer (the lean one of ``bot.core.pieces`` when it can), prompts and pooling.
+No serving or ingesting process imports torch. Real-model tests compare the vectors with
+sentence-transformers'.
 """
 
 from __future__ import annotations
 
 import json
-import threading
+import os
 from pathlib import Path
 
 import numpy as np
 
-from bot.core.encoders import SentenceTransformerEncoder, onnx_path
+from bot.core.encoders import VARIANTS, onnx_path
+from bot.core.pieces import load_pieces
 from bot.errors import ModelError
 
+BATCH = 16  # passages per forward pass, sorted by length so that little is padding
+BATCH_TOKENS = 4096
 SUPPORTED_MODULES = ("Transformer", "Pooling", "Normalize")
 
 
@@ -49,18 +54,21 @@ def _pooling_mode(folder: Path, modules: list[dict]) -> tuple[str, bool]:
 
 
 class OnnxEncoder:
-    """Queries through ONNX Runtime; passages through sentence-transformers (lazily)."""
+    """Questions and passages through ONNX Runtime (``precision``: the int8 or fp32 export)."""
 
     def __init__(
-        self, folder: str | Path, name: str | None = None, threads: int | None = None
+        self,
+        folder: str | Path,
+        name: str | None = None,
+        threads: int | None = None,
+        precision: str = "int8",
     ) -> None:
         folder = Path(folder)
-        path = onnx_path(folder)
+        path = onnx_path(folder, precision)
         if not path.exists():
             raise ModelError(f"no ONNX export at {path}")
         try:
             import onnxruntime as ort
-            from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ModelError("onnxruntime is not installed") from exc
         modules = _read_json(folder / "modules.json")
@@ -69,42 +77,47 @@ class OnnxEncoder:
         )
         prompts = _read_json(folder / "config_sentence_transformers.json").get("prompts") or {}
         self._query_prompt = prompts.get("query", "")
+        self._passage_prompt = prompts.get("passage", prompts.get("document", ""))
         options = ort.SessionOptions()
         # The export is already optimised; optimising again would only slow the start.
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         if threads:
             options.intra_op_num_threads = threads
+        max_length = int(
+            _read_json(folder / "sentence_bert_config.json").get("max_seq_length") or 512
+        )
         try:
             self._session = ort.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]
             )
-            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tokenizer = load_pieces(folder, max_length)
+        except ModelError:
+            raise
         except Exception as exc:
             raise ModelError(f"cannot load the ONNX model in {folder}: {exc}") from exc
-        max_length = int(
-            _read_json(folder / "sentence_bert_config.json").get("max_seq_length") or 512
-        )
-        self._tokenizer.enable_truncation(max_length)
-        self._tokenizer.no_padding()
         self._inputs = {i.name for i in self._session.get_inputs()}
+        # Each pass gives back to the system what it took beyond the arena's first block, so
+        # that embedding a document's passages leaves a server no bigger than before.
+        self._release = ort.RunOptions()
+        self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self.folder = folder
         self.name = name or str(folder)
+        self.precision = precision
+        self.variant = VARIANTS[precision]
         self.dim = int(self._session.get_outputs()[0].shape[-1])
-        self._passages: SentenceTransformerEncoder | None = None
-        self._passages_lock = threading.Lock()
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch([self._query_prompt + t for t in texts])
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), length), dtype=np.int64)
+    def _run(self, rows: list[list[int]]) -> np.ndarray:
+        """Pooled (and normalised) vectors of token id rows, in one forward pass."""
+        length = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), length), dtype=np.int64)
         mask = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
+        for row, tokens in enumerate(rows):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feed)[0]
+        hidden = self._session.run(None, feed, self._release)[0]
         if self._pooling == "cls":
             vectors = hidden[:, 0]
         else:
@@ -114,17 +127,34 @@ class OnnxEncoder:
             vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._run([self._tokenizer.encode(self._query_prompt + t) for t in texts])
+
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        with self._passages_lock:
-            if self._passages is None:
-                self._passages = SentenceTransformerEncoder(self.folder, name=self.name)
-        return self._passages.encode_passages(texts, progress)
+        """Batches of similar length (long ones smaller: attention's memory grows with the
+        square of the length). int8 quantises each pass's
+        activations with one scale, so a passage's vector moves slightly with its batch
+        (cosine > 0.995); one passage a pass was tried and lost a dev question (README)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = [self._tokenizer.encode(self._passage_prompt + t) for t in texts]
+        batches: list[list[int]] = [[]]
+        for i in sorted(range(len(rows)), key=lambda i: len(rows[i])):
+            if len(batches[-1]) >= BATCH or (len(batches[-1]) + 1) * len(rows[i]) > BATCH_TOKENS:
+                batches.append([])
+            batches[-1].append(i)
+        batches = [b for b in batches if b]
+        # One batch at a time: side by side they would double the memory a server peaks at.
+        done = [self._run([rows[i] for i in batch]) for batch in batches]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for batch, vectors in zip(batches, done, strict=True):
+            out[batch] = vectors
+        return out
 
 
 def export_onnx(folder: str | Path) -> Path:
     """Export the transformer of the sentence-transformers model in ``folder`` to
     ``folder/onnx/model.onnx``, optimised by ONNX Runtime once, written atomically."""
-    import os
     import tempfile
     import warnings
 
@@ -176,4 +206,36 @@ def export_onnx(folder: str | Path) -> Path:
         options.optimized_model_filepath = str(optimised)
         ort.InferenceSession(str(raw), options, providers=["CPUExecutionProvider"])
         os.replace(optimised, target)
+    return target
+
+
+def quantize_onnx(folder: str | Path) -> Path:
+    """Quantise the fp32 export to int8 beside it (weights per channel, activations
+    dynamically), written atomically. The optimised graph has fused ops that ONNX shape
+    inference cannot type, hence float as the default tensor type."""
+    import logging
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    source, target = onnx_path(Path(folder)), onnx_path(Path(folder), "int8")
+    if not source.exists():
+        raise ModelError(f"no ONNX export at {source} to quantise")
+    quiet = logging.getLogger()  # quantize_dynamic warns about pre-processing on the root
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".quantise-") as tmp:
+            staged = Path(tmp) / target.name
+            quantize_dynamic(
+                str(source),
+                str(staged),
+                per_channel=True,
+                weight_type=QuantType.QInt8,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+            os.replace(staged, target)
+    finally:
+        quiet.setLevel(level)
     return target

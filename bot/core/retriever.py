@@ -68,6 +68,8 @@ class Manifest:
     # How the words were cut (synonyms, stopwords); "" in an index from before it was recorded,
     # which is then stale and rebuilt where it lies.
     tokens: str = ""
+    # How the passages were embedded (onnx-int8, onnx-fp32, torch); "" likewise.
+    encoder: str = ""
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
@@ -108,13 +110,16 @@ def sentence_text(clause: Clause, sentence: str) -> str:
 
 
 def staleness(
-    manifest: Manifest, docs: list[Document], model: str, dim: int | None = None
+    manifest: Manifest, docs: list[Document], model: str, variant: str, dim: int | None = None
 ) -> str | None:
-    """Why an index built as ``manifest`` does not fit these documents and model, or None."""
+    """Why an index built as ``manifest`` does not fit these documents and this model run this
+    way (``variant``), or None."""
     if manifest.format != INDEX_FORMAT:
         return f"index format {manifest.format} is not {INDEX_FORMAT}"
     if manifest.model != model:
         return f"index was built with {manifest.model}, not {model}"
+    if manifest.encoder != variant:
+        return f"passages were embedded by {manifest.encoder or 'an older encoder'}, not {variant}"
     if manifest.documents != fingerprint(docs):
         return "documents changed since the index was built"
     if manifest.tokens != tokens_fingerprint():
@@ -202,6 +207,7 @@ class Retriever:
             clauses=len(self.clauses),
             sentences=len(self.sentence_owner),
             tokens=tokens_fingerprint(),
+            encoder=self.encoder.variant,
         )
         return self
 
@@ -221,7 +227,9 @@ class Retriever:
         IndexCorruptError when broken."""
         directory = Path(directory)
         manifest = Manifest.read(directory)
-        problem = staleness(manifest, self.docs, self.encoder.name, self.encoder.dim)
+        problem = staleness(
+            manifest, self.docs, self.encoder.name, self.encoder.variant, self.encoder.dim
+        )
         if problem:
             raise IndexStateError(problem)
         self.words = KeywordIndex.load(directory, "bm25_words")

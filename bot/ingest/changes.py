@@ -141,7 +141,7 @@ def _apply(
                 raise
             raise IngestError(f"改动后的文件集无法使用：{exc}") from exc
         retriever = Retriever(docs, encoder, tokenizer_for(docs))
-        cache = EmbeddingCache(settings.index_dir / CACHE_FILE, encoder.name)
+        cache = EmbeddingCache(settings.index_dir / CACHE_FILE, encoder.name, encoder.variant)
         retriever.build(progress, lambda texts: cache.encode(texts, encoder.encode_passages))
         retriever.save(build)
         version = publish(settings.index_dir, build, settings.knowledge_dir, files)

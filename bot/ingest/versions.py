@@ -216,11 +216,12 @@ def _fsync_dir(path: Path) -> None:
 
 
 class EmbeddingCache:
-    """Passage vectors by (model, text) hash, kept beside the versions."""
+    """Passage vectors by (model, variant, text) hash, kept beside the versions: the int8 and
+    the fp32 export give slightly different vectors, which must not mix in one index."""
 
-    def __init__(self, path: Path | None, model: str) -> None:
+    def __init__(self, path: Path | None, model: str, variant: str = "") -> None:
         self.path = Path(path) if path else None
-        self.model = model
+        self.model = f"{model}\0{variant}" if variant else model
         self.vectors: dict[str, np.ndarray] = {}
         self.used: set[str] = set()
         self.hits = self.misses = 0
