@@ -187,6 +187,7 @@ def chat(ctx: click.Context, as_json: bool) -> None:
             "娘家人：您好！我可以回答工会女职工工作文件里的问题。输入问题后回车；输入“退出”结束。"
         )
     context: Context | None = None
+    said_goodbye = False
     with stdin_text() as stdin:
         while True:
             if interactive:
@@ -218,9 +219,10 @@ def chat(ctx: click.Context, as_json: bool) -> None:
                 )
                 turn.name_answer(ref)
             context = turn.context
+            said_goodbye = turn.farewell
     if querylog is not None:
         querylog.close()
-    if not as_json:
+    if not as_json and not said_goodbye:  # 拜拜 was answered with a goodbye already
         click.echo("再见！")
 
 

@@ -52,6 +52,13 @@ def test_chat_ends_at_end_of_input(runner):
     assert "提升女职工生活品质" in result.output and "再见" in result.output
 
 
+def test_a_goodbye_is_answered_once(runner):
+    said = runner("chat", input="两癌筛查\n拜拜\n").output
+    assert said.count("再见") == 1 and said.rstrip().endswith("有需要随时来找娘家人。")
+    after = runner("chat", input="拜拜\n两癌筛查\n").output
+    assert after.count("再见") == 2  # the goodbye, then the usual one when input ends
+
+
 CARE = "湖北方案 第4项「提升女职工生活品质」"
 
 

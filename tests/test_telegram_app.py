@@ -200,3 +200,24 @@ async def test_the_bot_follows_a_change_made_from_the_command_line(api, tmp_path
         assert "武汉方案" in docs["text"]
         (reply,) = await answer_to(api, USER, "武汉市新就业形态女职工权益维护由谁负责")
     assert "市总工会基层工作部" in reply["text"] and "武工发〔2024〕3号" in reply["text"]
+
+
+async def test_an_update_the_library_cannot_read_is_logged_without_whom_it_names(api, bot, caplog):
+    """python-telegram-bot logs the raw data of an update it cannot parse, ids and names
+    included; the bot's log filter withholds it (at the level the bot logs at)."""
+    import asyncio
+
+    configure_logging(bot.bot_data["state"].settings)
+    caplog.set_level(logging.INFO)
+    person = {"id": 987654321, "is_bot": False, "first_name": "王秀兰", "username": "wxl_1990"}
+    bad = api.push_update("message", {"message_id": 1, "from": person, "chat": "not a chat"})
+    for _ in range(100):
+        if any("Received data was" in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.05)
+    assert any("Received data was" in r.getMessage() for r in caplog.records)
+    # The library asks for it again until it can read it; let the stop be clean.
+    api.updates[:] = [u for u in api.updates if u["update_id"] != bad]
+    for secret in ("987654321", "王秀兰", "wxl_1990"):
+        assert secret not in caplog.text
+        assert all(secret not in r.getMessage() for r in caplog.records)

@@ -129,6 +129,7 @@ class Turn:
     # next, previous, ellipsis or alternative
     resolved_against: str = ""  # the place (or department) a follow-up was resolved against
     rejected_ref: str = ""  # for 不对: the shell's name for the answer rejected (answer_ref)
+    farewell: bool = False  # the message said goodbye (再见, 拜拜) and was answered in kind
 
     def name_answer(self, answer_ref: str) -> None:
         """Tell the context what the shell calls this turn's answer (a log ref, a message id),
@@ -178,7 +179,7 @@ class Dialogue:
             answer = reply(text, "smalltalk", True, self.smalltalk_reply(kind), view="none")
             if context is not None:
                 context.at = now
-            return Turn(answer, context, followup="smalltalk")
+            return Turn(answer, context, followup="smalltalk", farewell=kind == "bye")
         if kind:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
         turn = self.follow_up(text, q, context) if context is not None and q else None

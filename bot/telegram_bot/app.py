@@ -67,17 +67,24 @@ WORKERS = 2
 WATCHER = "index watcher"  # the task following the live index, in bot_data
 
 
+RAW_UPDATE = "Received data was"
+
+
 class RedactFilter(logging.Filter):
-    """Replaces secrets (the bot token) in every log record that passes through."""
+    """Replaces secrets (the bot token) in every log record that passes through, and withholds
+    the raw update python-telegram-bot logs when it cannot read one (it names people)."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if RAW_UPDATE in message:
+            message = message[: message.index(RAW_UPDATE)] + RAW_UPDATE + " withheld (ids, names)."
+            record.msg, record.args = message, None
         if not self.secrets:
             return True
-        message = record.getMessage()
         if any(s in message for s in self.secrets):
             for secret in self.secrets:
                 message = message.replace(secret, "<token>")
