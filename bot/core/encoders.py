@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 ONNX_FILE = Path("onnx") / "model.onnx"
 INT8_FILE = Path("onnx") / "model_qint8.onnx"
 # How passages and questions are embedded; an index records it (vectors differ between them).
-VARIANTS = {"int8": "onnx-int8", "fp32": "onnx-fp32", "torch": "torch"}
+# How passages are embedded; an index or cached vector made another way is made again. int8
+# passages are embedded one a pass ("-single"): in a batch their vectors move with the batch.
+VARIANTS = {"int8": "onnx-int8-single", "fp32": "onnx-fp32", "torch": "torch"}
 
 
 def onnx_path(folder: Path, precision: str = "fp32") -> Path:

@@ -22,8 +22,6 @@ from bot.core.encoders import VARIANTS, onnx_path
 from bot.core.pieces import load_pieces
 from bot.errors import ModelError
 
-BATCH = 16  # passages per forward pass, sorted by length so that little is padding
-BATCH_TOKENS = 4096
 SUPPORTED_MODULES = ("Transformer", "Pooling", "Normalize")
 
 
@@ -131,24 +129,13 @@ class OnnxEncoder:
         return self._run([self._tokenizer.encode(self._query_prompt + t) for t in texts])
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Batches of similar length (long ones smaller: attention's memory grows with the
-        square of the length). int8 quantises each pass's
-        activations with one scale, so a passage's vector moves slightly with its batch
-        (cosine > 0.995); one passage a pass was tried and lost a dev question (README)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        rows = [self._tokenizer.encode(self._passage_prompt + t) for t in texts]
-        batches: list[list[int]] = [[]]
-        for i in sorted(range(len(rows)), key=lambda i: len(rows[i])):
-            if len(batches[-1]) >= BATCH or (len(batches[-1]) + 1) * len(rows[i]) > BATCH_TOKENS:
-                batches.append([])
-            batches[-1].append(i)
-        batches = [b for b in batches if b]
-        # One batch at a time: side by side they would double the memory a server peaks at.
-        done = [self._run([rows[i] for i in batch]) for batch in batches]
+        """One passage a forward pass. int8 quantises a pass's activations with one scale, so
+        in a batch a passage's vector would move with its neighbours (cosine > 0.995); alone,
+        its vector depends on its text only, as the embedding cache assumes, and a pass holds
+        no more memory than one passage needs. No padding either, so it is no slower."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for batch, vectors in zip(batches, done, strict=True):
-            out[batch] = vectors
+        for i, text in enumerate(texts):
+            out[i] = self._run([self._tokenizer.encode(self._passage_prompt + text)])[0]
         return out
 
 
