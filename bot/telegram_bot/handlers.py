@@ -27,6 +27,7 @@ from telegram.ext import ContextTypes
 from bot.config import Settings
 from bot.core.answer import QA
 from bot.core.dialogue import Context, Dialogue, Turn
+from bot.core.live import release_free_memory
 from bot.core.replies import Answer
 from bot.querylog.store import QueryLog, user_key
 from bot.telegram_bot.keyboards import (
@@ -86,6 +87,7 @@ class BotState:
         """Answer from ``qa`` from now on (questions in flight finish on the old one)."""
         self.qa = qa
         self.dialogue = Dialogue(qa, ttl=self.settings.dialogue_minutes * 60)
+        release_free_memory()
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Blocking core work, in a worker thread."""
