@@ -109,7 +109,7 @@ def memoise_queries(qa: QA) -> None:
 
 
 def grid(spec: dict[str, list] | None = None) -> list[Fusion]:
-    """Every combination of the grid, the settings in use first (ties keep them)."""
+    """Every combination of the grid."""
     spec = spec or GRID
     names = list(spec)
     out: list[Fusion] = []
@@ -155,6 +155,8 @@ def fit_decline(
 
     x = np.array([e.vector() for e, _ in rows], dtype=np.float64)
     y = np.array([a for _, a in rows], dtype=int)
+    if len(set(y.tolist())) < 2:  # nothing to tell apart: answer everything
+        return DeclineModel(model=model, fitted_on=note)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
@@ -222,9 +224,10 @@ def cross_validate(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Choose the fusion and fit the decline model fold by fold; see the module's docstring."""
-    settings = settings or grid()
     memoise_queries(qa)
     kept_fusion, kept_decline = qa.retriever.fusion, qa.decline
+    # The settings in use first: of equally good ones, they are kept.
+    settings = sorted(settings or grid(), key=lambda f: f != kept_fusion)
     runs: list[Played] = []
     try:
         for n, fusion in enumerate(settings):
