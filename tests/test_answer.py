@@ -163,3 +163,38 @@ def test_two_close_clauses_are_both_quoted_unless_one_is_the_others_counterpart(
     for answer in quoting:
         assert answer.lead == "有两条规定都相关："
         assert all(h.place in answer.message for h in answer.shown)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我怀孕四个月了，申请调岗位领导不批，工会能帮我说句话吗",
+        "俺在超市上班，老板老是拖欠工资，心里扛不住了，托育服务有没有",
+        "我们厂把怀孕的姐妹辞退了，女职工权益谁来管",
+    ],
+)
+def test_a_worker_telling_of_her_own_trouble_is_heard_before_the_rule(qa, question):
+    from bot.core.answer import HEARD
+
+    answer = qa.ask(question)
+    assert answer.lead.startswith(HEARD) or answer.lead.startswith("您说的难处，娘家人听到了。")
+    assert "12351" in answer.lead
+    if answer.answered:  # the clauses still follow the lead
+        assert answer.shown and answer.shown[0].place in answer.message
+        assert answer.message.index(answer.lead) < answer.message.index(answer.shown[0].place)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "单位有没有哺乳室",
+        "辞退怀孕的女职工，工会怎么维权",
+        "我想了解托育服务",
+        "扩大工会女职工组织覆盖由哪些部门负责",
+    ],
+)
+def test_a_question_about_a_rule_or_without_trouble_gets_no_consoling(qa, question):
+    from bot.core.answer import personal_trouble
+
+    assert not personal_trouble(question)
+    assert "娘家人听到了" not in qa.ask(question).message

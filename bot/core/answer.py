@@ -27,6 +27,22 @@ MAX_QUERY_CHARS = 200
 HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
+# A worker telling of her own trouble (我/俺/咱 and a hardship) is answered as a person first:
+# where to turn, then what the documents say. General language only, no document's wording.
+FIRST_PERSON = re.compile(r"[我俺咱]")
+HARDSHIP = re.compile(
+    r"不批|不给|不让|不发|不管|没人管|没人带|辞退|开除|解雇|炒了|降薪|扣钱|扣工资|拖欠|欠薪|"
+    r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|焦虑|失眠|掉眼泪|哭"
+)
+HEARD = (
+    "您说的难处，娘家人听到了。遇到具体的事，可以先找单位工会（女职工委员会）反映，"
+    "也可以拨打职工服务热线 12351。"
+)
+
+
+def personal_trouble(question: str) -> bool:
+    """The question tells of the asker's own hardship (我…不批, 俺…扛不住), not of a rule."""
+    return bool(FIRST_PERSON.search(question) and HARDSHIP.search(question))
 
 
 class QA:
@@ -264,16 +280,20 @@ class QA:
             if topics:
                 msg += f"相近的话题有：{topics}。"
             msg += "具体待遇和办事流程，建议咨询单位工会或拨打职工服务热线 12351。"
+            if personal_trouble(q):
+                msg = "您说的难处，娘家人听到了。" + msg
             return reply(raw, intent.kind, False, msg, hits, view="none")
-        lead = ""
+        heard = personal_trouble(q)
+        lead = HEARD + "文件里的相关规定：" if heard else ""
         if intent.kind == "who" and hits[0].departments:
             lead = f"这项工作的责任单位是：{'、'.join(hits[0].departments)}。"
+            lead = HEARD + lead if heard else lead
         else:
             second = self.close_second(ranked[:k])
             if second is not None:
                 index = next(i for i, r in enumerate(ranked) if r is second)
                 hits.insert(1, hits.pop(index))
-                lead = "有两条规定都相关："
+                lead = (HEARD + "文件里有两条规定都相关：") if heard else "有两条规定都相关："
                 return reply(raw, intent.kind, True, lead, hits, view="quotes")
         return reply(raw, intent.kind, True, lead, hits)
 
