@@ -111,3 +111,25 @@ def test_of_equally_good_settings_the_one_in_use_is_kept(qa):
     report = cross_validate(qa, examples * 4, [], [twin, kept], k=2)
     assert report.fusion == kept
     assert not report.decline.declines(Evidence(*[0.0] * len(FEATURES)))  # no question to decline
+
+
+def test_no_fold_leans_on_the_setting_in_use(qa):
+    """The setting in use was chosen on every question, a fold's held-out ones included: a
+    fold must break ties by the grid's order, never by it."""
+    examples = [
+        Example("1", "worker", "单位有没有哺乳室", [(HUBEI, "提升女职工生活品质")]),
+        Example("2", "worker", "集体合同保护女职工", [(NATIONAL, "维护女职工合法权益和特殊利益")]),
+    ]
+    first = Fusion()
+    twin = Fusion(words=2.0, bigrams=2.0, dense=2 * first.dense, rrf_k=first.rrf_k)  # same ranks
+    kept = qa.retriever.fusion
+    reports = []
+    try:
+        for in_use in (first, twin):
+            qa.retriever.fusion = in_use
+            reports.append(cross_validate(qa, examples * 2, [], [first, twin], k=2))
+    finally:
+        qa.retriever.fusion = kept
+    assert reports[0].chosen == reports[1].chosen == [first, first]
+    assert reports[0].out_of_fold == reports[1].out_of_fold
+    assert reports[1].fusion == twin  # what ships keeps the setting in use among equals

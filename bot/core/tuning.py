@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -226,8 +227,7 @@ def cross_validate(
     """Choose the fusion and fit the decline model fold by fold; see the module's docstring."""
     memoise_queries(qa)
     kept_fusion, kept_decline = qa.retriever.fusion, qa.decline
-    # The settings in use first: of equally good ones, they are kept.
-    settings = sorted(settings or grid(), key=lambda f: f != kept_fusion)
+    settings = list(settings or grid())
     runs: list[Played] = []
     try:
         for n, fusion in enumerate(settings):
@@ -240,8 +240,15 @@ def cross_validate(
     lfold = folds_of(["in" if x.answerable else "out" for x in labelled], k, seed + 1)
     model_name = qa.retriever.encoder.name
 
-    def choose(rows: set[int], lrows: set[int], note: str) -> tuple[Played, DeclineModel]:
-        best = max(runs, key=lambda r: r.objective(rows))  # the first of equals: in use
+    def choose(
+        rows: set[int], lrows: set[int], note: str, keep: Fusion | None = None
+    ) -> tuple[Played, DeclineModel]:
+        # Of equally good settings the first in the grid's order, which nothing fitted on any
+        # question decides; only the choice made on every question keeps the setting in use
+        # (``keep``). A fold that preferred it would lean on a choice its held-out rows made.
+        top = max(r.objective(rows) for r in runs)
+        tied = [r for r in runs if r.objective(rows) == top]
+        best = next((r for r in tied if r.fusion == keep), tied[0])
         rowsets = _decline_rows(best, examples, labelled, rows, lrows)
         return best, fit_decline(rowsets, max_false_declines, model_name, note)
 
@@ -254,7 +261,7 @@ def cross_validate(
         f"{len(examples)} gold questions and {len(labelled)} labelled ones, "
         f"{datetime.now(UTC).date().isoformat()}"
     )
-    best_all, decline_all = choose(everything, set(range(len(labelled))), note)
+    best_all, decline_all = choose(everything, set(range(len(labelled))), note, kept_fusion)
     in_sample = summarise(examples, [apply(best_all, decline_all, i) for i in everything])
 
     oof: list[dict[str, float]] = [{} for _ in examples]
@@ -300,7 +307,9 @@ def write_tuning(report: Report, path: Path) -> None:
         "in_sample": _figures(report.in_sample),
         "out_of_fold": _figures(report.out_of_fold),
     }
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)  # never half a file
 
 
 def _figures(scores: Scores) -> dict:
