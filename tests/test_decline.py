@@ -64,3 +64,18 @@ def test_the_shipped_model_is_fitted_and_reads_every_feature():
     shipped = DeclineModel.load(TUNING_FILE)
     assert 0 < shipped.threshold < 1 and set(shipped.weights) == set(FEATURES)
     assert shipped.weights["quantity_unstated"] < 0 < shipped.weights["dense"]
+
+
+def test_a_model_fitted_on_another_embedding_model_is_not_applied(fake_retriever, caplog):
+    from bot.core.answer import QA
+    from bot.core.decline import DeclineModel
+    from bot.core.retriever import TUNING_FILE
+
+    shipped = DeclineModel.load(TUNING_FILE)
+    assert shipped.weights and shipped.model != fake_retriever.encoder.name
+    assert shipped.fits(shipped.model) and not shipped.fits(fake_retriever.encoder.name)
+    with caplog.at_level("WARNING"):
+        qa = QA(fake_retriever)
+    assert qa.decline == DeclineModel.quantity_only()
+    assert "niangjia tune" in caplog.text
+    assert not qa.ask("产假有多少天").answered and qa.ask("单位有没有哺乳室").answered

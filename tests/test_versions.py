@@ -148,3 +148,63 @@ def test_the_cache_keeps_variants_of_a_model_apart(tmp_path):
     assert EmbeddingCache(tmp_path / "c.npz", "m", "onnx-fp32").key("乙") != EmbeddingCache(
         tmp_path / "c.npz", "m", "onnx-int8"
     ).key("乙")
+
+
+def test_a_rollback_killed_between_its_files_and_its_switch_is_undone_by_the_next_change(
+    settings, monkeypatch
+):
+    import bot.ingest.versions
+    from bot.ingest.changes import add_document, apply_change, rollback
+    from bot.ingest.files import preview
+    from bot.ingest.versions import PENDING
+    from tests.documents_fixtures import CITY_PLAN
+
+    open_live(settings, encoder=FakeEncoder())
+    add_document(
+        settings, preview(CITY_PLAN.encode(), settings.knowledge_dir, "c.txt"), FakeEncoder()
+    )
+    live = current(settings.index_dir)
+    files_live = sorted(p.name for p in settings.knowledge_dir.iterdir())
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as if killed once the files were restored
+
+    monkeypatch.setattr(bot.ingest.versions, "point", killed)
+    with pytest.raises(KeyboardInterrupt):
+        rollback(settings)
+    monkeypatch.undo()
+    assert current(settings.index_dir) == live  # not switched …
+    assert sorted(p.name for p in settings.knowledge_dir.iterdir()) != files_live  # … half-done
+    assert (settings.index_dir / PENDING).exists()
+    apply_change(settings, FakeEncoder())  # the next change recovers first
+    assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == files_live
+    assert not (settings.index_dir / PENDING).exists()
+
+
+def test_a_switch_that_cannot_be_recorded_is_still_a_switch_and_says_so_truly(
+    settings, monkeypatch
+):
+    import errno
+
+    import bot.ingest.versions
+    from bot.ingest.changes import add_document
+    from bot.ingest.files import preview
+    from bot.ingest.versions import live_stack
+    from tests.documents_fixtures import CITY_PLAN
+
+    open_live(settings, encoder=FakeEncoder())
+    before = current(settings.index_dir)
+    record = bot.ingest.versions._record
+
+    def full(index_dir, entries):
+        if any(e.get("at") for e in entries):  # the new switch's entry: the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        record(index_dir, entries)
+
+    monkeypatch.setattr(bot.ingest.versions, "_record", full)
+    _, change = add_document(
+        settings, preview(CITY_PLAN.encode(), settings.knowledge_dir, "c.txt"), FakeEncoder()
+    )  # no StorageError claiming nothing changed: the change is live
+    monkeypatch.undo()
+    assert current(settings.index_dir).name == change.version != before.name
+    assert live_stack(settings.index_dir)[-2:] == [before.name, change.version]

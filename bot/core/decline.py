@@ -93,6 +93,18 @@ class DeclineModel:
         return cls()
 
     @classmethod
+    def quantity_only(cls) -> DeclineModel:
+        """Declines only a question asking for a quantity its clause does not state: what is
+        left when the fitted model belongs to another embedding model (its cosine weight would
+        read another model's cosines as nonsense)."""
+        return cls(weights={"quantity_unstated": -1.0}, intercept=0.5, threshold=0.5)
+
+    def fits(self, model: str) -> bool:
+        """Whether the model was fitted on this embedding model's cosines (an unfitted one
+        reads none)."""
+        return not self.weights or not self.model or self.model == model
+
+    @classmethod
     def load(cls, path: Path) -> DeclineModel:
         if not path.exists():
             return cls()

@@ -54,11 +54,10 @@ from bot.ingest.versions import (
     EmbeddingCache,
     copy_knowledge,
     new_build_dir,
-    point,
     previous,
     publish,
     recover,
-    restore_knowledge,
+    roll_back_to,
 )
 
 log = logging.getLogger(__name__)
@@ -196,8 +195,7 @@ def rollback(settings: Settings, on_wait: Callable[[], None] | None = None) -> s
     it was built from (under the one writer's lock)."""
     with writing(settings, on_wait):
         target = previous(settings.index_dir)
-        restore_knowledge(target, settings.knowledge_dir)
-        point(settings.index_dir, target, kind="rollback")
+        roll_back_to(settings.index_dir, target, settings.knowledge_dir)
     return target.name
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -34,6 +35,8 @@ from bot.core.knowledge import knowledge_files
 from bot.core.live import CURRENT, SNAPSHOT, current_version, version_names
 from bot.errors import IndexStateError
 from bot.ingest.files import apply_files
+
+log = logging.getLogger(__name__)
 
 KEEP = 4
 CACHE_FILE = "embedding-cache.npz"
@@ -83,16 +86,31 @@ def publish(
     os.replace(build_dir, version)
     _fsync_dir(index_dir)
     if files and knowledge_dir is not None:
-        pending = {"version": version.name, "files": sorted(files)}
-        tmp = index_dir / f".current-pending-{secrets.token_hex(4)}"
-        tmp.write_text(json.dumps(pending, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, index_dir / PENDING)
-        _fsync_dir(index_dir)
+        write_pending(index_dir, version, sorted(files))
         apply_files(knowledge_dir, files)
     point(index_dir, version)
     (index_dir / PENDING).unlink(missing_ok=True)
     prune(index_dir)
     return version
+
+
+def write_pending(index_dir: Path, version: Path, names: list[str]) -> None:
+    """Write down, before touching them, which knowledge files a change to ``version`` is
+    about to write: ``recover`` makes them match the live version again if it is killed."""
+    pending = {"version": version.name, "files": names}
+    tmp = Path(index_dir) / f".current-pending-{secrets.token_hex(4)}"
+    tmp.write_text(json.dumps(pending, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, Path(index_dir) / PENDING)
+    _fsync_dir(index_dir)
+
+
+def roll_back_to(index_dir: Path, version: Path, knowledge_dir: Path) -> None:
+    """Make ``version`` live again with the documents it was built from; killed half-way, the
+    next change puts back the documents of the version still live (``recover``)."""
+    write_pending(index_dir, version, restoring(version, knowledge_dir))
+    restore_knowledge(version, knowledge_dir)
+    point(index_dir, version, kind="rollback")
+    (Path(index_dir) / PENDING).unlink(missing_ok=True)
 
 
 def point(index_dir: Path, version: Path, kind: str = "switch") -> None:
@@ -103,7 +121,10 @@ def point(index_dir: Path, version: Path, kind: str = "switch") -> None:
     os.symlink(version.name, tmp)
     os.replace(tmp, Path(index_dir) / CURRENT)
     _fsync_dir(index_dir)
-    _record(index_dir, [{"at": _now(), "version": version.name, "kind": kind}])
+    try:
+        _record(index_dir, [{"at": _now(), "version": version.name, "kind": kind}])
+    except OSError as exc:  # the switch is made; ``live_stack`` reads it from ``current``
+        log.warning("switch to %s not recorded: %s", version.name, exc)
 
 
 def live_stack(index_dir: Path) -> list[str]:
@@ -179,8 +200,7 @@ def restore_knowledge(version: Path, knowledge_dir: Path, names: list[str] | Non
         raise IndexStateError(f"{version.name} has no copy of its documents")
     wanted = {p.name for p in snapshot.iterdir()}
     if names is None:
-        names = [n for p in knowledge_files(knowledge_dir) for n in (p.name, p.name + SIDECAR)]
-        names += sorted(wanted)
+        names = restoring(version, knowledge_dir)
     for name in dict.fromkeys(Path(n).name for n in names):
         if name not in wanted:
             (Path(knowledge_dir) / name).unlink(missing_ok=True)
@@ -188,6 +208,16 @@ def restore_knowledge(version: Path, knowledge_dir: Path, names: list[str] | Non
         tmp = Path(knowledge_dir) / f".restore-{name}"
         shutil.copy2(snapshot / name, tmp)
         os.replace(tmp, Path(knowledge_dir) / name)
+
+
+def restoring(version: Path, knowledge_dir: Path) -> list[str]:
+    """The knowledge files that restoring ``version`` touches: those there now (and their
+    sidecars), and the version's own."""
+    snapshot = version / SNAPSHOT
+    if not snapshot.is_dir():
+        raise IndexStateError(f"{version.name} has no copy of its documents")
+    names = [n for p in knowledge_files(knowledge_dir) for n in (p.name, p.name + SIDECAR)]
+    return list(dict.fromkeys(names + sorted(p.name for p in snapshot.iterdir())))
 
 
 def recover(index_dir: Path, knowledge_dir: Path) -> None:
