@@ -160,7 +160,8 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, k: int) -> None
 @click.pass_context
 def chat(ctx: click.Context, as_json: bool) -> None:
     """A conversation in the terminal: follow-ups (那谁负责, 详细说说, 还有吗, 不对) refer to
-    the last answer. Ends at end of input (Ctrl-D) or with "退出" (not with --json).
+    the last answer; a blank line starts a new conversation. Ends at end of input (Ctrl-D) or
+    with "退出" (not with --json).
 
     Example:
 
@@ -199,8 +200,7 @@ def chat(ctx: click.Context, as_json: bool) -> None:
             if not as_json and text in ("退出", "exit", "quit"):
                 break
             if not text:
-                if as_json:
-                    context = None  # a blank line: a new conversation
+                context = None  # a blank line: a new conversation
                 continue
             started = time.perf_counter()
             turn = dialogue.respond(text, context)

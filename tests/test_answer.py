@@ -198,3 +198,24 @@ def test_a_question_about_a_rule_or_without_trouble_gets_no_consoling(qa, questi
 
     assert not personal_trouble(question)
     assert "娘家人听到了" not in qa.ask(question).message
+
+
+def test_a_declined_question_with_nothing_the_documents_speak_of_gets_no_nearest_topics(
+    fake_retriever,
+):
+    from bot.core.answer import OUTSIDE, QA
+    from bot.core.decline import DeclineModel
+
+    qa = QA(fake_retriever, DeclineModel(intercept=-10.0, threshold=0.5))  # declines everything
+    outside = qa.ask("怎么做红烧肉")
+    assert not outside.answered and outside.message == OUTSIDE and outside.hits == []
+    near = qa.ask("产假有多少天")  # 产假 reads as 生育, which the documents speak of
+    assert not near.answered and "相近的话题有" in near.message and near.hits
+
+
+@pytest.mark.parametrize(
+    "text", ["我" * 300, "哈哈" * 20, "啊啊啊啊啊啊啊啊啊啊啊啊啊啊啊啊啊啊啊啊"]
+)
+def test_one_character_over_and_over_is_not_read_as_a_question(qa, text):
+    answer = qa.ask(text)
+    assert not answer.answered and answer.message.startswith("没看懂") and not answer.hits

@@ -74,6 +74,13 @@ def test_chat_json_keeps_the_conversation_until_a_blank_line(runner):
     assert spaces["query"] == " " and not spaces["answered"]  # only an empty line is a reset
 
 
+def test_chat_starts_a_new_conversation_at_a_blank_line_too(runner):
+    kept = runner("chat", input="湖北方案第4项\n那谁负责\n").output
+    reset = runner("chat", input="湖北方案第4项\n\n那谁负责\n").output
+    assert "（接上一条：" in kept and "女职工部" in kept.split("（接上一条：")[1]
+    assert "（接上一条：" not in reset and "请把问题说完整" in reset
+
+
 def test_chat_json_reads_bad_bytes_and_退出_as_messages(runner):
     result = runner("chat", "--json", input="两癌".encode() + b"\xff" + "筛查\n退出\n".encode())
     assert result.exit_code == 0, result.output

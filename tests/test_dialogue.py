@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+import bot.core.dialogue
+from bot.core.answer import QA
 from bot.core.dialogue import Context, Dialogue
 from bot.core.documents import ClauseRef
 from tests.conftest import HUBEI, NATIONAL
@@ -124,7 +126,8 @@ def test_ellipsis_carries_the_intent_over(dialogue, qa):
     assert turns[1].answer.intent == "search" and turns[1].answer.hits[0].title == expected
 
 
-def test_saying_it_is_wrong_gives_the_next_alternative(dialogue):
+def test_saying_it_is_wrong_gives_the_next_alternative(dialogue, monkeypatch):
+    monkeypatch.setattr(bot.core.dialogue, "RANKING_SHARE", 0.0)  # every ranked clause is near
     context = talk(dialogue, "婚恋交友服务")[0].context
     context.answer_ref = "42"
     turn = dialogue.respond("不对", context, now=1000.0)
@@ -225,7 +228,8 @@ def test_a_department_after_a_clause_is_asked_about_its_duties(dialogue, qa):
     assert turns[1].answer.hits == qa.ask_department("宣传部").hits
 
 
-def test_wrong_skips_the_counterpart_and_notices(dialogue, qa):
+def test_wrong_skips_the_counterpart_and_notices(dialogue, qa, monkeypatch):
+    monkeypatch.setattr(bot.core.dialogue, "RANKING_SHARE", 0.0)
     context = talk(dialogue, "婚恋交友服务")[0].context
     shown = qa.clause_of(ClauseRef(*context.shown[0]))
     turn = dialogue.respond("不是这个", context, now=1000.0)
@@ -243,3 +247,62 @@ def test_a_question_ending_in_ne_is_its_own_question_and_documents_need_no_conte
     for first in ("湖北方案讲了什么", "湖北方案是怎么落实全总意见的"):
         (turn,) = talk(dialogue, first)
         assert turn.followup == "" and "不太确定" not in turn.answer.message
+
+
+def test_wrong_after_wrong_stays_near_the_question_then_says_so(dialogue, qa):
+    from bot.core.dialogue import RANKING_SHARE
+
+    question = "婚恋交友服务"
+    wide = qa.ask(question, k=8)
+    near = {
+        (h.doc_code, h.number, h.title)
+        for h in wide.hits
+        if h.score >= RANKING_SHARE * wide.hits[0].score
+    }
+    assert len(near) < len(wide.hits)  # the cut matters for this question
+    context = talk(dialogue, question)[0].context
+    offered = []
+    for _ in range(len(wide.hits)):
+        turn = dialogue.respond("不对", context, now=1000.0)
+        context = turn.context
+        if not turn.answer.answered:
+            assert "没有找到更合适的条款" in turn.answer.message
+            break
+        offered.append(turn.answer.hits[0])
+    else:
+        raise AssertionError("不对 never ran out of alternatives")
+    assert all((h.doc_code, h.number, h.title) in near for h in offered)
+
+
+def test_a_follow_up_quotes_the_sentence_that_answered_the_question(dialogue, qa):
+    question = "会聚良缘婚恋交友服务"
+    first = qa.ask(question).hits[0]
+    assert first.sentence > 0 and first.departments  # not the clause's opening sentence
+    turns = talk(dialogue, question, "那谁负责")
+    assert turns[1].followup == "who"
+    assert turns[1].answer.hits[0].place == first.place
+    assert turns[1].answer.hits[0].quote == first.quote
+
+
+def test_a_context_stored_before_sentences_were_kept_still_reads(dialogue):
+    context = talk(dialogue, "会聚良缘婚恋交友服务")[0].context
+    old = context.to_dict()
+    del old["sentences"]
+    restored = Context.from_dict(old)
+    assert restored is not None and restored.sentences == {}
+    turn = dialogue.respond("那谁负责", restored, now=1000.0)
+    assert turn.followup == "who" and turn.answer.answered
+    assert Context.from_dict({**old, "sentences": {"x": "one"}}) is None  # malformed: none
+
+
+def test_a_declined_question_after_an_answer_is_not_read_as_its_follow_up(qa):
+    from bot.core.answer import OUTSIDE
+    from bot.core.decline import DeclineModel
+
+    strict = Dialogue(QA(qa.retriever, DeclineModel(intercept=-10.0, threshold=0.5)))
+    clause = qa.retriever.clauses[3]
+    focus = [clause.doc_code, clause.number, clause.title]
+    context = Context(intent="search", focus=focus, ranking=[focus], shown=[focus], at=1000.0)
+    turn = strict.respond("明天天气怎么样", context, now=1000.0)
+    assert turn.followup == "" and turn.answer.context is None
+    assert "接上一条" not in turn.answer.message and turn.answer.message == OUTSIDE

@@ -364,7 +364,12 @@ async def test_in_groups_each_person_has_a_conversation_and_a_reply_picks_the_an
     assert "接上一条：全总意见 第（六）条" in theirs["text"]
 
 
-async def test_saying_it_is_wrong_gives_the_next_clause_and_counts_against_the_answer(api, bot):
+async def test_saying_it_is_wrong_gives_the_next_clause_and_counts_against_the_answer(
+    api, bot, monkeypatch
+):
+    import bot.core.dialogue as dialogue_module
+
+    monkeypatch.setattr(dialogue_module, "RANKING_SHARE", 0.0)  # the fake encoder's scores
     await answer_to(api, USER, "婚恋交友服务")
     (reply,) = await answer_to(api, USER, "不对")
     assert "那可能是这一条" in reply["text"]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 
@@ -23,8 +24,15 @@ from bot.core.intents import (
 from bot.core.replies import Answer, Hit, reply
 from bot.core.retriever import TUNING_FILE, Retriever, ScoredClause
 
+log = logging.getLogger(__name__)
+
 MAX_QUERY_CHARS = 200
 HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+# A quote is the answering sentence, with the next one when it is shorter than this; the
+# decline model reads a wider window (what it was fitted on: a sentence under 40 characters
+# with the next), so whether a quantity is stated does not turn on the display.
+QUOTE_JOIN_BELOW = 16
+EVIDENCE_JOIN_BELOW = 40
 CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
 # A worker telling of her own trouble (我/俺/咱 and a hardship) is answered as a person first:
@@ -33,6 +41,10 @@ FIRST_PERSON = re.compile(r"[我俺咱]")
 HARDSHIP = re.compile(
     r"不批|不给|不让|不发|不管|没人管|没人带|辞退|开除|解雇|炒了|降薪|扣钱|扣工资|拖欠|欠薪|"
     r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|焦虑|失眠|掉眼泪|哭"
+)
+OUTSIDE = (
+    "这个问题我答不上来：我是娘家人，只能回答工会女职工工作文件里的问题，"
+    "比如哺乳室、托育服务、女职工权益保护，或者某项工作由哪个部门负责。"
 )
 HEARD = (
     "您说的难处，娘家人听到了。遇到具体的事，可以先找单位工会（女职工委员会）反映，"
@@ -53,7 +65,18 @@ class QA:
         self.docs: list[Document] = retriever.docs
         self.by_code = {d.code: d for d in self.docs}
         self.departments = DepartmentDirectory(self.docs)
-        self.decline = decline or DeclineModel.load(TUNING_FILE)
+        if decline is None:
+            decline = DeclineModel.load(TUNING_FILE)
+            if not decline.fits(retriever.encoder.name):
+                log.warning(
+                    "the decline model was fitted with %s, not %s: only questions asking for a "
+                    "quantity the clauses do not state are declined; run `niangjia tune … "
+                    "--write` to fit one for this model",
+                    decline.model,
+                    retriever.encoder.name,
+                )
+                decline = DeclineModel.quantity_only()
+        self.decline = decline
 
     @property
     def index_version(self) -> str:
@@ -75,8 +98,10 @@ class QA:
         doc = self.by_code.get(code)
         return doc.short_name if doc else code
 
-    def quote(self, clause: Clause, best: int | None) -> str:
-        """The one or two sentences that answer, verbatim."""
+    def quote(self, clause: Clause, best: int | None, join_below: int = QUOTE_JOIN_BELOW) -> str:
+        """The sentence that answers, verbatim, and the next one when it is a mere fragment
+        (shorter than ``join_below``): 扩大宫颈癌、乳腺癌筛查… stands alone, not joined to the
+        婚恋交友 sentence after it."""
         sentences = clause.sentences
         if not sentences:
             return ""
@@ -84,7 +109,7 @@ class QA:
         first = best if best is not None and best in body else body[0]
         quote = sentences[first]
         nxt = first + 1
-        if len(quote) < 40 and nxt < len(sentences):
+        if len(quote) < join_below and nxt < len(sentences):
             quote += sentences[nxt]
         return quote
 
@@ -108,6 +133,11 @@ class QA:
         """全总意见 第（八）条「加强工会女职工组织机构建设」"""
         return place_of(self.doc_name(doc_code), number, title)
 
+    def topical(self, q: str) -> bool:
+        """The question holds a word the documents speak of (a distinctive word of theirs, or a
+        synonym or mended spelling of one): 红烧肉 and 天气 hold none."""
+        return bool(self.retriever.key_words(q) or self.retriever.tokenizer.expand(q))
+
     def nearest_topics(self, hits: list[ScoredClause]) -> str:
         titles: list[str] = []
         for h in hits:
@@ -127,7 +157,7 @@ class QA:
         if len(q) > MAX_QUERY_CHARS:
             q = q[:MAX_QUERY_CHARS]
             note = f"（问题较长，只按前 {MAX_QUERY_CHARS} 个字查找。）"
-        if not HAS_CJK.search(q):
+        if not HAS_CJK.search(q) or (len(q) >= 20 and len(set(q)) <= 3):  # 我我我我…
             if not re.search(r"[A-Za-z0-9]", q):
                 msg = "没看懂这条消息。请用文字描述您的问题，例如：单位有没有哺乳室？"
             else:
@@ -261,7 +291,9 @@ class QA:
             coverage=len(words & held) / len(words) if words else 0.0,
             margin=(first.score - rest[0].score) / first.score if rest and first.score else 1.0,
             quantity_unstated=float(
-                quantity_unstated(query, self.quote(first.clause, first.best_sentence))
+                quantity_unstated(
+                    query, self.quote(first.clause, first.best_sentence, EVIDENCE_JOIN_BELOW)
+                )
             ),
         )
 
@@ -271,6 +303,8 @@ class QA:
             return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked[:k]]
         if self.decline.declines(evidence):
+            if not self.topical(q):  # nothing in it the documents speak of: no nearest topics
+                return reply(raw, intent.kind, False, OUTSIDE, view="none")
             msg = (
                 "这两份文件没有直接规定这个问题。"
                 if len(self.docs) == 2

@@ -31,6 +31,9 @@ from bot.core.replies import Answer, Hit, reply
 
 DEFAULT_TTL = 30 * 60  # seconds of silence after which a conversation starts afresh
 RANKING = 8  # clauses of a ranking kept for 还有吗 and 不对
+# ... those scoring at least this share of the first: 不对 after 不对 stays near the question
+# instead of drifting to whatever ranked eighth.
+RANKING_SHARE = 0.5
 MORE = 2  # clauses shown by one 还有吗
 
 # Small talk, as whole phrases; what is left after removing them (and filler) is the question.
@@ -98,6 +101,10 @@ class Context:
     department: str = ""  # the department a dept answer was about
     answer_ref: str = ""  # the shell's name for the last answer (a message id), for 不对
     at: float = 0.0  # when the conversation last moved
+    # The sentence that answered in each clause of the ranking ("文号|number|title" -> index),
+    # so a follow-up quotes the 婚恋 sentence of a clause found for 相亲, not its first one.
+    # Absent in a context stored before it was kept: follow-ups then quote as they did.
+    sentences: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,7 +123,13 @@ class Context:
         refs = [context.focus] if context.focus else []
         refs += context.ranking + context.shown
         ok = all(isinstance(r, list) and len(r) == 3 for r in refs)
+        ok = ok and isinstance(context.sentences, dict)
+        ok = ok and all(isinstance(v, int) for v in context.sentences.values())
         return context if ok and isinstance(context.at, int | float) else None
+
+    def sentence(self, clause: Clause) -> int | None:
+        """The sentence of ``clause`` that answered the question, if it was ranked."""
+        return self.sentences.get(_key(clause))
 
 
 @dataclass
@@ -141,6 +154,10 @@ class Turn:
 def _ref(clause: Clause | Hit | ClauseRef | None) -> list[str]:
     """A clause as plain data ([] for none)."""
     return [clause.doc_code, clause.number, clause.title] if clause else []
+
+
+def _key(clause: Clause | Hit) -> str:
+    return "|".join(_ref(clause))
 
 
 def _following(about: str, lead: str) -> str:
@@ -289,15 +306,18 @@ class Dialogue:
         if not answer.answered or not answer.hits:
             return None  # a decline: nothing to follow up on
         shown = [_ref(h) for h in answer.shown] or [_ref(answer.hits[0])]
+        top = answer.hits[0].score
+        ranked = [h for h in answer.hits if h.score >= RANKING_SHARE * top or _ref(h) in shown]
         department = ""
         if answer.intent == "dept":
             department = self.qa.departments.resolve(answer.lead.split(" ")[0]) or ""
         return Context(
             intent=answer.intent,
             focus=_ref(answer.hits[0]),
-            ranking=[_ref(h) for h in answer.hits],
+            ranking=[_ref(h) for h in ranked],
             shown=shown,
             department=department,
+            sentences={_key(h): h.sentence for h in ranked},
         )
 
     # ------------------------------------------------------------------ follow-ups
@@ -398,7 +418,7 @@ class Dialogue:
         view: str = "quote",
     ) -> Turn:
         """A follow-up's answer and the context it leaves."""
-        hits = [self.qa.hit(c) for c in clauses]
+        hits = [self.qa.hit(c, best=context.sentence(c)) for c in clauses]
         answer = reply(text, intent, True, _following(about, lead), hits, view, about)
         context.focus = _ref(clauses[0])
         context.shown += [_ref(c) for c in clauses if _ref(c) not in context.shown]
@@ -518,6 +538,8 @@ class Dialogue:
         else:
             answer = self.qa.ask(subject, k=RANKING)
             about = focus.place
+        if not answer.answered:  # 明天天气怎么样 is no follow-up: answered as a question of its own
+            return None
         new = self.context_of(answer) or context
         answer = self.trimmed(answer)
         answer = reply(
