@@ -219,3 +219,19 @@ def test_a_declined_question_with_nothing_the_documents_speak_of_gets_no_nearest
 def test_one_character_over_and_over_is_not_read_as_a_question(qa, text):
     answer = qa.ask(text)
     assert not answer.answered and answer.message.startswith("没看懂") and not answer.hits
+
+
+@pytest.mark.parametrize("question", ["我被老公打了怎么办", "遭受家暴工会管不管", "他动手打我"])
+def test_violence_is_met_with_where_to_get_help_first(qa, question):
+    from bot.core.answer import SAFETY
+
+    answer = qa.ask(question)
+    assert answer.lead.startswith(SAFETY) and answer.message.startswith(SAFETY)
+    assert "110" in answer.message and "12338" in answer.message
+
+
+@pytest.mark.parametrize(
+    "question", ["打造女职工品牌", "打击侵害女职工权益的行为", "单位有没有哺乳室"]
+)
+def test_words_that_only_look_like_violence_do_not_alarm(qa, question):
+    assert "110" not in qa.ask(question).message

@@ -42,6 +42,12 @@ HARDSHIP = re.compile(
     r"不批|不给|不让|不发|不管|没人管|没人带|辞退|开除|解雇|炒了|降薪|扣钱|扣工资|拖欠|欠薪|"
     r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|焦虑|失眠|掉眼泪|哭"
 )
+# Violence against the asker: the way to help comes before anything the documents say.
+DANGER = re.compile(r"家暴|家庭暴力|被.{0,4}打|打了我|打我|殴打|动手打|性侵|强奸|人身威胁|要杀")
+SAFETY = (
+    "如果正面临人身危险，请立即拨打 110；遭受家庭暴力，也可以拨打妇女维权公益服务热线 12338，"
+    "或找单位工会、当地妇联求助。"
+)
 OUTSIDE = (
     "这个问题我答不上来：我是娘家人，只能回答工会女职工工作文件里的问题，"
     "比如哺乳室、托育服务、女职工权益保护，或者某项工作由哪个部门负责。"
@@ -172,6 +178,8 @@ class QA:
             answer = self.answer_clause(raw, q, intent, k, method)
         else:
             answer = self.answer_search(raw, q, intent, k, method)
+        if DANGER.search(q):  # before any rule: where to get help now
+            note = "\n".join(part for part in (SAFETY, note) if part)
         if note:
             return reply(
                 raw,
