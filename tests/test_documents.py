@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import pytest
 
 from bot.core.documents import cn_to_int, extract_departments, parse_document, split_sentences
@@ -91,6 +95,29 @@ def test_hubei_notice_preamble_and_sign_off(by_code):
     last = doc.clauses[-1]
     assert "湖北省总工会办公室" not in last.text and "印发" not in last.text
     assert "加强对女职工工作的领导" in doc.clauses[-3].text  # 加\n强 rejoined
+
+
+# Every clause of both seeds as the parser saw them before the numbering styles of 3、X（责任单位：…）
+# were accepted; made once from the parser of that commit, never regenerated to make a test pass.
+SEED_CLAUSES = Path(__file__).parent / "data" / "seed_clauses.json"
+
+
+def test_seed_clauses_are_unchanged(by_code):
+    want = json.loads(SEED_CLAUSES.read_text(encoding="utf-8"))
+    got = {
+        code: [
+            {
+                "number": c.number,
+                "title": c.title,
+                "departments": c.departments,
+                "section": c.section,
+                "text_sha256": hashlib.sha256(c.text.encode()).hexdigest()[:16],
+            }
+            for c in by_code[code].clauses
+        ]
+        for code in want
+    }
+    assert got == want
 
 
 def test_department_brackets_are_removed_from_text(by_code):
