@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.documents import cn_to_int, extract_departments, parse_document, split_sentences
+from bot.core.documents import (
+    cn_to_int,
+    extract_departments,
+    heading_title,
+    parse_document,
+    split_sentences,
+)
 from bot.errors import DocumentError
 from tests.conftest import HUBEI, NATIONAL
+from tests.documents_fixtures import TASK_LIST
 
 NATIONAL_TITLES = [
     "指导思想",
@@ -196,3 +203,40 @@ def test_cn_to_int(text, value):
 
 def test_split_sentences_keeps_punctuation():
     assert split_sentences("甲。乙；丙？\n丁") == ["甲。", "乙；", "丙？", "丁"]
+
+
+def test_numbered_items_without_a_full_stop_are_clauses():
+    doc = parse_document(TASK_LIST)
+    got = [(c.number, c.title, c.departments, c.section) for c in doc.clauses]
+    assert got == [
+        ("1", "关爱女农民工开展春风行动", ["权益保障部"], "一、任务"),
+        ("2", "关爱女教师", ["教科文卫工会"], "一、任务"),
+        ("3", "关爱环卫女工", ["基层工作部"], "一、任务"),
+        # （4） after 3、 nests under it, as （1） under 1. does; the section names it by its title.
+        ("（4）", "建立女职工法律援助站", ["法律工作部"], "一、任务 / 3关爱环卫女工"),
+        ("二", "保障措施", [], ""),
+    ]
+    assert doc.clauses[2].text == "关爱环卫女工"
+
+
+def test_a_heading_with_its_departments_keeps_the_text_under_it():
+    doc = parse_document("一、任务\n1. 关爱女农民工【牵头单位：权益保障部】\n开展春风行动。\n")
+    (clause,) = doc.clauses
+    assert (clause.title, clause.departments) == ("关爱女农民工", ["权益保障部"])
+    assert clause.text == "关爱女农民工\n开展春风行动。"
+
+
+@pytest.mark.parametrize(
+    "heading, title",
+    [
+        ("关爱环卫女工（责任单位：基层工作部）", "关爱环卫女工"),
+        ("关爱女工 [责任部门：女职工部]", "关爱女工"),
+        ("加强领导；落实责任。各级工会要重视。", "加强领导"),
+        ("设立驿站。在园区设立（责任单位：女职工部）", "设立驿站"),
+        ("关爱女农民工开展春风行动", "关爱女农民工开展春风行动"),
+        ("做好服务（含新就业形态劳动者）", "做好服务（含新就业形态劳动者）"),
+        ("基本原则：\n坚持党的领导。", "基本原则"),
+    ],
+)
+def test_heading_title_ends_at_a_sentence_end_or_the_departments(heading, title):
+    assert heading_title(heading) == title

@@ -8,8 +8,22 @@ import zipfile
 
 import pytest
 
-from bot.ingest.files import MAX_BYTES, IngestError, preview, read_file, safe_name, staged_files
-from tests.documents_fixtures import CITY_PLAN, PROSE, REGULATION, as_docx, as_pdf
+from bot.ingest.files import (
+    MAX_BYTES,
+    IngestError,
+    preview,
+    read_file,
+    safe_name,
+    staged_files,
+)
+from tests.documents_fixtures import (
+    CITY_PLAN,
+    PROSE,
+    REGULATION,
+    TASK_LIST,
+    as_docx,
+    as_pdf,
+)
 
 FORMATS = {
     "utf-8": lambda t: t.encode("utf-8"),
@@ -215,3 +229,17 @@ def test_refusing_a_bomb_from_the_command_line_costs_little_memory(settings, tmp
     assert code == 1 and "文件是空的" in err
     print(f"peak RSS: bomb {bomb_mb:.0f} MB, empty file {empty_mb:.0f} MB")
     assert bomb_mb < 300 and bomb_mb < empty_mb + 150, (bomb_mb, empty_mb)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_the_trial_task_list_in_every_format(fmt, knowledge_copy):
+    item = preview(FORMATS[fmt](TASK_LIST), knowledge_copy, "tasks")
+    got = [(c.number, c.title, c.departments) for c in item.document.clauses if c.number]
+    assert got == [
+        ("1", "关爱女农民工开展春风行动", ["权益保障部"]),
+        ("2", "关爱女教师", ["教科文卫工会"]),
+        ("3", "关爱环卫女工", ["基层工作部"]),
+        ("（4）", "建立女职工法律援助站", ["法律工作部"]),
+        ("二", "保障措施", []),
+    ]
+    assert item.warnings == []

@@ -1,10 +1,11 @@
 """Chinese official documents: clean the text, find title and 文号, split into clauses.
 
-A clause is a numbered item (一、/（一）/1./（1）/第X条 at any nesting) that carries text of
-its own; its title is its heading sentence (the text before the first 。). Unnumbered text
-before the first heading is the 前言; a notice that issues an attached plan (关于印发《X》的通知)
-becomes its own clause, 通知. 责任单位 are read from [ ], 【 】 or （ ） at the end of a clause and
-split on 、 exactly as written.
+A clause is a numbered item (一、/（一）/1./3、/（1）/第X条 at any nesting) that carries text of
+its own: a heading with a sentence (。) or a 责任单位, or text under the heading. Its title is its
+heading sentence (the text before the first 。/；/（责任单位…）, or the whole line). Unnumbered
+text before the first heading is the 前言; a notice that issues an attached plan (关于印发《X》的
+通知) becomes its own clause, 通知. 责任单位 are read from [ ], 【 】 or （ ） in a clause and split
+on 、 exactly as written.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ DOC_TYPES = (
     "计划",
 )
 DEPT_LABELS = ("责任单位", "牵头单位", "责任部门", "负责单位", "责任处室")
+# Where a heading's title ends: a sentence end or a bracket opening its 责任单位.
+TITLE_END_RE = re.compile(rf"[。！？；]|[\[【（(［]\s*(?:{'|'.join(DEPT_LABELS)})\s*[:：]")
 ROLE_LABEL_RE = re.compile(r"^(?:配合|协办|参与|牵头|责任|主办)(?:单位|部门)\s*[:：]")
 BARE_MARKER_RE = re.compile(
     r"^(?:第[一二三四五六七八九十百零〇\d]+条|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）"
@@ -326,10 +329,16 @@ def extract_departments(text: str) -> tuple[str, list[str]]:
 
 
 def heading_title(body: str) -> str:
-    """The heading sentence: text before the first 。 (or the whole heading when it has none)."""
+    """The heading sentence: the first line up to its first 。！？； or the bracket of its
+    责任单位 (the whole line when it has neither)."""
     first = body.split("\n", 1)[0]
-    title = re.split(r"[。！？]", first, maxsplit=1)[0]
+    title = TITLE_END_RE.split(first, maxsplit=1)[0]
     return title.strip().rstrip("：:")
+
+
+def has_departments(text: str) -> bool:
+    """Whether the text carries a bracketed 责任单位 (or 牵头单位, 责任部门, …)."""
+    return bool(extract_departments(text)[1])
 
 
 def strip_marker(line: str) -> tuple[str, str]:
@@ -404,6 +413,13 @@ class _Node:
     body: list[str] = field(default_factory=list)
     children: list[_Node] = field(default_factory=list)
     parent: _Node | None = None
+
+
+def _own_text(node: _Node) -> list[str]:
+    """The lines that are the node's own clause text. The heading counts when it says more than
+    a section name: a sentence (。) or a 责任单位."""
+    heading_counts = "。" in node.heading or has_departments(node.heading)
+    return [node.heading, *node.body] if heading_counts else node.body
 
 
 def _normalise_title(text: str) -> str:
@@ -517,16 +533,15 @@ def parse_document(
 
     def walk(node: _Node, path: list[str]) -> None:
         for child in node.children:
-            own_text = [child.heading, *child.body] if "。" in child.heading else child.body
-            label = (
-                f"{child.number}{'、' if child.style == 'cn' else ''}{heading_title(child.heading)}"
-            )
+            own_text = _own_text(child)
+            ctitle = heading_title(child.heading)
+            label = f"{child.number}{'、' if child.style == 'cn' else ''}{ctitle}"
             if child.children:
                 if own_text:
-                    add(child.number, heading_title(child.heading), own_text, " / ".join(path))
+                    add(child.number, ctitle, own_text, " / ".join(path))
                 walk(child, [*path, label])
             else:
-                add(child.number, heading_title(child.heading), own_text, " / ".join(path))
+                add(child.number, ctitle, own_text, " / ".join(path))
 
     walk(root, [])
     if not any(c.number for c in clauses):
