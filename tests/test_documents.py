@@ -12,6 +12,7 @@ from bot.core.documents import (
     cn_to_int,
     extract_departments,
     heading_title,
+    looks_numbered,
     parse_document,
     split_sentences,
 )
@@ -205,6 +206,10 @@ def test_split_sentences_keeps_punctuation():
     assert split_sentences("甲。乙；丙？\n丁") == ["甲。", "乙；", "丙？", "丁"]
 
 
+def test_seeds_have_no_skipped_lines(by_code):
+    assert [d.skipped for d in by_code.values()] == [[], []]
+
+
 def test_numbered_items_without_a_full_stop_are_clauses():
     doc = parse_document(TASK_LIST)
     got = [(c.number, c.title, c.departments, c.section) for c in doc.clauses]
@@ -217,6 +222,7 @@ def test_numbered_items_without_a_full_stop_are_clauses():
         ("二", "保障措施", [], ""),
     ]
     assert doc.clauses[2].text == "关爱环卫女工"
+    assert doc.skipped == []
 
 
 def test_a_heading_with_its_departments_keeps_the_text_under_it():
@@ -240,3 +246,40 @@ def test_a_heading_with_its_departments_keeps_the_text_under_it():
 )
 def test_heading_title_ends_at_a_sentence_end_or_the_departments(heading, title):
     assert heading_title(heading) == title
+
+
+@pytest.mark.parametrize(
+    "line, numbered",
+    [
+        ("2）开展春风行动", True),
+        ("2) 开展春风行动", True),
+        ("3 关爱环卫女工", True),
+        ("1.1 组织健康体检", True),
+        ("1.1.组织健康体检", True),
+        ("一．总体要求", True),
+        ("第二部分 保障措施", True),
+        ("（a）配备冰箱", True),
+        ("1. 建设母婴室", False),  # a heading the parser takes
+        ("（一）加强领导", False),
+        ("全市1.5万名女职工受益。", False),
+        ("1.5万名女职工受益。", False),
+        ("1.1组织健康体检", False),  # as 1.5万: a decimal, not a number
+        ("2024年3月8日", False),
+        ("一是加强领导，二是落实责任。", False),
+        ("2）", False),
+    ],
+)
+def test_lines_that_look_numbered(line, numbered):
+    assert looks_numbered(line) is numbered
+
+
+def test_lines_that_look_numbered_but_are_not_taken_are_kept_in_order():
+    text = TASK_LIST.replace("二、保障措施\n", "2）开展春风行动\n1.1 组织健康体检。\n三、考核\n")
+    doc = parse_document(text + "四、附则\n")
+    assert doc.skipped == ["2）开展春风行动", "1.1 组织健康体检。", "四、附则"]
+    assert [c.number for c in doc.clauses] == ["1", "2", "3", "（4）", "三"]
+
+
+def test_a_document_without_clauses_names_the_lines_that_looked_numbered():
+    with pytest.raises(DocumentError, match="「1）关爱女工」、「二、保障措施」"):
+        parse_document("某市方案\n1）关爱女工\n二、保障措施\n")

@@ -10,6 +10,7 @@ import pytest
 
 from bot.ingest.files import (
     MAX_BYTES,
+    SKIPPED_SHOWN,
     IngestError,
     preview,
     read_file,
@@ -243,3 +244,29 @@ def test_the_trial_task_list_in_every_format(fmt, knowledge_copy):
         ("二", "保障措施", []),
     ]
     assert item.warnings == []
+
+
+def test_the_preview_names_the_lines_that_look_numbered_but_were_skipped(knowledge_copy):
+    text = TASK_LIST.replace("二、保障措施", "5）开展两癌筛查\n1.1 组织健康体检。\n二、保障措施")
+    item = preview(text.encode(), knowledge_copy, "tasks")
+    assert item.warnings[-1].startswith("有 2 行看起来像编号条款，但没有读成条款")
+    assert item.lines()[-3:] == [
+        "注意：" + item.warnings[-1],
+        "  · 5）开展两癌筛查",
+        "  · 1.1 组织健康体检。",
+    ]
+
+
+def test_the_preview_names_a_few_skipped_lines_and_counts_the_rest(knowledge_copy):
+    many = "".join(
+        f"{n}）开展第{n}项女职工关爱服务活动，覆盖全市各区县基层工会和新就业形态劳动者集中的行业企业。\n"
+        for n in range(5, 20)
+    )
+    item = preview((TASK_LIST + many).encode(), knowledge_copy, "tasks")
+    named = [line for line in item.lines() if line.startswith("  · ") and "）开展第" in line]
+    assert (
+        len(named) == SKIPPED_SHOWN
+        and named[0]
+        == "  · 5）开展第5项女职工关爱服务活动，覆盖全市各区县基层工会和新就业形态劳动者集中…"
+    )
+    assert item.lines()[-1] == f"  …… 另有 {15 - SKIPPED_SHOWN} 行"

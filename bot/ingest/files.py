@@ -38,6 +38,7 @@ RATIO_FROM = 1024 * 1024
 MAX_MEMBERS = 2000
 MAX_PAGES = 300
 MAX_CHARS = 500_000
+SKIPPED_SHOWN = 10  # lines named in the preview that look numbered but were not taken
 
 
 @dataclass
@@ -67,7 +68,19 @@ class Preview:
         if self.replaces:
             out.append(f"将替换现有的同文号文件《{self.replaces}》。")
         out += [f"注意：{w}" for w in self.warnings]
+        return out + self.skipped_lines()
+
+    def skipped_lines(self) -> list[str]:
+        """The lines that look like numbered items but were not read as clauses, named."""
+        skipped = self.document.skipped
+        out = [f"  · {_shortened(line)}" for line in skipped[:SKIPPED_SHOWN]]
+        if len(skipped) > SKIPPED_SHOWN:
+            out.append(f"  …… 另有 {len(skipped) - SKIPPED_SHOWN} 行")
         return out
+
+
+def _shortened(line: str, width: int = 40) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 # ---------------------------------------------------------------------- reading
@@ -244,6 +257,11 @@ def preview_text(
         warnings.append("没有找到责任单位。")
     if len(numbered) < 3:
         warnings.append(f"只找到 {len(numbered)} 条编号条款，请核对文件格式。")
+    if document.skipped:
+        warnings.append(
+            f"有 {len(document.skipped)} 行看起来像编号条款，但没有读成条款"
+            "（编号格式不认识，如 1）或 1.1；或只有标题、没有内容），请核对："
+        )
     existing = {d.code: d for d in _current_documents(knowledge_dir)}
     replaces = existing[document.code].title if document.code in existing else None
     return Preview(document, text, kind, replaces, warnings)
