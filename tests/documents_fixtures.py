@@ -77,6 +77,24 @@ def as_docx(text: str) -> bytes:
     return buffer.getvalue()
 
 
+def as_docx_with_table(before: str, rows: list[list[str]], after: str = "") -> bytes:
+    """A .docx: the lines of ``before`` as paragraphs, a table of ``rows``, then ``after``."""
+    import docx
+
+    document = docx.Document()
+    for line in before.splitlines():
+        document.add_paragraph(line)
+    table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
+    for cells, row in zip(rows, table.rows, strict=True):
+        for text, cell in zip(cells, row.cells, strict=False):
+            cell.text = text
+    for line in after.splitlines():
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def as_pdf(text: str, encrypt: str | None = None, text_layer: bool = True) -> bytes:
     """A PDF with a real text layer (a CJK TrueType font from the mplfonts package)."""
     from importlib.resources import files

@@ -8,14 +8,17 @@ import zipfile
 
 import pytest
 
+from bot.core.documents import parse_document
 from bot.ingest.files import (
     MAX_BYTES,
     SKIPPED_SHOWN,
     IngestError,
     preview,
     read_file,
+    row_line,
     safe_name,
     staged_files,
+    table_lines,
 )
 from tests.documents_fixtures import (
     CITY_PLAN,
@@ -23,6 +26,7 @@ from tests.documents_fixtures import (
     REGULATION,
     TASK_LIST,
     as_docx,
+    as_docx_with_table,
     as_pdf,
 )
 
@@ -244,6 +248,76 @@ def test_the_trial_task_list_in_every_format(fmt, knowledge_copy):
         ("二", "保障措施", []),
     ]
     assert item.warnings == []
+
+
+HEAD = "十堰市总工会女职工工作实施方案\n十工发〔2024〕9号\n一、重点任务\n"
+TAIL = "二、保障措施\n各级工会要加强领导。\n"
+
+
+def test_numbered_rows_of_a_docx_table_are_clauses_where_the_table_stands(knowledge_copy):
+    rows = [
+        ["序号", "工作任务", "具体措施", "责任单位"],
+        ["1", "推进母婴室建设", "为女职工提供哺乳便利。", "女职工部、基层工作部"],
+        ["2", "关爱女农民工", "开展春风行动", "权益保障部"],
+    ]
+    item = preview(as_docx_with_table(HEAD, rows, TAIL), knowledge_copy, "shiyan.docx")
+    got = [(c.number, c.title, c.departments, c.section) for c in item.document.clauses]
+    assert got == [
+        ("1", "推进母婴室建设", ["女职工部", "基层工作部"], "一、重点任务"),
+        ("2", "关爱女农民工", ["权益保障部"], "一、重点任务"),
+        ("二", "保障措施", [], ""),
+    ]
+    assert item.document.clauses[0].text == "推进母婴室建设。为女职工提供哺乳便利。"
+    assert "序号" not in item.text  # the header names the columns; it is not text
+
+
+def test_a_table_row_that_opens_with_its_number_is_a_clause(knowledge_copy):
+    # The trial's .docx: "2. 关爱女农民工" | "开展春风行动（责任单位：权益保障部）",
+    # then a blank row.
+    rows = [["2. 关爱女农民工", "开展春风行动（责任单位：权益保障部）"], ["", ""]]
+    head = HEAD + "1. 推进母婴室建设。为女职工提供哺乳便利。（责任单位：女职工部）\n"
+    item = preview(as_docx_with_table(head, rows), knowledge_copy, "shiyan.docx")
+    last = item.document.clauses[-1]
+    assert (last.number, last.title, last.departments) == ("2", "关爱女农民工", ["权益保障部"])
+    assert last.text == "关爱女农民工。开展春风行动"
+
+
+@pytest.mark.parametrize(
+    "cells, labels, line",
+    [
+        (
+            ["1", "建设母婴室", "女职工部"],
+            ["序号", "任务", "责任单位"],
+            "1. 建设母婴室（责任单位：女职工部）",
+        ),
+        (["3", "5万名女职工受益"], [], "3. 5万名女职工受益"),
+        (["一", "总体要求"], [], "一、总体要求"),
+        (["（二）", "加强领导。", "年底前"], [], "（二）加强领导。年底前"),
+        (
+            ["1.", "建设", "", "甲部"],
+            ["序号", "任务", "时限", "责任部门"],
+            "1. 建设（责任部门：甲部）",
+        ),
+        (
+            ["1", "建设", "乙部", "甲部"],
+            ["序号", "任务", "配合单位", "牵头单位"],
+            "1. 建设（牵头单位：甲部；配合单位：乙部）",
+        ),
+        (["说明", "本表由女职工部汇总"], [], "说明 本表由女职工部汇总"),
+        (["合计", "合计"], [], "合计"),
+        (["", ""], [], ""),
+    ],
+)
+def test_row_line(cells, labels, line):
+    assert row_line(cells, labels) == line
+
+
+def test_a_table_header_names_the_department_column():
+    rows = [["序号", "任务", "牵头单位", "配合单位"], ["1", "建设", "甲部", "乙部、丙部"]]
+    (line,) = table_lines(rows)
+    assert line == "1. 建设（牵头单位：甲部；配合单位：乙部、丙部）"
+    (clause,) = parse_document(line).clauses
+    assert clause.departments == ["甲部", "乙部", "丙部"]
 
 
 def test_the_preview_names_the_lines_that_look_numbered_but_were_skipped(knowledge_copy):
