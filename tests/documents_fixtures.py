@@ -47,6 +47,18 @@ REGULATION = """某省女职工劳动保护办法
 第六条 本办法自2023年10月1日起施行。
 """
 
+# The user trial's styles: numbered items with no 。 in the title and the 责任单位 on the same line.
+TASK_LIST = """测试市总工会方案
+测工发〔2024〕5号
+一、任务
+1. 关爱女农民工 开展春风行动（责任单位：权益保障部）
+2. 关爱女教师。开展健康体检。（责任单位：教科文卫工会）
+3、关爱环卫女工（责任单位：基层工作部）
+（4）建立女职工法律援助站。（责任单位：法律工作部）
+二、保障措施
+各级工会要加强领导。
+"""
+
 PROSE = """关于天气的一些随想
 
 今天天气很好，阳光明媚。我们去公园散步，看到很多人在放风筝。傍晚的时候起风了，大家陆续回家。
@@ -59,6 +71,24 @@ def as_docx(text: str) -> bytes:
 
     document = docx.Document()
     for line in text.splitlines():
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def as_docx_with_table(before: str, rows: list[list[str]], after: str = "") -> bytes:
+    """A .docx: the lines of ``before`` as paragraphs, a table of ``rows``, then ``after``."""
+    import docx
+
+    document = docx.Document()
+    for line in before.splitlines():
+        document.add_paragraph(line)
+    table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
+    for cells, row in zip(rows, table.rows, strict=True):
+        for text, cell in zip(cells, row.cells, strict=False):
+            cell.text = text
+    for line in after.splitlines():
         document.add_paragraph(line)
     buffer = io.BytesIO()
     document.save(buffer)

@@ -13,6 +13,7 @@ import bot.core.live
 from bot.cli import cli
 from bot.core.decline import DeclineModel
 from tests.conftest import FakeEncoder, quantity_only
+from tests.documents_fixtures import TASK_LIST
 
 
 @pytest.fixture
@@ -239,6 +240,16 @@ def test_report_command(runner, tmp_path, fmt, marker):
     assert text.startswith(marker) and "湖北方案 第4项「提升女职工生活品质」" in text
     bad = runner("report", "--out", str(out), "--since", "yesterday")
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+
+
+def test_docs_add_previews_every_clause_and_the_lines_it_skipped(runner, settings, tmp_path):
+    path = tmp_path / "tasks.txt"
+    path.write_text(TASK_LIST.replace("二、保障措施", "5）开展两癌筛查\n二、保障措施"), "utf-8")
+    before = sorted(p.name for p in settings.knowledge_dir.iterdir())
+    result = runner("docs", "add", str(path), input="n\n")
+    assert result.exit_code == 1  # declined at the prompt
+    assert "  · 3 关爱环卫女工\n" in result.output and "  · 5）开展两癌筛查\n" in result.output
+    assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == before
 
 
 def test_core_errors_end_as_one_line_with_exit_code_1(runner):

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import pytest
 
-from bot.core.documents import cn_to_int, extract_departments, parse_document, split_sentences
+from bot.core.documents import (
+    cn_to_int,
+    extract_departments,
+    heading_title,
+    looks_numbered,
+    parse_document,
+    split_sentences,
+)
 from bot.errors import DocumentError
 from tests.conftest import HUBEI, NATIONAL
+from tests.documents_fixtures import TASK_LIST
 
 NATIONAL_TITLES = [
     "指导思想",
@@ -93,6 +105,29 @@ def test_hubei_notice_preamble_and_sign_off(by_code):
     assert "加强对女职工工作的领导" in doc.clauses[-3].text  # 加\n强 rejoined
 
 
+# Every clause of both seeds as the parser saw them before the numbering styles of 3、X（责任单位：…）
+# were accepted; made once from the parser of that commit, never regenerated to make a test pass.
+SEED_CLAUSES = Path(__file__).parent / "data" / "seed_clauses.json"
+
+
+def test_seed_clauses_are_unchanged(by_code):
+    want = json.loads(SEED_CLAUSES.read_text(encoding="utf-8"))
+    got = {
+        code: [
+            {
+                "number": c.number,
+                "title": c.title,
+                "departments": c.departments,
+                "section": c.section,
+                "text_sha256": hashlib.sha256(c.text.encode()).hexdigest()[:16],
+            }
+            for c in by_code[code].clauses
+        ]
+        for code in want
+    }
+    assert got == want
+
+
 def test_department_brackets_are_removed_from_text(by_code):
     for clause in by_code[HUBEI].clauses:
         assert "责任单位" not in clause.text
@@ -169,3 +204,82 @@ def test_cn_to_int(text, value):
 
 def test_split_sentences_keeps_punctuation():
     assert split_sentences("甲。乙；丙？\n丁") == ["甲。", "乙；", "丙？", "丁"]
+
+
+def test_seeds_have_no_skipped_lines(by_code):
+    assert [d.skipped for d in by_code.values()] == [[], []]
+
+
+def test_numbered_items_without_a_full_stop_are_clauses():
+    doc = parse_document(TASK_LIST)
+    got = [(c.number, c.title, c.departments, c.section) for c in doc.clauses]
+    assert got == [
+        ("1", "关爱女农民工开展春风行动", ["权益保障部"], "一、任务"),
+        ("2", "关爱女教师", ["教科文卫工会"], "一、任务"),
+        ("3", "关爱环卫女工", ["基层工作部"], "一、任务"),
+        # （4） after 3、 nests under it, as （1） under 1. does; the section names it by its title.
+        ("（4）", "建立女职工法律援助站", ["法律工作部"], "一、任务 / 3关爱环卫女工"),
+        ("二", "保障措施", [], ""),
+    ]
+    assert doc.clauses[2].text == "关爱环卫女工"
+    assert doc.skipped == []
+
+
+def test_a_heading_with_its_departments_keeps_the_text_under_it():
+    doc = parse_document("一、任务\n1. 关爱女农民工【牵头单位：权益保障部】\n开展春风行动。\n")
+    (clause,) = doc.clauses
+    assert (clause.title, clause.departments) == ("关爱女农民工", ["权益保障部"])
+    assert clause.text == "关爱女农民工\n开展春风行动。"
+
+
+@pytest.mark.parametrize(
+    "heading, title",
+    [
+        ("关爱环卫女工（责任单位：基层工作部）", "关爱环卫女工"),
+        ("关爱女工 [责任部门：女职工部]", "关爱女工"),
+        ("加强领导；落实责任。各级工会要重视。", "加强领导"),
+        ("设立驿站。在园区设立（责任单位：女职工部）", "设立驿站"),
+        ("关爱女农民工开展春风行动", "关爱女农民工开展春风行动"),
+        ("做好服务（含新就业形态劳动者）", "做好服务（含新就业形态劳动者）"),
+        ("基本原则：\n坚持党的领导。", "基本原则"),
+    ],
+)
+def test_heading_title_ends_at_a_sentence_end_or_the_departments(heading, title):
+    assert heading_title(heading) == title
+
+
+@pytest.mark.parametrize(
+    "line, numbered",
+    [
+        ("2）开展春风行动", True),
+        ("2) 开展春风行动", True),
+        ("3 关爱环卫女工", True),
+        ("1.1 组织健康体检", True),
+        ("1.1.组织健康体检", True),
+        ("一．总体要求", True),
+        ("第二部分 保障措施", True),
+        ("（a）配备冰箱", True),
+        ("1. 建设母婴室", False),  # a heading the parser takes
+        ("（一）加强领导", False),
+        ("全市1.5万名女职工受益。", False),
+        ("1.5万名女职工受益。", False),
+        ("1.1组织健康体检", False),  # as 1.5万: a decimal, not a number
+        ("2024年3月8日", False),
+        ("一是加强领导，二是落实责任。", False),
+        ("2）", False),
+    ],
+)
+def test_lines_that_look_numbered(line, numbered):
+    assert looks_numbered(line) is numbered
+
+
+def test_lines_that_look_numbered_but_are_not_taken_are_kept_in_order():
+    text = TASK_LIST.replace("二、保障措施\n", "2）开展春风行动\n1.1 组织健康体检。\n三、考核\n")
+    doc = parse_document(text + "四、附则\n")
+    assert doc.skipped == ["2）开展春风行动", "1.1 组织健康体检。", "四、附则"]
+    assert [c.number for c in doc.clauses] == ["1", "2", "3", "（4）", "三"]
+
+
+def test_a_document_without_clauses_names_the_lines_that_looked_numbered():
+    with pytest.raises(DocumentError, match="「1）关爱女工」、「二、保障措施」"):
+        parse_document("某市方案\n1）关爱女工\n二、保障措施\n")

@@ -8,8 +8,27 @@ import zipfile
 
 import pytest
 
-from bot.ingest.files import MAX_BYTES, IngestError, preview, read_file, safe_name, staged_files
-from tests.documents_fixtures import CITY_PLAN, PROSE, REGULATION, as_docx, as_pdf
+from bot.core.documents import parse_document
+from bot.ingest.files import (
+    MAX_BYTES,
+    SKIPPED_SHOWN,
+    IngestError,
+    preview,
+    read_file,
+    row_line,
+    safe_name,
+    staged_files,
+    table_lines,
+)
+from tests.documents_fixtures import (
+    CITY_PLAN,
+    PROSE,
+    REGULATION,
+    TASK_LIST,
+    as_docx,
+    as_docx_with_table,
+    as_pdf,
+)
 
 FORMATS = {
     "utf-8": lambda t: t.encode("utf-8"),
@@ -215,3 +234,113 @@ def test_refusing_a_bomb_from_the_command_line_costs_little_memory(settings, tmp
     assert code == 1 and "文件是空的" in err
     print(f"peak RSS: bomb {bomb_mb:.0f} MB, empty file {empty_mb:.0f} MB")
     assert bomb_mb < 300 and bomb_mb < empty_mb + 150, (bomb_mb, empty_mb)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_the_trial_task_list_in_every_format(fmt, knowledge_copy):
+    item = preview(FORMATS[fmt](TASK_LIST), knowledge_copy, "tasks")
+    got = [(c.number, c.title, c.departments) for c in item.document.clauses if c.number]
+    assert got == [
+        ("1", "关爱女农民工开展春风行动", ["权益保障部"]),
+        ("2", "关爱女教师", ["教科文卫工会"]),
+        ("3", "关爱环卫女工", ["基层工作部"]),
+        ("（4）", "建立女职工法律援助站", ["法律工作部"]),
+        ("二", "保障措施", []),
+    ]
+    assert item.warnings == []
+
+
+HEAD = "十堰市总工会女职工工作实施方案\n十工发〔2024〕9号\n一、重点任务\n"
+TAIL = "二、保障措施\n各级工会要加强领导。\n"
+
+
+def test_numbered_rows_of_a_docx_table_are_clauses_where_the_table_stands(knowledge_copy):
+    rows = [
+        ["序号", "工作任务", "具体措施", "责任单位"],
+        ["1", "推进母婴室建设", "为女职工提供哺乳便利。", "女职工部、基层工作部"],
+        ["2", "关爱女农民工", "开展春风行动", "权益保障部"],
+    ]
+    item = preview(as_docx_with_table(HEAD, rows, TAIL), knowledge_copy, "shiyan.docx")
+    got = [(c.number, c.title, c.departments, c.section) for c in item.document.clauses]
+    assert got == [
+        ("1", "推进母婴室建设", ["女职工部", "基层工作部"], "一、重点任务"),
+        ("2", "关爱女农民工", ["权益保障部"], "一、重点任务"),
+        ("二", "保障措施", [], ""),
+    ]
+    assert item.document.clauses[0].text == "推进母婴室建设。为女职工提供哺乳便利。"
+    assert "序号" not in item.text  # the header names the columns; it is not text
+
+
+def test_a_table_row_that_opens_with_its_number_is_a_clause(knowledge_copy):
+    # The trial's .docx: "2. 关爱女农民工" | "开展春风行动（责任单位：权益保障部）",
+    # then a blank row.
+    rows = [["2. 关爱女农民工", "开展春风行动（责任单位：权益保障部）"], ["", ""]]
+    head = HEAD + "1. 推进母婴室建设。为女职工提供哺乳便利。（责任单位：女职工部）\n"
+    item = preview(as_docx_with_table(head, rows), knowledge_copy, "shiyan.docx")
+    last = item.document.clauses[-1]
+    assert (last.number, last.title, last.departments) == ("2", "关爱女农民工", ["权益保障部"])
+    assert last.text == "关爱女农民工。开展春风行动"
+
+
+@pytest.mark.parametrize(
+    "cells, labels, line",
+    [
+        (
+            ["1", "建设母婴室", "女职工部"],
+            ["序号", "任务", "责任单位"],
+            "1. 建设母婴室（责任单位：女职工部）",
+        ),
+        (["3", "5万名女职工受益"], [], "3. 5万名女职工受益"),
+        (["一", "总体要求"], [], "一、总体要求"),
+        (["（二）", "加强领导。", "年底前"], [], "（二）加强领导。年底前"),
+        (
+            ["1.", "建设", "", "甲部"],
+            ["序号", "任务", "时限", "责任部门"],
+            "1. 建设（责任部门：甲部）",
+        ),
+        (
+            ["1", "建设", "乙部", "甲部"],
+            ["序号", "任务", "配合单位", "牵头单位"],
+            "1. 建设（牵头单位：甲部；配合单位：乙部）",
+        ),
+        (["说明", "本表由女职工部汇总"], [], "说明 本表由女职工部汇总"),
+        (["合计", "合计"], [], "合计"),
+        (["", ""], [], ""),
+    ],
+)
+def test_row_line(cells, labels, line):
+    assert row_line(cells, labels) == line
+
+
+def test_a_table_header_names_the_department_column():
+    rows = [["序号", "任务", "牵头单位", "配合单位"], ["1", "建设", "甲部", "乙部、丙部"]]
+    (line,) = table_lines(rows)
+    assert line == "1. 建设（牵头单位：甲部；配合单位：乙部、丙部）"
+    (clause,) = parse_document(line).clauses
+    assert clause.departments == ["甲部", "乙部", "丙部"]
+
+
+def test_the_preview_names_the_lines_that_look_numbered_but_were_skipped(knowledge_copy):
+    text = TASK_LIST.replace("二、保障措施", "5）开展两癌筛查\n1.1 组织健康体检。\n二、保障措施")
+    item = preview(text.encode(), knowledge_copy, "tasks")
+    assert item.warnings[-1].startswith("有 2 行看起来像编号条款，但没有读成条款")
+    assert item.lines()[-3:] == [
+        "注意：" + item.warnings[-1],
+        "  · 5）开展两癌筛查",
+        "  · 1.1 组织健康体检。",
+    ]
+
+
+def test_the_preview_names_a_few_skipped_lines_and_counts_the_rest(knowledge_copy):
+    many = "".join(
+        f"{n}）开展第{n}项女职工关爱服务活动，覆盖全市各区县基层工会和新就业形态劳动者集中的行业企业。\n"
+        for n in range(5, 20)
+    )
+    item = preview((TASK_LIST + many).encode(), knowledge_copy, "tasks")
+    named = [line for line in item.lines() if line.startswith("  · ") and "）开展第" in line]
+    assert (
+        len(named) == SKIPPED_SHOWN
+        and named[0]
+        == "  · 5）开展第5项女职工关爱服务活动，覆盖全市各区县基层工会和新就业形态劳动者集中…"
+    )
+    assert item.lines()[-1] == f"  …… 另有 {15 - SKIPPED_SHOWN} 行"

@@ -1,10 +1,13 @@
 """Chinese official documents: clean the text, find title and 文号, split into clauses.
 
-A clause is a numbered item (一、/（一）/1./（1）/第X条 at any nesting) that carries text of
-its own; its title is its heading sentence (the text before the first 。). Unnumbered text
-before the first heading is the 前言; a notice that issues an attached plan (关于印发《X》的通知)
-becomes its own clause, 通知. 责任单位 are read from [ ], 【 】 or （ ） at the end of a clause and
-split on 、 exactly as written.
+A clause is a numbered item (一、/（一）/1./3、/（1）/第X条 at any nesting) that carries text of
+its own: a heading with a sentence (。) or a 责任单位, or text under the heading. Its title is its
+heading sentence (the text before the first 。/；/（责任单位…）, or the whole line). Unnumbered
+text before the first heading is the 前言; a notice that issues an attached plan (关于印发《X》的
+通知) becomes its own clause, 通知. 责任单位 are read from [ ], 【 】 or （ ） in a clause and split
+on 、 exactly as written. Lines that look numbered but are not taken, in a style the parser does
+not know (1）X, 1.1 X, 第一部分) or a bare heading with nothing under it, are kept in
+``Document.skipped`` for the admin's preview.
 """
 
 from __future__ import annotations
@@ -62,6 +65,16 @@ DOC_TYPES = (
     "计划",
 )
 DEPT_LABELS = ("责任单位", "牵头单位", "责任部门", "负责单位", "责任处室")
+# Where a heading's title ends: a sentence end or a bracket opening its 责任单位.
+TITLE_END_RE = re.compile(rf"[。！？；]|[\[【（(［]\s*(?:{'|'.join(DEPT_LABELS)})\s*[:：]")
+# The opening of a numbered item in a style the parser does not take: 1）X, 1 X, 一．X, 1.1 X,
+# （a）X, 第一部分 X. Decimals (1.5万) are not numbers of items, so 1.1X without a space is not one.
+NUMBERED_LOOK_RE = re.compile(
+    rf"^(?:(?:\d{{1,3}}|[{CN_DIGITS}]{{1,4}})\s*(?:[)）:：,，]|[.．、](?!\d)|\s+)"
+    rf"|\d{{1,3}}(?:[.．]\d{{1,3}})+(?:[.．、]|\s+)"
+    rf"|[（(]\s*[a-zA-Z]\s*[）)]"
+    rf"|第[{CN_DIGITS}\d]+(?:节|部分|项|款)\s*)"
+)
 ROLE_LABEL_RE = re.compile(r"^(?:配合|协办|参与|牵头|责任|主办)(?:单位|部门)\s*[:：]")
 BARE_MARKER_RE = re.compile(
     r"^(?:第[一二三四五六七八九十百零〇\d]+条|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）"
@@ -173,6 +186,7 @@ class Document:
     clauses: list[Clause]
     aliases: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)  # 文号 of documents it cites
+    skipped: list[str] = field(default_factory=list)  # lines that look numbered, not taken
 
     def clause_by_number(self, number: str) -> Clause | None:
         """Find a clause by its number, as written or by value within a style (（八） = (八))."""
@@ -242,6 +256,12 @@ def heading_style(line: str) -> tuple[str, re.Match[str]] | None:
         if m and len(line) > m.end():
             return name, m
     return None
+
+
+def looks_numbered(line: str) -> bool:
+    """A line that opens like a numbered item but in none of the heading styles."""
+    m = NUMBERED_LOOK_RE.match(line)
+    return m is not None and len(line) > m.end() and heading_style(line) is None
 
 
 def is_title_line(line: str) -> bool:
@@ -326,10 +346,16 @@ def extract_departments(text: str) -> tuple[str, list[str]]:
 
 
 def heading_title(body: str) -> str:
-    """The heading sentence: text before the first 。 (or the whole heading when it has none)."""
+    """The heading sentence: the first line up to its first 。！？； or the bracket of its
+    责任单位 (the whole line when it has neither)."""
     first = body.split("\n", 1)[0]
-    title = re.split(r"[。！？]", first, maxsplit=1)[0]
+    title = TITLE_END_RE.split(first, maxsplit=1)[0]
     return title.strip().rstrip("：:")
+
+
+def has_departments(text: str) -> bool:
+    """Whether the text carries a bracketed 责任单位 (or 牵头单位, 责任部门, …)."""
+    return bool(extract_departments(text)[1])
 
 
 def strip_marker(line: str) -> tuple[str, str]:
@@ -404,6 +430,14 @@ class _Node:
     body: list[str] = field(default_factory=list)
     children: list[_Node] = field(default_factory=list)
     parent: _Node | None = None
+    line: str = ""  # the heading line as written
+
+
+def _own_text(node: _Node) -> list[str]:
+    """The lines that are the node's own clause text. The heading counts when it says more than
+    a section name: a sentence (。) or a 责任单位."""
+    heading_counts = "。" in node.heading or has_departments(node.heading)
+    return [node.heading, *node.body] if heading_counts else node.body
 
 
 def _normalise_title(text: str) -> str:
@@ -415,8 +449,9 @@ def parse_document(
 ) -> Document:
     """Parse a Chinese official document into clauses. Raises DocumentError when none are found."""
     raw = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [clean_line(line) for line in raw.split("\n")]
-    lines = join_broken_lines([line for line in lines if line])
+    cleaned = [line for line in (clean_line(line) for line in raw.split("\n")) if line]
+    skipped = [line for line in cleaned if looks_numbered(line)]
+    lines = join_broken_lines(cleaned)
     if not lines:
         raise DocumentError("文件为空")
 
@@ -466,11 +501,11 @@ def parse_document(
 
     clauses: list[Clause] = []
 
-    def add(number: str, ctitle: str, text_lines: list[str], section: str) -> None:
+    def add(number: str, ctitle: str, text_lines: list[str], section: str) -> bool:
         text_body = "\n".join(text_lines).strip()
         text_body, depts = extract_departments(text_body)
         if not text_body:
-            return
+            return False
         clauses.append(
             Clause(
                 doc_code=code,
@@ -482,6 +517,7 @@ def parse_document(
                 section=section,
             )
         )
+        return True
 
     if plan_title_idx is not None:
         notice = [ln for ln in preamble[:plan_title_idx] if not is_header(ln)]
@@ -511,26 +547,25 @@ def parse_document(
         styles = [n.style for n in stack[1:]]
         if style in styles:
             stack = stack[: styles.index(style) + 1]
-        node = _Node(style, number, rest, parent=stack[-1])
+        node = _Node(style, number, rest, parent=stack[-1], line=line)
         stack[-1].children.append(node)
         stack.append(node)
 
     def walk(node: _Node, path: list[str]) -> None:
         for child in node.children:
-            own_text = [child.heading, *child.body] if "。" in child.heading else child.body
-            label = (
-                f"{child.number}{'、' if child.style == 'cn' else ''}{heading_title(child.heading)}"
-            )
+            own_text = _own_text(child)
+            ctitle = heading_title(child.heading)
+            label = f"{child.number}{'、' if child.style == 'cn' else ''}{ctitle}"
+            if (own_text or not child.children) and not add(
+                child.number, ctitle, own_text, " / ".join(path)
+            ):
+                skipped.append(child.line)
             if child.children:
-                if own_text:
-                    add(child.number, heading_title(child.heading), own_text, " / ".join(path))
                 walk(child, [*path, label])
-            else:
-                add(child.number, heading_title(child.heading), own_text, " / ".join(path))
 
     walk(root, [])
     if not any(c.number for c in clauses):
-        raise DocumentError("没有找到编号条款（一、（一）1. 或 第X条）")
+        raise DocumentError(_no_clauses(skipped))
 
     issuer = issuer_of(doc_title) or (issuer_of(notice_title) if notice_title else "")
     short = short_name_of(doc_title, issuer)
@@ -547,7 +582,17 @@ def parse_document(
         clauses=[_in_document(c, code or short, short) for c in clauses],
         aliases=aliases_of(code or short, doc_title, issuer, short),
         references=references,
+        skipped=skipped,
     )
+
+
+def _no_clauses(skipped: list[str]) -> str:
+    """Why a text has no clause, naming the first lines that looked numbered."""
+    message = "没有找到编号条款（一、（一）1. 或 第X条）"
+    if skipped:
+        named = "、".join(f"「{line[:30]}」" for line in skipped[:3])
+        message += f"；像编号但没有读成条款的行：{named}"
+    return message
 
 
 def _in_document(clause: Clause, code: str, name: str) -> Clause:

@@ -19,17 +19,26 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.core.documents import (
+    CN_DIGITS,
+    DEPT_LABELS,
     DOC_CODE_RE,
+    ROLE_LABEL_RE,
     SIDECAR,
     Document,
     decode_text,
+    heading_style,
     load_document,
     parse_document,
 )
 from bot.core.knowledge import knowledge_files, load_knowledge
 from bot.errors import DocumentError, FileBoundError, IngestError
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.table import _Row
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_INFLATED = 20 * 1024 * 1024  # a .docx's members, uncompressed, in all
@@ -38,6 +47,13 @@ RATIO_FROM = 1024 * 1024
 MAX_MEMBERS = 2000
 MAX_PAGES = 300
 MAX_CHARS = 500_000
+SKIPPED_SHOWN = 10  # lines named in the preview that look numbered but were not taken
+
+# A table cell that holds only an item's number: 1, 1., 一, 一、, （一）.
+CELL_NUMBER_RE = re.compile(
+    rf"^(?:\d{{1,3}}[.．、]?|[{CN_DIGITS}]{{1,4}}、?|[（(]\s*(?:\d{{1,3}}|[{CN_DIGITS}]{{1,4}})\s*[）)])$"
+)
+HEADER_CELLS = {"序号", "编号", *DEPT_LABELS}
 
 
 @dataclass
@@ -67,7 +83,19 @@ class Preview:
         if self.replaces:
             out.append(f"将替换现有的同文号文件《{self.replaces}》。")
         out += [f"注意：{w}" for w in self.warnings]
+        return out + self.skipped_lines()
+
+    def skipped_lines(self) -> list[str]:
+        """The lines that look like numbered items but were not read as clauses, named."""
+        skipped = self.document.skipped
+        out = [f"  · {_shortened(line)}" for line in skipped[:SKIPPED_SHOWN]]
+        if len(skipped) > SKIPPED_SHOWN:
+            out.append(f"  …… 另有 {len(skipped) - SKIPPED_SHOWN} 行")
         return out
+
+
+def _shortened(line: str, width: int = 40) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 # ---------------------------------------------------------------------- reading
@@ -145,13 +173,83 @@ def read_docx(data: bytes) -> str:
         raise
     except Exception as exc:
         raise IngestError(f"无法读取这个 Word 文档：{exc}") from exc
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:  # plans often list tasks and 责任单位 in a table
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                lines.append(" ".join(dict.fromkeys(cells)))
-    return "\n".join(lines)
+    return "\n".join(docx_lines(document))
+
+
+def docx_lines(document: DocxDocument) -> list[str]:
+    """Paragraphs and table rows in the order they stand in the document."""
+    from docx.table import Table
+
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):  # plans often list tasks and 责任单位 in a table
+            lines += table_lines([row_cells(row) for row in block.rows])
+        else:
+            lines.append(block.text)
+    return lines
+
+
+def row_cells(row: _Row) -> list[str]:
+    """A row's cell texts by grid column; a cell spanning columns counts once, then blank."""
+    texts: list[str] = []
+    previous = None
+    for cell in row.cells:  # python-docx gives a spanning cell once per column, as one object
+        texts.append("" if cell is previous else cell.text.strip())
+        previous = cell
+    return texts
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """Lines for a table's rows. A header row (序号, 责任单位, …) names the columns and is not
+    text; the rows under it are read with ``row_line``."""
+    lines: list[str] = []
+    labels: list[str] = []
+    for cells in rows:
+        names = [re.sub(r"\s+", "", c) for c in cells]
+        if HEADER_CELLS & set(names) and not _row_number(cells):
+            labels = names
+            continue
+        line = row_line(cells, labels)
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _row_number(cells: list[str]) -> str | None:
+    """The marker a numbered row opens with (1. for a bare 1), None for a row without one."""
+    first = next((c for c in cells if c), "")
+    if CELL_NUMBER_RE.match(first):
+        if first[0].isdigit():
+            return f"{first.rstrip('.．、')}. "  # the space keeps 1 + 5万 from reading as 1.5万
+        return first if first[-1] in "、）)" else f"{first}、"
+    return "" if heading_style(first) else None
+
+
+def row_line(cells: list[str], labels: list[str]) -> str:
+    """A table row as a line. A numbered row (its number in a cell of its own, or a first cell
+    opening with 1. or 一、) becomes a numbered item: its cells joined as sentences, the cells
+    under a 责任单位 (or 牵头单位, 配合单位, …) column bracketed as in running text."""
+    marker = _row_number(cells)
+    filled = [(c, labels[i] if i < len(labels) else "") for i, c in enumerate(cells) if c]
+    if marker is None:
+        return " ".join(dict.fromkeys(c for c, _ in filled))
+    if marker:
+        filled = filled[1:]
+    roles = [(label, c) for c, label in filled if _is_role(label)]
+    roles.sort(key=lambda pair: pair[0] not in DEPT_LABELS)  # the bracket opens with its label
+    sentences = ""
+    for cell, label in filled:
+        if _is_role(label):
+            continue
+        if sentences and sentences[-1] not in "。！？；：":
+            sentences += "。"
+        sentences += cell
+    bracket = "；".join(f"{label}：{c}" for label, c in roles)
+    return marker + sentences + (f"（{bracket}）" if bracket else "")
+
+
+def _is_role(label: str) -> bool:
+    return label in DEPT_LABELS or ROLE_LABEL_RE.match(label + "：") is not None
 
 
 def read_pdf(data: bytes) -> str:
@@ -244,6 +342,11 @@ def preview_text(
         warnings.append("没有找到责任单位。")
     if len(numbered) < 3:
         warnings.append(f"只找到 {len(numbered)} 条编号条款，请核对文件格式。")
+    if document.skipped:
+        warnings.append(
+            f"有 {len(document.skipped)} 行看起来像编号条款，但没有读成条款"
+            "（编号格式不认识，如 1）或 1.1；或只有标题、没有内容），请核对："
+        )
     existing = {d.code: d for d in _current_documents(knowledge_dir)}
     replaces = existing[document.code].title if document.code in existing else None
     return Preview(document, text, kind, replaces, warnings)
