@@ -30,8 +30,12 @@ STOPWORDS = frozenset(
     能不能 可不可以 请问 请 问 想 想问 知道 我 我们 你 你们 他 她 它 他们 她们 咱们 自己 大家
     人 得 着 过 很 太 更 最 非常 一下 一点 具体 相关 方面 关于 里 里面 上 下 中 其中 啥 咋
     吗？ 呢？ 嗯 哈 呃 诶 么样 说 讲 提 提到 规定 文件 政策 意见 方案 条 项 款
+    单位
     """.split()
 )
+# 单位 in a question is where the asker works (我们单位, 单位有没有哺乳室), as 我们 is who she
+# is; matched, it drew such questions to a notice's list of addressees (各单位). 用人单位 and
+# 责任单位 are words of their own and stay.
 
 
 def normalise(text: str) -> str:
