@@ -311,3 +311,69 @@ def test_bad_bytes_in_argv_become_replacement_characters(settings):
     answer = json.loads(result.stdout)
     assert answer["query"] == "两癌\ufffd筛查"
     assert answer["hits"][0]["title"] == "提升女职工生活品质"  # as for 两癌筛查
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--out"],
+        ["log", "export", "--out"],
+        ["log", "export-pairs", "--out"],
+    ],
+    ids=["report", "export", "export-pairs"],
+)
+def test_an_output_file_that_cannot_be_written_is_one_clear_line(runner, tmp_path, args):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    for out, why in (
+        (tmp_path / "no" / "such" / "r.html", f"文件夹 {tmp_path / 'no' / 'such'} 不存在"),
+        (blocker / "r.html", "不是文件夹"),
+    ):
+        result = runner(*args, str(out))
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+        assert result.output.startswith(f"错误：无法写入 {out}：") and why in result.output
+
+
+def test_a_report_into_a_missing_folder_shows_no_traceback(settings, tmp_path):
+    from tests import fake_model_cli
+
+    result = fake_model_cli.run(settings, "report", "--out", "/nonexistent/dir/r.html")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "错误：无法写入 /nonexistent/dir/r.html：文件夹 /nonexistent/dir 不存在。"
+        "请先建立这个文件夹，或换一个位置。"
+    )
+
+
+def _knowledge(settings) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(settings.knowledge_dir.iterdir())}
+
+
+def test_answering_no_at_a_confirmation_cancels_quietly(runner, settings, tmp_path):
+    from tests.documents_fixtures import CITY_PLAN
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text(CITY_PLAN, encoding="utf-8")
+    before = _knowledge(settings)
+    for answer in ("n\n", "\n", "否\n", "maybe\nn\n"):
+        result = runner("docs", "add", str(plan), input=answer)
+        assert result.exit_code == 0, result.output
+        assert result.output.rstrip().endswith("已取消，文件没有变化。")
+        assert "Aborted" not in result.output
+    assert "请输入 y（是）或 n（否）。" in result.output  # after "maybe"
+    result = runner("docs", "remove", "鄂工办发〔2023〕7号", input="n\n")
+    assert result.exit_code == 0 and result.output.rstrip().endswith("已取消，文件没有变化。")
+    assert _knowledge(settings) == before
+
+
+def test_end_of_input_at_a_confirmation_fails_without_a_change(runner, settings, tmp_path):
+    from tests.documents_fixtures import CITY_PLAN
+
+    plan = tmp_path / "plan.txt"
+    plan.write_text(CITY_PLAN, encoding="utf-8")
+    before = _knowledge(settings)
+    result = runner("docs", "add", str(plan), input="")
+    assert result.exit_code == 1 and "Aborted" not in result.output
+    assert "错误：没有得到确认，文件没有变化。（不需确认时请加 --yes。）" in result.output
+    assert _knowledge(settings) == before
