@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
 
-from bot.ingest.files import MAX_BYTES, IngestError, preview, read_file, safe_name, staged_files
+from bot.ingest.files import (
+    BROKEN_PDF,
+    MAX_BYTES,
+    IngestError,
+    preview,
+    read_file,
+    safe_name,
+    staged_files,
+)
 from tests.documents_fixtures import CITY_PLAN, PROSE, REGULATION, as_docx, as_pdf
 
 FORMATS = {
@@ -83,6 +92,22 @@ def encrypted_pdf() -> bytes:
     return as_pdf(CITY_PLAN, encrypt="secret")
 
 
+def cut_short(data: bytes) -> bytes:
+    """The first half of a file, as an interrupted download leaves it."""
+    return data[: len(data) // 2]
+
+
+def damaged_docx() -> bytes:
+    """A .docx whose directory is whole but whose document part is not XML."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(as_docx(CITY_PLAN))) as source:
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for item in source.infolist():
+                data = source.read(item)
+                archive.writestr(item, b"<w:document" if item.filename.endswith("t.xml") else data)
+    return buffer.getvalue()
+
+
 def zip_without_word() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -100,7 +125,10 @@ def zip_without_word() -> bytes:
         (b"\xff\xfe\xfd\x80" * 50, "编码"),
         (zip_without_word(), "压缩文件"),
         (b"PK\x03\x04 not really a zip", "压缩文件"),
-        (b"%PDF-1.4 broken", "PDF"),
+        (b"%PDF-1.4 broken", "PDF 文件已损坏或不完整"),
+        (cut_short(as_pdf(CITY_PLAN)), "PDF 文件已损坏或不完整"),
+        (cut_short(as_docx(CITY_PLAN)), "Word 文档（.docx）已损坏或不完整"),
+        (damaged_docx(), "Word 文档（.docx）已损坏或不完整"),
         (PROSE.encode(), "条款"),
         ("一、只有一个标题".encode(), "条款"),
     ],
@@ -113,15 +141,30 @@ def zip_without_word() -> bytes:
         "zip",
         "fake-zip",
         "bad-pdf",
+        "truncated-pdf",
+        "truncated-docx",
+        "damaged-docx",
         "prose",
         "title-only",
     ],
 )
 def test_bad_files_are_refused_with_the_reason(data, reason, knowledge_copy):
     before = sorted(p.name for p in knowledge_copy.iterdir())
-    with pytest.raises(IngestError, match=reason):
+    with pytest.raises(IngestError, match=reason) as refused:
         preview(data, knowledge_copy, "x.txt")
     assert sorted(p.name for p in knowledge_copy.iterdir()) == before
+    names = re.sub(r"PDF|Word|docx|txt|pdf|GB18030|GBK|UTF-8|MB", "", str(refused.value))
+    assert not re.search(r"[A-Za-z]{2,}", names), str(refused.value)  # no library's words
+
+
+def test_a_broken_pdf_from_the_command_line_is_one_chinese_line(settings, tmp_path):
+    from tests import fake_model_cli
+
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(cut_short(as_pdf(CITY_PLAN)))
+    result = fake_model_cli.run(settings, "docs", "add", str(broken), "--yes")
+    assert result.returncode == 1
+    assert result.stderr == f"错误：{BROKEN_PDF}\n"  # nothing from pypdf
 
 
 def test_encrypted_and_scanned_pdfs_are_refused(knowledge_copy):

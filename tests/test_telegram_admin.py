@@ -154,3 +154,14 @@ async def test_a_confirmed_change_waits_for_another_process_and_says_so(api, adm
         assert not any("已加入并上线" in t for t in api.sent_texts(ADMIN))
     await api.wait_for(lambda: any("已加入并上线" in t for t in api.sent_texts(ADMIN)), timeout=60)
     assert api.sent_texts(ADMIN).count(WAITING) == 1
+
+
+async def test_a_broken_pdf_is_refused_in_chinese_only(api, admin_bot, caplog):
+    pdf = as_pdf(CITY_PLAN)
+    api.push_media(ADMIN, "document", data=pdf[: len(pdf) // 2])
+    await api.wait_for(lambda: api.ok("sendMessage", ADMIN))
+    assert api.sent_texts(ADMIN)[-1] == (
+        "这个文件不能加入：这个 PDF 文件已损坏或不完整，无法读取。请重新导出或重新下载后再发送。\n"
+        "现有文件和索引都没有改变。"
+    )
+    assert "EOF marker" not in caplog.text  # pypdf's own complaints stay out of the log

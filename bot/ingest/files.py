@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import tempfile
@@ -38,6 +39,9 @@ RATIO_FROM = 1024 * 1024
 MAX_MEMBERS = 2000
 MAX_PAGES = 300
 MAX_CHARS = 500_000
+
+BROKEN_PDF = "这个 PDF 文件已损坏或不完整，无法读取。请重新导出或重新下载后再发送。"
+BROKEN_DOCX = "这个 Word 文档（.docx）已损坏或不完整，无法读取。请用 Word 打开并另存一份后再发送。"
 
 
 @dataclass
@@ -82,8 +86,10 @@ def sniff(data: bytes) -> str:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 if "word/document.xml" in archive.namelist():
                     return "docx"
-        except zipfile.BadZipFile:
-            pass
+        except zipfile.BadZipFile:  # its directory, at the end, is missing: cut short
+            if b"word/" in data:  # the names of a .docx's parts, in its local headers
+                raise IngestError(BROKEN_DOCX) from None
+            raise IngestError("这是一个损坏的压缩文件，不是 Word 文档（.docx）。") from None
         raise IngestError("这是一个压缩文件，不是 Word 文档（.docx）。")
     return "text"
 
@@ -143,8 +149,8 @@ def read_docx(data: bytes) -> str:
         document = docx.Document(io.BytesIO(data))
     except IngestError:
         raise
-    except Exception as exc:
-        raise IngestError(f"无法读取这个 Word 文档：{exc}") from exc
+    except Exception as exc:  # python-docx and lxml raise many kinds on damaged parts
+        raise IngestError(BROKEN_DOCX) from exc
     lines = [p.text for p in document.paragraphs]
     for table in document.tables:  # plans often list tasks and 责任单位 in a table
         for row in table.rows:
@@ -157,6 +163,9 @@ def read_docx(data: bytes) -> str:
 def read_pdf(data: bytes) -> str:
     from pypdf import PdfReader
 
+    # pypdf logs what it repaired in a malformed file (EOF marker not found, …) as warnings,
+    # which would reach stderr; the reader is told in Chinese when the file cannot be read.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -172,7 +181,7 @@ def read_pdf(data: bytes) -> str:
     except IngestError:
         raise
     except Exception as exc:  # pypdf raises many kinds on malformed files
-        raise IngestError(f"无法读取这个 PDF：{exc}") from exc
+        raise IngestError(BROKEN_PDF) from exc
     text = "\n".join(pages)
     if len(re.sub(r"\s", "", text)) < 20:
         raise IngestError("PDF 没有文字层（可能是扫描件），无法读取。请发送文字版。")
