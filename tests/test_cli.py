@@ -346,15 +346,20 @@ def test_a_report_into_a_missing_folder_shows_no_traceback(settings, tmp_path):
     )
 
 
+@pytest.fixture
+def plan(tmp_path):
+    from tests.documents_fixtures import CITY_PLAN
+
+    path = tmp_path / "plan.txt"
+    path.write_text(CITY_PLAN, encoding="utf-8")
+    return path
+
+
 def _knowledge(settings) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(settings.knowledge_dir.iterdir())}
 
 
-def test_answering_no_at_a_confirmation_cancels_quietly(runner, settings, tmp_path):
-    from tests.documents_fixtures import CITY_PLAN
-
-    plan = tmp_path / "plan.txt"
-    plan.write_text(CITY_PLAN, encoding="utf-8")
+def test_answering_no_at_a_confirmation_cancels_quietly(runner, settings, plan):
     before = _knowledge(settings)
     for answer in ("n\n", "\n", "否\n", "maybe\nn\n"):
         result = runner("docs", "add", str(plan), input=answer)
@@ -367,13 +372,20 @@ def test_answering_no_at_a_confirmation_cancels_quietly(runner, settings, tmp_pa
     assert _knowledge(settings) == before
 
 
-def test_end_of_input_at_a_confirmation_fails_without_a_change(runner, settings, tmp_path):
-    from tests.documents_fixtures import CITY_PLAN
-
-    plan = tmp_path / "plan.txt"
-    plan.write_text(CITY_PLAN, encoding="utf-8")
+def test_end_of_input_at_a_confirmation_fails_without_a_change(runner, settings, plan):
     before = _knowledge(settings)
     result = runner("docs", "add", str(plan), input="")
     assert result.exit_code == 1 and "Aborted" not in result.output
     assert "错误：没有得到确认，文件没有变化。（不需确认时请加 --yes。）" in result.output
+    assert _knowledge(settings) == before
+
+
+def test_docs_add_refuses_a_code_that_is_no_文号(runner, settings, plan):
+    before = _knowledge(settings)
+    result = runner("docs", "add", str(plan), "--code", "abc", "--yes")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert (
+        result.output.startswith("错误：“abc”看起来不是文号。")
+        and "武工发〔2024〕3号" in result.output
+    )
     assert _knowledge(settings) == before

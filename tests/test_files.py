@@ -81,6 +81,25 @@ def test_overrides_and_a_missing_code(knowledge_copy):
     assert item.document.code == "某政令〔2023〕99号"
 
 
+@pytest.mark.parametrize(
+    "given, kept",
+    [
+        ("某政令〔2023〕99号", "某政令〔2023〕99号"),
+        ("武工发[2024] 3号", "武工发[2024]3号"),
+        ("鄂工办发（2023）7 号", "鄂工办发（2023）7号"),
+        ("国务院令第752号", "国务院令第752号"),
+    ],
+)
+def test_a_code_given_by_hand_is_kept_when_it_looks_like_one(given, kept, knowledge_copy):
+    assert preview(REGULATION.encode(), knowledge_copy, "reg", code=given).document.code == kept
+
+
+@pytest.mark.parametrize("given", ["abc", "123", "武工发2024年3号", "〔2024〕3号", "第3号"])
+def test_a_code_that_is_no_文号_is_refused_before_the_file_is_read(given, knowledge_copy):
+    with pytest.raises(IngestError, match=f"“{re.escape(given)}”看起来不是文号"):
+        preview(b"", knowledge_copy, "reg", code=given)  # not "文件是空的": the code first
+
+
 def test_file_names_never_become_paths(knowledge_copy):
     item = preview(CITY_PLAN.encode(), knowledge_copy, "../../../etc/passwd")
     for name in staged_files(knowledge_copy, item):

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.documents import (
+    CJK,
+    CN_DIGITS,
     DOC_CODE_RE,
     SIDECAR,
     Document,
@@ -39,6 +41,9 @@ RATIO_FROM = 1024 * 1024
 MAX_MEMBERS = 2000
 MAX_PAGES = 300
 MAX_CHARS = 500_000
+
+# A decree's 文号, numbered without a year: 国务院令第752号, 主席令第七十号.
+DECREE_CODE_RE = re.compile(rf"[{CJK}]{{1,20}}令第[\d{CN_DIGITS}千]{{1,8}}号")
 
 BROKEN_PDF = "这个 PDF 文件已损坏或不完整，无法读取。请重新导出或重新下载后再发送。"
 BROKEN_DOCX = "这个 Word 文档（.docx）已损坏或不完整，无法读取。请用 Word 打开并另存一份后再发送。"
@@ -206,6 +211,19 @@ def read_file(data: bytes) -> tuple[str, str]:
     return kind, text
 
 
+def check_code(code: str) -> str:
+    """A 文号 given by hand (``--code``), its spaces taken out, when it looks like one:
+    发文机关代字〔年份〕序号号 in any of the usual brackets (as a document's own 文号 is
+    found), or a decree's 某令第N号; IngestError otherwise."""
+    compact = re.sub(r"\s+", "", code)
+    if DOC_CODE_RE.fullmatch(compact) or DECREE_CODE_RE.fullmatch(compact):
+        return compact
+    raise IngestError(
+        f"“{code}”看起来不是文号。文号一般写作 发文机关代字〔年份〕序号号，"
+        "例如 武工发〔2024〕3号；命令写作 国务院令第752号。"
+    )
+
+
 def safe_name(code: str) -> str:
     """A file name made from the 文号 (or title): no separators, no dots to climb with."""
     readable = re.sub(r"[^\w\u3400-\u9fff〔〕\-]+", "-", code).strip("-.")[:60] or "document"
@@ -224,6 +242,7 @@ def preview(
     code: str | None = None,
 ) -> Preview:
     """Read and parse a file as it would be added; raises IngestError with the reason."""
+    code = check_code(code) if code else None  # before the file is read
     kind, text = read_file(data)
     return preview_text(text, kind, knowledge_dir, filename, title, code)
 
@@ -237,6 +256,7 @@ def preview_text(
     code: str | None = None,
 ) -> Preview:
     """Parse text already read from a file (``kind``: text, docx or pdf) as it would be added."""
+    code = check_code(code) if code else None
     source = Path(filename or "upload").name
     try:
         document = parse_document(text, source=source, title=title, code=code)
