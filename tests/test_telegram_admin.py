@@ -115,6 +115,15 @@ async def test_a_bad_file_is_refused_and_nothing_changes(api, admin_bot):
     assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == before
 
 
+async def test_remove_says_which_文号_there_are(api, admin_bot):
+    (reply,) = await answer_to(api, ADMIN, "/remove 不存在〔2020〕1号")
+    assert reply["text"] == (
+        "没有文号为 不存在〔2020〕1号 的文件。\n现有：总工发〔2022〕5号、鄂工办发〔2023〕7号"
+    )
+    (reply,) = await answer_to(api, ADMIN, "/remove")
+    assert reply["text"].startswith("请写出要删除的文件的文号，例如 /remove ")
+
+
 async def test_remove_needs_confirmation_and_cancel_changes_nothing(api, admin_bot):
     (confirm,) = await answer_to(api, ADMIN, "/remove 鄂工办发〔2023〕7号")
     assert "将删除《" in confirm["text"]

@@ -17,6 +17,7 @@ from bot.telegram_bot.handlers import (
     ASK_AGAIN,
     SOMETHING_WRONG,
     TEXT_ONLY_HINT,
+    UNKNOWN_COMMAND,
 )
 from bot.telegram_bot.render import TELEGRAM_LIMIT, utf16_len
 from tests.bot_harness import (
@@ -194,6 +195,21 @@ async def test_long_replies_are_split_at_sentence_ends(api, tmp_path):
     joined = "".join(r["text"] for r in replies)
     assert "第1句" in joined and "第399句" in joined
     assert "reply_markup" not in replies[0] and "reply_markup" in replies[-1]
+
+
+async def test_an_unknown_command_gets_a_pointer_to_help(api, bot):
+    for command in ("/foo", "/foo 哺乳室", f"/Foo@{BOT_USERNAME}"):
+        (reply,) = await answer_to(api, USER, command)
+        assert reply["text"] == UNKNOWN_COMMAND
+    (reply,) = await answer_to(api, GROUP, f"/foo@{BOT_USERNAME}", user_id=USER)
+    assert reply["text"] == UNKNOWN_COMMAND
+    api.push_text(GROUP, "/foo", user_id=USER)  # maybe another bot's
+    api.push_text(GROUP, "/start@someone_else_bot", user_id=USER)
+    api.push_text(USER, "/foo@someone_else_bot")
+    await answer_to(api, USER, "/help")  # once this is answered, the others were seen
+    await asyncio.sleep(0.2)
+    assert len(api.ok("sendMessage", GROUP)) == 1 and len(api.ok("sendMessage", USER)) == 4
+    assert not logged(bot, "queries")  # a command not understood is no question
 
 
 async def test_group_chats_answer_only_mentions_replies_and_commands(api, bot):

@@ -147,10 +147,13 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await say(update, context, NOT_READY)
         return
     doc = qa.by_code.get(code)
+    codes = "、".join(d.code for d in qa.docs) or "（没有文件）"
+    if not code:
+        example = f"，例如 /remove {qa.docs[-1].code}" if qa.docs else ""
+        await say(update, context, f"请写出要删除的文件的文号{example}\n现有：{codes}")
+        return
     if doc is None:
-        codes = "、".join(d.code for d in qa.docs)
-        example = f"/remove {qa.docs[-1].code}"
-        await say(update, context, f"请写出要删除的文件的文号，例如 {example}\n现有：{codes}")
+        await say(update, context, f"没有文号为 {code} 的文件。\n现有：{codes}")
         return
     pending = stage(context, {"kind": "remove", "code": code})
     text = f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。"
