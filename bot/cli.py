@@ -654,7 +654,7 @@ def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
     docs = load_knowledge(settings_of(ctx).knowledge_dir)
     doc = next((d for d in docs if d.code == code), None)
     if doc is None:
-        raise Failure(f"没有文号为 {code} 的文件。")
+        raise Failure(f"没有文号为 {code} 的文件。现有：{'、'.join(d.code for d in docs)}")
     click.echo(f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。")
     if not yes and not confirmed("确认删除？", "文件没有变化。"):
         return

@@ -242,6 +242,9 @@ def test_core_errors_end_as_one_line_with_exit_code_1(runner):
         result = runner(*args)
         assert result.exit_code == 1, args
         assert result.output.startswith("错误：") and "Traceback" not in result.output, args
+    listed = runner("docs", "remove", "不存在〔2020〕1号").output
+    assert listed.startswith("错误：没有文号为 不存在〔2020〕1号 的文件。")
+    assert listed.endswith("现有：总工发〔2022〕5号、鄂工办发〔2023〕7号\n")
 
 
 def test_a_bad_setting_exits_with_code_2(monkeypatch):
