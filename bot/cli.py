@@ -587,12 +587,13 @@ def docs_list(ctx: click.Context) -> None:
         niangjia docs list
     """
     from bot.core.knowledge import load_knowledge
+    from bot.core.replies import book_title
 
     for doc in load_knowledge(settings_of(ctx).knowledge_dir):
         with_depts = sum(1 for c in doc.clauses if c.departments)
         click.echo(
             f"{doc.code}\t{doc.short_name}\t{len(doc.clauses)} 条（{with_depts} 条有责任单位）"
-            f"\t《{doc.title}》"
+            f"\t{book_title(doc.title)}"
         )
 
 
@@ -649,13 +650,14 @@ def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
         niangjia docs remove "武汉工发〔2024〕3号" --yes
     """
     from bot.core.knowledge import load_knowledge
+    from bot.core.replies import book_title
     from bot.ingest.changes import remove_document
 
     docs = load_knowledge(settings_of(ctx).knowledge_dir)
     doc = next((d for d in docs if d.code == code), None)
     if doc is None:
         raise Failure(f"没有文号为 {code} 的文件。现有：{'、'.join(d.code for d in docs)}")
-    click.echo(f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。")
+    click.echo(f"将删除{book_title(doc.title)}（{doc.code}，{len(doc.clauses)} 条）。")
     if not yes and not confirmed("确认删除？", "文件没有变化。"):
         return
     _apply(ctx, lambda s, e, w: remove_document(s, code, e, w))

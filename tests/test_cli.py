@@ -12,7 +12,7 @@ import bot.core.encoders
 import bot.core.live
 from bot.cli import cli
 from bot.core.decline import DeclineModel
-from tests.conftest import FakeEncoder, quantity_only
+from tests.conftest import HUBEI_TITLE, FakeEncoder, quantity_only
 
 
 @pytest.fixture
@@ -108,6 +108,15 @@ def test_serve_without_token_says_how_to_get_one(runner):
     result = runner("serve")
     assert result.exit_code == 2 and "TELEGRAM_BOT_TOKEN" in result.output
     assert "BotFather" in result.output
+
+
+def test_docs_list_wraps_each_title_once(runner):
+    result = runner("docs", "list")
+    assert result.exit_code == 0, result.output
+    hubei = result.output.splitlines()[1].split("\t")
+    assert hubei[0] == "鄂工办发〔2023〕7号" and hubei[-1] == HUBEI_TITLE
+    removing = runner("docs", "remove", "鄂工办发〔2023〕7号", input="n\n").output
+    assert removing.startswith(f"将删除{HUBEI_TITLE}（鄂工办发〔2023〕7号，")
 
 
 def test_index_build_and_status(runner):

@@ -21,7 +21,7 @@ from tests.bot_harness import (
     press,
     running,
 )
-from tests.conftest import KNOWLEDGE
+from tests.conftest import HUBEI_TITLE, KNOWLEDGE
 from tests.documents_fixtures import CITY_PLAN, as_pdf
 
 
@@ -59,6 +59,7 @@ async def test_admins_see_documents_stats_and_the_report_and_can_reindex(api, bo
     await answer_to(api, USER, "单位有没有哺乳室")
     (reply,) = await answer_to(api, ADMIN, "/docs")
     assert "现有 2 份文件" in reply["text"] and "鄂工办发〔2023〕7号" in reply["text"]
+    assert f"湖北方案：{HUBEI_TITLE}鄂工办发〔2023〕7号，" in reply["text"]
     (reply,) = await answer_to(api, ADMIN, "/stats")
     assert "近 7 天：问题 1 个，已回答 1 个" in reply["text"]
     api.push_text(ADMIN, "/report")

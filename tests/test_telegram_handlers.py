@@ -11,6 +11,7 @@ import pytest
 
 from bot.config import Settings
 from bot.core.answer import QA
+from bot.core.replies import book_title
 from bot.querylog.store import user_key
 from bot.telegram_bot.app import build_application
 from bot.telegram_bot.handlers import (
@@ -31,7 +32,7 @@ from tests.bot_harness import (
     press,
     running,
 )
-from tests.conftest import KNOWLEDGE
+from tests.conftest import HUBEI_TITLE, KNOWLEDGE
 from tests.fake_bot_api import BOT_USERNAME
 
 FEEDBACK = ("👍", "👎")
@@ -55,7 +56,8 @@ async def test_start_lists_the_loaded_documents_and_explains_privacy(api, bot, q
     assert "娘家人" in reply["text"] and reply["parse_mode"] == "HTML"
     assert "隐私" in reply["text"] and "不保存您的 Telegram" in reply["text"]
     for doc in qa.docs:
-        assert doc.title in reply["text"]
+        assert book_title(doc.title) in reply["text"]
+    assert f"· {HUBEI_TITLE}（湖北方案）" in reply["text"]  # 《》 inside become 〈〉
     assert reply["text"].count("· ") == len(qa.docs) + 3  # the documents, three examples
     (reply,) = await answer_to(api, USER, "/help")
     assert "/dept" in reply["text"] and "/clause" in reply["text"]

@@ -32,6 +32,7 @@ from bot.core.documents import (
     parse_document,
 )
 from bot.core.knowledge import knowledge_files, load_knowledge
+from bot.core.replies import book_title
 from bot.errors import DocumentError, FileBoundError, IngestError
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -74,7 +75,7 @@ class Preview:
         departments = sorted({d for c in doc.clauses for d in c.departments})
         out.append("责任单位：" + ("、".join(departments) if departments else "（未找到）"))
         if self.replaces:
-            out.append(f"将替换现有的同文号文件《{self.replaces}》。")
+            out.append(f"将替换现有的同文号文件{book_title(self.replaces)}。")
         out += [f"注意：{w}" for w in self.warnings]
         return out
 
