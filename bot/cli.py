@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +61,74 @@ class Age(click.ParamType):
             return parse_age(value)
         except NiangjiaError as exc:
             self.fail(str(exc), param, ctx)
+
+
+YES = ("y", "yes", "是", "好", "确认")
+NO = ("", "n", "no", "否", "不", "取消")
+
+
+def confirmed(question: str, unchanged: str) -> bool:
+    """Ask before a change (y/是 or n/否; Enter is no). On no, say so and that ``unchanged``
+    (“文件没有变化。”): cancelling is no failure. End of input or Ctrl-C at the prompt is one,
+    with the same reassurance."""
+    while True:
+        try:
+            answer = click.prompt(
+                f"{question} [y/N]", default="", show_default=False, prompt_suffix=" "
+            )
+        except click.Abort:
+            raise Failure(f"没有得到确认，{unchanged}（不需确认时请加 --yes。）") from None
+        answer = answer.strip().lower()
+        if answer in YES:
+            return True
+        if answer in NO:
+            click.echo(f"已取消，{unchanged}")
+            return False
+        click.echo("请输入 y（是）或 n（否）。")
+
+
+WHY_NOT_WRITTEN = {
+    errno.ENOENT: "文件夹不存在",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENOSPC: "磁盘已满",
+    errno.EROFS: "磁盘是只读的",
+}
+
+
+def writable(out: str) -> Path:
+    """A file the user named for output, checked before any work is done: a Failure in
+    Chinese when its folder is missing or cannot be written, or it is a folder itself."""
+    path = Path(out)
+    folder = path.parent
+    if path.is_dir():
+        raise Failure(f"无法写入 {out}：这是一个文件夹，请写出文件名，例如 {path / 'report.html'}")
+    if not folder.exists():
+        raise Failure(f"无法写入 {out}：文件夹 {folder} 不存在。请先建立这个文件夹，或换一个位置。")
+    if not folder.is_dir():
+        raise Failure(f"无法写入 {out}：{folder} 不是文件夹。")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise Failure(f"无法写入 {out}：没有写入权限。")
+    return path
+
+
+@contextmanager
+def output(out: str | None) -> Iterator[IO[str]]:
+    """The file named by ``--out`` (standard output for none or "-"), opened for UTF-8 text;
+    any failure to open or write it ends as a Failure in Chinese, not a traceback."""
+    if out is None or out == "-":
+        with click.open_file("-", "w", encoding="utf-8") as stream:
+            yield stream
+        return
+    path = writable(out)
+    try:
+        with open(path, "w", encoding="utf-8") as stream:
+            yield stream
+    except OSError as exc:
+        why = WHY_NOT_WRITTEN.get(exc.errno or 0, f"系统错误 {exc.errno}")
+        raise Failure(f"无法写入 {out}：{why}。") from exc
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -325,8 +395,8 @@ def index_rollback(ctx: click.Context, yes: bool) -> None:
     settings = settings_of(ctx)
     target = previous(settings.index_dir)
     click.echo(f"当前版本 {current_version(settings.index_dir).name}，将回退到 {target.name}。")
-    if not yes:
-        click.confirm("确认回退？", abort=True)
+    if not yes and not confirmed("确认回退？", "索引和文件都没有变化。"):
+        return
     click.echo(f"已回退到 {rollback(settings, on_wait=waiting)}。")
 
 
@@ -517,12 +587,13 @@ def docs_list(ctx: click.Context) -> None:
         niangjia docs list
     """
     from bot.core.knowledge import load_knowledge
+    from bot.core.replies import book_title
 
     for doc in load_knowledge(settings_of(ctx).knowledge_dir):
         with_depts = sum(1 for c in doc.clauses if c.departments)
         click.echo(
             f"{doc.code}\t{doc.short_name}\t{len(doc.clauses)} 条（{with_depts} 条有责任单位）"
-            f"\t《{doc.title}》"
+            f"\t{book_title(doc.title)}"
         )
 
 
@@ -562,8 +633,8 @@ def docs_add(ctx: click.Context, file: str, title: str | None, code: str | None,
     item = preview(path.read_bytes(), settings.knowledge_dir, path.name, title, code)
     for line in item.lines():
         click.echo(line)
-    if not yes:
-        click.confirm("加入这份文件？", abort=True)
+    if not yes and not confirmed("加入这份文件？", "文件没有变化。"):
+        return
     _apply(ctx, lambda s, e, w: add_document(s, item, e, w))
 
 
@@ -579,15 +650,16 @@ def docs_remove(ctx: click.Context, code: str, yes: bool) -> None:
         niangjia docs remove "武汉工发〔2024〕3号" --yes
     """
     from bot.core.knowledge import load_knowledge
+    from bot.core.replies import book_title
     from bot.ingest.changes import remove_document
 
     docs = load_knowledge(settings_of(ctx).knowledge_dir)
     doc = next((d for d in docs if d.code == code), None)
     if doc is None:
-        raise Failure(f"没有文号为 {code} 的文件。")
-    click.echo(f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。")
-    if not yes:
-        click.confirm("确认删除？", abort=True)
+        raise Failure(f"没有文号为 {code} 的文件。现有：{'、'.join(d.code for d in docs)}")
+    click.echo(f"将删除{book_title(doc.title)}（{doc.code}，{len(doc.clauses)} 条）。")
+    if not yes and not confirmed("确认删除？", "文件没有变化。"):
+        return
     _apply(ctx, lambda s, e, w: remove_document(s, code, e, w))
 
 
@@ -645,7 +717,7 @@ def log_export(
     from bot.querylog import queries
 
     path = settings_of(ctx).querylog_path
-    with click.open_file(out or "-", "w", encoding="utf-8") as stream:
+    with output(out) as stream:
         n = queries.export(path, stream, fmt, with_users, since, until)
     click.echo(f"导出 {n} 条。", err=True)
 
@@ -683,8 +755,9 @@ def log_export_pairs(ctx: click.Context, out: str) -> None:
     from bot.querylog import queries
 
     settings = settings_of(ctx)
+    writable(out)
     found = queries.confirmed_pairs(settings.querylog_path, load_knowledge(settings.knowledge_dir))
-    with open(out, "w", encoding="utf-8") as stream:
+    with output(out) as stream:
         stream.writelines(json.dumps(p, ensure_ascii=False) + "\n" for p in found.pairs)
     skipped = f"，{found.skipped} 对的条款已不在现有文件中" if found.skipped else ""
     click.echo(f"写入 {len(found.pairs)} 对{skipped}。")
@@ -705,9 +778,10 @@ def report(ctx: click.Context, out: str, fmt: str, since: str | None, until: str
     """
     from bot.querylog.report import build_report
 
+    writable(out)  # before the index is opened and the report built
     qa = live_qa(ctx)
     text = build_report(settings_of(ctx).querylog_path, qa, fmt, since, until, progress=True)
-    with open(out, "w", encoding="utf-8") as stream:
+    with output(out) as stream:
         stream.write(text)
     click.echo(f"报告已写入 {out}")
 

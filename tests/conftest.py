@@ -19,6 +19,8 @@ from bot.core.tokens import bigrams
 KNOWLEDGE = ROOT / "knowledge"
 NATIONAL = "总工发〔2022〕5号"
 HUBEI = "鄂工办发〔2023〕7号"
+# How the plan's title, which names the opinion in 《》, is shown: 书名号 nested once.
+HUBEI_TITLE = "《湖北省总工会贯彻落实〈中华全国总工会关于加强新时代工会女职工工作的意见〉实施方案》"
 
 
 class FakeEncoder:

@@ -36,7 +36,7 @@ FOLLOWUPS = {
     "next": 1,
     "previous": 1,
     "alternative": 1,
-    "smalltalk": 1,  # logged like a follow-up, but none
+    "smalltalk": 1,  # a 谢谢 after an answer: logged as the dialogue logs it, no question
 }
 FOLLOWUP_SHARE = 0.2  # of the answered questions
 
@@ -63,9 +63,16 @@ def make_log(
     if varied:
         unanswered = [p + q + s for q in unanswered for p in PREFIXES for s in SUFFIXES]
     texts = ANSWERED + unanswered
-    segmented = {t: " ".join(segment(t)) for t in texts}
+    segmented = {t: " ".join(segment(t)) for t in [*texts, "谢谢"]}
     end = datetime.now(UTC)
-    written = {"answered": 0, "unanswered": 0, "disliked": 0, "by_clause": {}, "followups": {}}
+    written = {
+        "answered": 0,
+        "unanswered": 0,
+        "disliked": 0,
+        "by_clause": {},
+        "followups": {},
+        "smalltalk": 0,
+    }
     kinds, weights = list(FOLLOWUPS), list(FOLLOWUPS.values())
     queries, feedback = [], []
     for i in range(rows):
@@ -85,6 +92,7 @@ def make_log(
             else {}
         )
         kind = context = ""
+        intent = "search"
         if clause and rng.random() < FOLLOWUP_SHARE:
             kind = rng.choices(kinds, weights)[0]
             if kind == "ellipsis" and clause.departments:
@@ -93,6 +101,8 @@ def make_log(
                 context = clause.place
             key = (kind, context)
             written["followups"][key] = written["followups"].get(key, 0) + 1
+        if kind == "smalltalk":  # a reply of its own, no clause
+            text, intent, clause, hit = "谢谢", "smalltalk", None, {}
         ref = f"syn{i:08d}"
         queries.append(
             {
@@ -103,7 +113,7 @@ def make_log(
                 "user_key": f"{rng.getrandbits(128):032x}",
                 "text": text,
                 "text_seg": segmented[text],
-                "intent": "search",
+                "intent": intent,
                 "answered": int(answered),
                 "hits": json.dumps([hit] if hit else [], ensure_ascii=False),
                 "top_doc": hit.get("doc_code", ""),
@@ -117,7 +127,8 @@ def make_log(
                 "context": context,
             }
         )
-        written["answered" if answered else "unanswered"] += 1
+        outcome = "answered" if answered else "unanswered"
+        written["smalltalk" if kind == "smalltalk" else outcome] += 1
         if clause:
             key = (clause.doc_code, clause.number, clause.title)
             written["by_clause"][key] = written["by_clause"].get(key, 0) + 1

@@ -12,7 +12,7 @@ import bot.core.encoders
 import bot.core.live
 from bot.cli import cli
 from bot.core.decline import DeclineModel
-from tests.conftest import FakeEncoder, quantity_only
+from tests.conftest import HUBEI_TITLE, FakeEncoder, quantity_only
 from tests.documents_fixtures import TASK_LIST
 
 
@@ -116,6 +116,15 @@ def test_serve_without_token_says_how_to_get_one(runner):
     result = runner("serve")
     assert result.exit_code == 2 and "TELEGRAM_BOT_TOKEN" in result.output
     assert "BotFather" in result.output
+
+
+def test_docs_list_wraps_each_title_once(runner):
+    result = runner("docs", "list")
+    assert result.exit_code == 0, result.output
+    hubei = result.output.splitlines()[1].split("\t")
+    assert hubei[0] == "鄂工办发〔2023〕7号" and hubei[-1] == HUBEI_TITLE
+    removing = runner("docs", "remove", "鄂工办发〔2023〕7号", input="n\n").output
+    assert removing.startswith(f"将删除{HUBEI_TITLE}（鄂工办发〔2023〕7号，")
 
 
 def test_index_build_and_status(runner):
@@ -247,7 +256,7 @@ def test_docs_add_previews_every_clause_and_the_lines_it_skipped(runner, setting
     path.write_text(TASK_LIST.replace("二、保障措施", "5）开展两癌筛查\n二、保障措施"), "utf-8")
     before = sorted(p.name for p in settings.knowledge_dir.iterdir())
     result = runner("docs", "add", str(path), input="n\n")
-    assert result.exit_code == 1  # declined at the prompt
+    assert result.exit_code == 0 and "已取消，文件没有变化。" in result.output  # declined
     assert "  · 3 关爱环卫女工\n" in result.output and "  · 5）开展两癌筛查\n" in result.output
     assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == before
 
@@ -260,6 +269,9 @@ def test_core_errors_end_as_one_line_with_exit_code_1(runner):
         result = runner(*args)
         assert result.exit_code == 1, args
         assert result.output.startswith("错误：") and "Traceback" not in result.output, args
+    listed = runner("docs", "remove", "不存在〔2020〕1号").output
+    assert listed.startswith("错误：没有文号为 不存在〔2020〕1号 的文件。")
+    assert listed.endswith("现有：总工发〔2022〕5号、鄂工办发〔2023〕7号\n")
 
 
 def test_a_bad_setting_exits_with_code_2(monkeypatch):
@@ -329,3 +341,81 @@ def test_bad_bytes_in_argv_become_replacement_characters(settings):
     answer = json.loads(result.stdout)
     assert answer["query"] == "两癌\ufffd筛查"
     assert answer["hits"][0]["title"] == "提升女职工生活品质"  # as for 两癌筛查
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--out"],
+        ["log", "export", "--out"],
+        ["log", "export-pairs", "--out"],
+    ],
+    ids=["report", "export", "export-pairs"],
+)
+def test_an_output_file_that_cannot_be_written_is_one_clear_line(runner, tmp_path, args):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    for out, why in (
+        (tmp_path / "no" / "such" / "r.html", f"文件夹 {tmp_path / 'no' / 'such'} 不存在"),
+        (blocker / "r.html", "不是文件夹"),
+    ):
+        result = runner(*args, str(out))
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+        assert result.output.startswith(f"错误：无法写入 {out}：") and why in result.output
+
+
+def test_a_report_into_a_missing_folder_shows_no_traceback(settings, tmp_path):
+    from tests import fake_model_cli
+
+    result = fake_model_cli.run(settings, "report", "--out", "/nonexistent/dir/r.html")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "错误：无法写入 /nonexistent/dir/r.html：文件夹 /nonexistent/dir 不存在。"
+        "请先建立这个文件夹，或换一个位置。"
+    )
+
+
+@pytest.fixture
+def plan(tmp_path):
+    from tests.documents_fixtures import CITY_PLAN
+
+    path = tmp_path / "plan.txt"
+    path.write_text(CITY_PLAN, encoding="utf-8")
+    return path
+
+
+def _knowledge(settings) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(settings.knowledge_dir.iterdir())}
+
+
+def test_answering_no_at_a_confirmation_cancels_quietly(runner, settings, plan):
+    before = _knowledge(settings)
+    for answer in ("n\n", "\n", "否\n", "maybe\nn\n"):
+        result = runner("docs", "add", str(plan), input=answer)
+        assert result.exit_code == 0, result.output
+        assert result.output.rstrip().endswith("已取消，文件没有变化。")
+        assert "Aborted" not in result.output
+    assert "请输入 y（是）或 n（否）。" in result.output  # after "maybe"
+    result = runner("docs", "remove", "鄂工办发〔2023〕7号", input="n\n")
+    assert result.exit_code == 0 and result.output.rstrip().endswith("已取消，文件没有变化。")
+    assert _knowledge(settings) == before
+
+
+def test_end_of_input_at_a_confirmation_fails_without_a_change(runner, settings, plan):
+    before = _knowledge(settings)
+    result = runner("docs", "add", str(plan), input="")
+    assert result.exit_code == 1 and "Aborted" not in result.output
+    assert "错误：没有得到确认，文件没有变化。（不需确认时请加 --yes。）" in result.output
+    assert _knowledge(settings) == before
+
+
+def test_docs_add_refuses_a_code_that_is_no_文号(runner, settings, plan):
+    before = _knowledge(settings)
+    result = runner("docs", "add", str(plan), "--code", "abc", "--yes")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert (
+        result.output.startswith("错误：“abc”看起来不是文号。")
+        and "武工发〔2024〕3号" in result.output
+    )
+    assert _knowledge(settings) == before

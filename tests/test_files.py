@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
 
 from bot.core.documents import parse_document
 from bot.ingest.files import (
+    BROKEN_PDF,
     MAX_BYTES,
     SKIPPED_SHOWN,
     IngestError,
@@ -91,6 +93,25 @@ def test_overrides_and_a_missing_code(knowledge_copy):
     assert item.document.code == "某政令〔2023〕99号"
 
 
+@pytest.mark.parametrize(
+    "given, kept",
+    [
+        ("某政令〔2023〕99号", "某政令〔2023〕99号"),
+        ("武工发[2024] 3号", "武工发[2024]3号"),
+        ("鄂工办发（2023）7 号", "鄂工办发（2023）7号"),
+        ("国务院令第752号", "国务院令第752号"),
+    ],
+)
+def test_a_code_given_by_hand_is_kept_when_it_looks_like_one(given, kept, knowledge_copy):
+    assert preview(REGULATION.encode(), knowledge_copy, "reg", code=given).document.code == kept
+
+
+@pytest.mark.parametrize("given", ["abc", "123", "武工发2024年3号", "〔2024〕3号", "第3号"])
+def test_a_code_that_is_no_文号_is_refused_before_the_file_is_read(given, knowledge_copy):
+    with pytest.raises(IngestError, match=f"“{re.escape(given)}”看起来不是文号"):
+        preview(b"", knowledge_copy, "reg", code=given)  # not "文件是空的": the code first
+
+
 def test_file_names_never_become_paths(knowledge_copy):
     item = preview(CITY_PLAN.encode(), knowledge_copy, "../../../etc/passwd")
     for name in staged_files(knowledge_copy, item):
@@ -100,6 +121,22 @@ def test_file_names_never_become_paths(knowledge_copy):
 
 def encrypted_pdf() -> bytes:
     return as_pdf(CITY_PLAN, encrypt="secret")
+
+
+def cut_short(data: bytes) -> bytes:
+    """The first half of a file, as an interrupted download leaves it."""
+    return data[: len(data) // 2]
+
+
+def damaged_docx() -> bytes:
+    """A .docx whose directory is whole but whose document part is not XML."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(as_docx(CITY_PLAN))) as source:
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for item in source.infolist():
+                data = source.read(item)
+                archive.writestr(item, b"<w:document" if item.filename.endswith("t.xml") else data)
+    return buffer.getvalue()
 
 
 def zip_without_word() -> bytes:
@@ -119,7 +156,10 @@ def zip_without_word() -> bytes:
         (b"\xff\xfe\xfd\x80" * 50, "编码"),
         (zip_without_word(), "压缩文件"),
         (b"PK\x03\x04 not really a zip", "压缩文件"),
-        (b"%PDF-1.4 broken", "PDF"),
+        (b"%PDF-1.4 broken", "PDF 文件已损坏或不完整"),
+        (cut_short(as_pdf(CITY_PLAN)), "PDF 文件已损坏或不完整"),
+        (cut_short(as_docx(CITY_PLAN)), "Word 文档（.docx）已损坏或不完整"),
+        (damaged_docx(), "Word 文档（.docx）已损坏或不完整"),
         (PROSE.encode(), "条款"),
         ("一、只有一个标题".encode(), "条款"),
     ],
@@ -132,15 +172,30 @@ def zip_without_word() -> bytes:
         "zip",
         "fake-zip",
         "bad-pdf",
+        "truncated-pdf",
+        "truncated-docx",
+        "damaged-docx",
         "prose",
         "title-only",
     ],
 )
 def test_bad_files_are_refused_with_the_reason(data, reason, knowledge_copy):
     before = sorted(p.name for p in knowledge_copy.iterdir())
-    with pytest.raises(IngestError, match=reason):
+    with pytest.raises(IngestError, match=reason) as refused:
         preview(data, knowledge_copy, "x.txt")
     assert sorted(p.name for p in knowledge_copy.iterdir()) == before
+    names = re.sub(r"PDF|Word|docx|txt|pdf|GB18030|GBK|UTF-8|MB", "", str(refused.value))
+    assert not re.search(r"[A-Za-z]{2,}", names), str(refused.value)  # no library's words
+
+
+def test_a_broken_pdf_from_the_command_line_is_one_chinese_line(settings, tmp_path):
+    from tests import fake_model_cli
+
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(cut_short(as_pdf(CITY_PLAN)))
+    result = fake_model_cli.run(settings, "docs", "add", str(broken), "--yes")
+    assert result.returncode == 1
+    assert result.stderr == f"错误：{BROKEN_PDF}\n"  # nothing from pypdf
 
 
 def test_encrypted_and_scanned_pdfs_are_refused(knowledge_copy):

@@ -103,7 +103,7 @@ def test_the_report_says_what_people_ask_next(tmp_path, qa):
         ask(qlog, qa, text, i, kind, context)
     qlog.close()
     data = gather(tmp_path / "querylog.db", qa.place, FakeEncoder())
-    assert data.total == 13 and data.followups == 11 and data.followup_share == 11 / 13
+    assert data.total == 12 and data.followups == 11 and data.followup_share == 11 / 12  # no 谢谢
     assert data.followup_kinds == [
         ("追问责任单位", 3),
         ("要看全文", 3),
@@ -121,7 +121,7 @@ def test_the_report_says_what_people_ask_next(tmp_path, qa):
     assert f"{HUBEI_4}（3 次）答完后常被追问“谁负责”" in " ".join(data.suggestions)
     assert not any("详细说说" in s for s in data.suggestions)  # 2 is not many
     page = to_html(data)
-    assert "<h2>追问：大家接着问什么</h2>" in page and "占全部问题的 85%" in page
+    assert "<h2>追问：大家接着问什么</h2>" in page and "占全部问题的 92%" in page
     assert f'<tr><td>追问责任单位</td><td>{HUBEI_4}</td><td class="n">3</td></tr>' in page
     markdown = to_markdown(data)
     assert "| 要看全文 | 3 | 27% |" in markdown
@@ -209,8 +209,9 @@ def test_a_hundred_thousand_questions(tmp_path, docs, qa):
     path = tmp_path / "querylog.db"
     written = make_log(path, docs, 100_000)
     data = gather(path, qa.place, FakeEncoder())
-    assert data.total == 100_000 and data.answered == written["answered"]
-    assert sum(a for _, a, _ in data.weeks) == 100_000 and 26 <= len(data.weeks) <= 28
+    asked = 100_000 - written["smalltalk"]  # 谢谢 is no question
+    assert data.total == asked and data.answered == written["answered"]
+    assert sum(a for _, a, _ in data.weeks) == asked and 26 <= len(data.weeks) <= 28
     (doc, number, title), top_count = max(written["by_clause"].items(), key=lambda kv: kv[1])
     assert data.clauses[0] == (qa.place(doc, number, title), top_count)
     assert sum(c.size for c in data.clusters) == written["unanswered"]
@@ -233,3 +234,34 @@ def test_a_hundred_thousand_questions(tmp_path, docs, qa):
 
 def test_build_report_through_the_qa(small_log, qa):
     assert "培训需求分析" in build_report(small_log, qa, "md")
+
+
+def test_small_talk_and_bare_follow_ups_are_neither_questions_nor_topics(tmp_path, qa, monkeypatch):
+    """A conversation logged as the bot logs it (each turn's kind from the dialogue)."""
+    import bot.core.dialogue
+    from bot.core.dialogue import Dialogue
+
+    monkeypatch.setattr(bot.core.dialogue, "RANKING_SHARE", 0.0)  # 不对 finds an alternative
+
+    dialogue, talk = Dialogue(qa), None
+    qlog = QueryLog(tmp_path / "querylog.db")
+    messages = [
+        *["你好", "谢谢", "那谁负责", "详细说说", "还有吗", "不对"],  # nothing to follow yet
+        *["你好，请问单位有没有哺乳室", "那谁负责", "详细说说", "还有吗", "不对", "谢谢"],
+        *["哺乳室由哪个部门负责？谢谢", "那托育呢", "产假有多少天", "好的谢谢"],
+    ]
+    for i, text in enumerate(messages):
+        turn = dialogue.respond(text, talk)
+        qlog.record_turn(turn, channel="cli", chat_type="terminal", user="", text=text,
+                         latency_ms=1, ref=f"r{i}")  # fmt: skip
+        talk = turn.context
+    qlog.close()
+    data = gather(tmp_path / "querylog.db", qa.place, FakeEncoder())
+    assert data.total == 8  # 哺乳室 twice, 产假, and five follow-ups of an answer (托育 one)
+    assert data.followups == 5 and "clarify" not in dict(data.followup_kinds)
+    assert [q for c in data.clusters for q in c.examples] == ["产假有多少天"]
+    assert data.total - data.answered == 1
+    topics = dict(data.topics)
+    assert topics["哺乳室"] == 2 and topics["托育"] == 1 and topics["产假"] == 1
+    chat = {"你好", "谢谢", "负责", "还有", "详细", "不对", "部门", "单位", "好的"}
+    assert not chat & set(topics), topics

@@ -21,7 +21,7 @@ from tests.bot_harness import (
     press,
     running,
 )
-from tests.conftest import KNOWLEDGE
+from tests.conftest import HUBEI_TITLE, KNOWLEDGE
 from tests.documents_fixtures import CITY_PLAN, as_pdf
 
 
@@ -59,6 +59,7 @@ async def test_admins_see_documents_stats_and_the_report_and_can_reindex(api, bo
     await answer_to(api, USER, "单位有没有哺乳室")
     (reply,) = await answer_to(api, ADMIN, "/docs")
     assert "现有 2 份文件" in reply["text"] and "鄂工办发〔2023〕7号" in reply["text"]
+    assert f"湖北方案：{HUBEI_TITLE}鄂工办发〔2023〕7号，" in reply["text"]
     (reply,) = await answer_to(api, ADMIN, "/stats")
     assert "近 7 天：问题 1 个，已回答 1 个" in reply["text"]
     api.push_text(ADMIN, "/report")
@@ -115,6 +116,15 @@ async def test_a_bad_file_is_refused_and_nothing_changes(api, admin_bot):
     assert sorted(p.name for p in settings.knowledge_dir.iterdir()) == before
 
 
+async def test_remove_says_which_文号_there_are(api, admin_bot):
+    (reply,) = await answer_to(api, ADMIN, "/remove 不存在〔2020〕1号")
+    assert reply["text"] == (
+        "没有文号为 不存在〔2020〕1号 的文件。\n现有：总工发〔2022〕5号、鄂工办发〔2023〕7号"
+    )
+    (reply,) = await answer_to(api, ADMIN, "/remove")
+    assert reply["text"].startswith("请写出要删除的文件的文号，例如 /remove ")
+
+
 async def test_remove_needs_confirmation_and_cancel_changes_nothing(api, admin_bot):
     (confirm,) = await answer_to(api, ADMIN, "/remove 鄂工办发〔2023〕7号")
     assert "将删除《" in confirm["text"]
@@ -154,3 +164,14 @@ async def test_a_confirmed_change_waits_for_another_process_and_says_so(api, adm
         assert not any("已加入并上线" in t for t in api.sent_texts(ADMIN))
     await api.wait_for(lambda: any("已加入并上线" in t for t in api.sent_texts(ADMIN)), timeout=60)
     assert api.sent_texts(ADMIN).count(WAITING) == 1
+
+
+async def test_a_broken_pdf_is_refused_in_chinese_only(api, admin_bot, caplog):
+    pdf = as_pdf(CITY_PLAN)
+    api.push_media(ADMIN, "document", data=pdf[: len(pdf) // 2])
+    await api.wait_for(lambda: api.ok("sendMessage", ADMIN))
+    assert api.sent_texts(ADMIN)[-1] == (
+        "这个文件不能加入：这个 PDF 文件已损坏或不完整，无法读取。请重新导出或重新下载后再发送。\n"
+        "现有文件和索引都没有改变。"
+    )
+    assert "EOF marker" not in caplog.text  # pypdf's own complaints stay out of the log

@@ -11,12 +11,14 @@ import pytest
 
 from bot.config import Settings
 from bot.core.answer import QA
+from bot.core.replies import book_title
 from bot.querylog.store import user_key
 from bot.telegram_bot.app import build_application
 from bot.telegram_bot.handlers import (
     ASK_AGAIN,
     SOMETHING_WRONG,
     TEXT_ONLY_HINT,
+    UNKNOWN_COMMAND,
 )
 from bot.telegram_bot.render import TELEGRAM_LIMIT, utf16_len
 from tests.bot_harness import (
@@ -30,7 +32,7 @@ from tests.bot_harness import (
     press,
     running,
 )
-from tests.conftest import KNOWLEDGE
+from tests.conftest import HUBEI_TITLE, KNOWLEDGE
 from tests.fake_bot_api import BOT_USERNAME
 
 FEEDBACK = ("👍", "👎")
@@ -54,7 +56,8 @@ async def test_start_lists_the_loaded_documents_and_explains_privacy(api, bot, q
     assert "娘家人" in reply["text"] and reply["parse_mode"] == "HTML"
     assert "隐私" in reply["text"] and "不保存您的 Telegram" in reply["text"]
     for doc in qa.docs:
-        assert doc.title in reply["text"]
+        assert book_title(doc.title) in reply["text"]
+    assert f"· {HUBEI_TITLE}（湖北方案）" in reply["text"]  # 《》 inside become 〈〉
     assert reply["text"].count("· ") == len(qa.docs) + 3  # the documents, three examples
     (reply,) = await answer_to(api, USER, "/help")
     assert "/dept" in reply["text"] and "/clause" in reply["text"]
@@ -194,6 +197,21 @@ async def test_long_replies_are_split_at_sentence_ends(api, tmp_path):
     joined = "".join(r["text"] for r in replies)
     assert "第1句" in joined and "第399句" in joined
     assert "reply_markup" not in replies[0] and "reply_markup" in replies[-1]
+
+
+async def test_an_unknown_command_gets_a_pointer_to_help(api, bot):
+    for command in ("/foo", "/foo 哺乳室", f"/Foo@{BOT_USERNAME}"):
+        (reply,) = await answer_to(api, USER, command)
+        assert reply["text"] == UNKNOWN_COMMAND
+    (reply,) = await answer_to(api, GROUP, f"/foo@{BOT_USERNAME}", user_id=USER)
+    assert reply["text"] == UNKNOWN_COMMAND
+    api.push_text(GROUP, "/foo", user_id=USER)  # maybe another bot's
+    api.push_text(GROUP, "/start@someone_else_bot", user_id=USER)
+    api.push_text(USER, "/foo@someone_else_bot")
+    await answer_to(api, USER, "/help")  # once this is answered, the others were seen
+    await asyncio.sleep(0.2)
+    assert len(api.ok("sendMessage", GROUP)) == 1 and len(api.ok("sendMessage", USER)) == 4
+    assert not logged(bot, "queries")  # a command not understood is no question
 
 
 async def test_group_chats_answer_only_mentions_replies_and_commands(api, bot):

@@ -100,6 +100,26 @@ def reply(
     return answer
 
 
+def book_title(title: str) -> str:
+    """A document's title in 书名号, as print nests them: 《…〈…〉…》. The marks inside the
+    title become the inner ones, and a title that already comes wrapped whole is not wrapped
+    again."""
+    inner = title.strip()
+    if inner.startswith("《") and inner.endswith("》") and _closes_at_end(inner):
+        inner = inner[1:-1]
+    return "《" + inner.replace("《", "〈").replace("》", "〉") + "》"
+
+
+def _closes_at_end(text: str) -> bool:
+    """Whether the 《 that opens ``text`` is closed by its last character."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "《") - (ch == "》")
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
 def shorten(text: str, width: int) -> str:
     """At most ``width`` characters, an ellipsis marking a cut."""
     return text if len(text) <= width else text[: width - 1] + "…"

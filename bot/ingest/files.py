@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import tempfile
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.documents import (
+    CJK,
     CN_DIGITS,
     DEPT_LABELS,
     DOC_CODE_RE,
@@ -34,6 +36,7 @@ from bot.core.documents import (
     parse_document,
 )
 from bot.core.knowledge import knowledge_files, load_knowledge
+from bot.core.replies import book_title
 from bot.errors import DocumentError, FileBoundError, IngestError
 
 if TYPE_CHECKING:
@@ -54,6 +57,12 @@ CELL_NUMBER_RE = re.compile(
     rf"^(?:\d{{1,3}}[.．、]?|[{CN_DIGITS}]{{1,4}}、?|[（(]\s*(?:\d{{1,3}}|[{CN_DIGITS}]{{1,4}})\s*[）)])$"
 )
 HEADER_CELLS = {"序号", "编号", *DEPT_LABELS}
+
+# A decree's 文号, numbered without a year: 国务院令第752号, 主席令第七十号.
+DECREE_CODE_RE = re.compile(rf"[{CJK}]{{1,20}}令第[\d{CN_DIGITS}千]{{1,8}}号")
+
+BROKEN_PDF = "这个 PDF 文件已损坏或不完整，无法读取。请重新导出或重新下载后再发送。"
+BROKEN_DOCX = "这个 Word 文档（.docx）已损坏或不完整，无法读取。请用 Word 打开并另存一份后再发送。"
 
 
 @dataclass
@@ -81,7 +90,7 @@ class Preview:
         departments = sorted({d for c in doc.clauses for d in c.departments})
         out.append("责任单位：" + ("、".join(departments) if departments else "（未找到）"))
         if self.replaces:
-            out.append(f"将替换现有的同文号文件《{self.replaces}》。")
+            out.append(f"将替换现有的同文号文件{book_title(self.replaces)}。")
         out += [f"注意：{w}" for w in self.warnings]
         return out + self.skipped_lines()
 
@@ -110,8 +119,10 @@ def sniff(data: bytes) -> str:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 if "word/document.xml" in archive.namelist():
                     return "docx"
-        except zipfile.BadZipFile:
-            pass
+        except zipfile.BadZipFile:  # its directory, at the end, is missing: cut short
+            if b"word/" in data:  # the names of a .docx's parts, in its local headers
+                raise IngestError(BROKEN_DOCX) from None
+            raise IngestError("这是一个损坏的压缩文件，不是 Word 文档（.docx）。") from None
         raise IngestError("这是一个压缩文件，不是 Word 文档（.docx）。")
     return "text"
 
@@ -171,8 +182,8 @@ def read_docx(data: bytes) -> str:
         document = docx.Document(io.BytesIO(data))
     except IngestError:
         raise
-    except Exception as exc:
-        raise IngestError(f"无法读取这个 Word 文档：{exc}") from exc
+    except Exception as exc:  # python-docx and lxml raise many kinds on damaged parts
+        raise IngestError(BROKEN_DOCX) from exc
     return "\n".join(docx_lines(document))
 
 
@@ -255,6 +266,9 @@ def _is_role(label: str) -> bool:
 def read_pdf(data: bytes) -> str:
     from pypdf import PdfReader
 
+    # pypdf logs what it repaired in a malformed file (EOF marker not found, …) as warnings,
+    # which would reach stderr; the reader is told in Chinese when the file cannot be read.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -270,7 +284,7 @@ def read_pdf(data: bytes) -> str:
     except IngestError:
         raise
     except Exception as exc:  # pypdf raises many kinds on malformed files
-        raise IngestError(f"无法读取这个 PDF：{exc}") from exc
+        raise IngestError(BROKEN_PDF) from exc
     text = "\n".join(pages)
     if len(re.sub(r"\s", "", text)) < 20:
         raise IngestError("PDF 没有文字层（可能是扫描件），无法读取。请发送文字版。")
@@ -295,6 +309,19 @@ def read_file(data: bytes) -> tuple[str, str]:
     return kind, text
 
 
+def check_code(code: str) -> str:
+    """A 文号 given by hand (``--code``), its spaces taken out, when it looks like one:
+    发文机关代字〔年份〕序号号 in any of the usual brackets (as a document's own 文号 is
+    found), or a decree's 某令第N号; IngestError otherwise."""
+    compact = re.sub(r"\s+", "", code)
+    if DOC_CODE_RE.fullmatch(compact) or DECREE_CODE_RE.fullmatch(compact):
+        return compact
+    raise IngestError(
+        f"“{code}”看起来不是文号。文号一般写作 发文机关代字〔年份〕序号号，"
+        "例如 武工发〔2024〕3号；命令写作 国务院令第752号。"
+    )
+
+
 def safe_name(code: str) -> str:
     """A file name made from the 文号 (or title): no separators, no dots to climb with."""
     readable = re.sub(r"[^\w\u3400-\u9fff〔〕\-]+", "-", code).strip("-.")[:60] or "document"
@@ -313,6 +340,7 @@ def preview(
     code: str | None = None,
 ) -> Preview:
     """Read and parse a file as it would be added; raises IngestError with the reason."""
+    code = check_code(code) if code else None  # before the file is read
     kind, text = read_file(data)
     return preview_text(text, kind, knowledge_dir, filename, title, code)
 
@@ -326,6 +354,7 @@ def preview_text(
     code: str | None = None,
 ) -> Preview:
     """Parse text already read from a file (``kind``: text, docx or pdf) as it would be added."""
+    code = check_code(code) if code else None
     source = Path(filename or "upload").name
     try:
         document = parse_document(text, source=source, title=title, code=code)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -157,7 +157,7 @@ def stats(path: str | Path, now: datetime | None = None, windows: Iterable[int] 
                     f"select count(*) filter (where {QUESTION}),"
                     f" coalesce(sum(answered) filter (where {QUESTION}), 0),"
                     " count(*) filter (where not readable(text))"
-                    f" from queries where ts >= ? and {NOT_SMALLTALK}",
+                    f" from queries where ts >= ? and {ASKS}",
                     [_ago(now, days)],
                 )
             )
@@ -278,7 +278,7 @@ def totals(path: str | Path, since: str | None = None, until: str | None = None)
         " count(*) filter (where not readable(text)) from queries {where}",
         since,
         until,
-        NOT_SMALLTALK,
+        ASKS,
     )
     return Totals(asked, answered, first or "", last or "", unreadable)
 
@@ -330,17 +330,29 @@ def top_departments(
 
 
 def topic_words(
-    path: str | Path, since: str | None = None, until: str | None = None, limit: int = 15
+    path: str | Path,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 15,
+    words_of: Callable[[str, str], Iterable[str]] | None = None,
 ) -> list[tuple[str, int]]:
     """The words most questions use (two characters or more, stopwords left out), each
-    counted once a question."""
+    counted once a question; only the questions that say what they are about (``TOPICAL``:
+    not small talk, not 那谁负责 or 详细说说 after an answer). ``words_of(text, segmented)``
+    picks a question's words from its text and its jieba-segmented copy (default: all of
+    that copy); it is called once for each distinct text."""
     words: Counter[str] = Counter()
-    for (segmented,) in _in_period(path, "select text_seg from queries {where}", since, until):
-        words.update(
-            w
-            for w in set((segmented or "").split())
-            if len(w) >= 2 and w not in STOPWORDS and readable(w)
-        )
+    for text, segmented, n in _in_period(
+        path,
+        "select text, min(text_seg), count(*) from queries {where} group by text",
+        since,
+        until,
+        TOPICAL,
+    ):
+        picked = words_of(text, segmented or "") if words_of else (segmented or "").split()
+        for w in set(picked):
+            if len(w) >= 2 and w not in STOPWORDS and readable(w):
+                words[w] += n
     return words.most_common(limit)
 
 
@@ -378,18 +390,19 @@ def disliked(
 def follow_ups(
     path: str | Path, since: str | None = None, until: str | None = None, limit: int = 10
 ) -> FollowUps:
-    """The questions that followed up an answer (who, full, more, …; small talk left out): how
-    many of each kind, and for each kind the ``limit`` contexts (the place of a clause, or a
-    department) that drew it most."""
-    ((asked,),) = _in_period(path, "select count(*) from queries {where}", since, until)
+    """The questions that followed up an answer (who, full, more, …; small talk and follow-ups
+    with nothing to follow left out): how many of each kind, and for each kind the ``limit``
+    contexts (the place of a clause, or a department) that drew it most."""
+    ((asked,),) = _in_period(path, "select count(*) from queries {where}", since, until, QUESTION)
     counted = _in_period(
         path,
         "select followup, context, count(*) n from queries {where}"
         " group by followup, context order by n desc, followup, context",
         since,
         until,
-        # not a fresh question ("": the index on (followup, context) skips those) nor small talk
-        "followup > '' and followup != 'smalltalk'",
+        # not a fresh question ("": the index on (followup, context) skips those), and a question
+        "followup > ''",
+        QUESTION,
     )
     by_kind: dict[str, list[FollowUpCount]] = {}
     for kind, context, n in counted:
@@ -401,8 +414,16 @@ def follow_ups(
     return FollowUps(asked, kinds, [c for kind, _ in kinds for c in by_kind[kind][:limit]])
 
 
-NOT_SMALLTALK = "intent != 'smalltalk'"  # 你好 and 谢谢 are not questions to count
-QUESTION = f"{NOT_SMALLTALK} and readable(text)"  # nor is a message of no letters
+# What counts as a question, by the kind of turn the dialogue logged (bot.core.dialogue's
+# Turn.followup): small talk (你好, 谢谢: its intent says so too, as in rows from before the
+# kind was logged) asks nothing, nor does a follow-up with nothing to follow (那谁负责 as a
+# first message, answered by asking for the question: "clarify"). They are not counted.
+ASKS = "intent != 'smalltalk' and followup not in ('smalltalk', 'clarify')"
+QUESTION = f"{ASKS} and readable(text)"  # nor is a message of no letters
+# The questions whose words say what people ask about: fresh ones, and 那X呢 (an ellipsis
+# names its new subject). 那谁负责, 详细说说, 还有吗 and 不对 are about the clause answered
+# before them, which the follow-ups are counted by.
+TOPICAL = f"{QUESTION} and followup in ('', 'ellipsis')"
 
 
 def _in_period(

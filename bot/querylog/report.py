@@ -23,8 +23,24 @@ from pathlib import Path
 import numpy as np
 
 from bot.core.answer import QA
+from bot.core.dialogue import (
+    DUTY_WORDS_RE,
+    ELLIPSIS_RE,
+    FRAME_RE,
+    FULL_RE,
+    GREETING_PREFIX_RE,
+    MORE_RE,
+    NEXT_RE,
+    OTHER_DOCUMENT_RE,
+    PREVIOUS_RE,
+    SEGMENT_RE,
+    WRONG_RE,
+    Dialogue,
+)
 from bot.core.encoders import Encoder
+from bot.core.intents import normalise_query
 from bot.core.replies import shorten
+from bot.core.tokens import segment
 from bot.querylog import queries
 
 MAX_CLUSTERED = 3000  # distinct unanswered questions embedded (the most asked first)
@@ -53,6 +69,19 @@ MAX_WANTING_MORE = 5  # clauses listed for each of those kinds
 MANY_FOLLOWUPS = 3  # follow-ups of one kind that make a clause worth a suggestion
 
 Progress = Callable[[str, int, int], None]
+
+# The dialogue's patterns for what follow-ups are made of (负责, 详细, 还有, 不对, 落实): such a
+# word says how people ask, never what about.
+FOLLOW_UP_WORDS = (
+    FRAME_RE,
+    NEXT_RE,
+    PREVIOUS_RE,
+    FULL_RE,
+    MORE_RE,
+    WRONG_RE,
+    DUTY_WORDS_RE,
+    OTHER_DOCUMENT_RE,
+)
 
 
 @dataclass
@@ -125,7 +154,7 @@ def gather(
     departments = queries.top_departments(log_path, since, until)
     followups = queries.follow_ups(log_path, since, until, MAX_WANTING_MORE)
     report("话题", 1, 5)
-    topics = queries.topic_words(log_path, since, until)
+    topics = queries.topic_words(log_path, since, until, words_of=asked_about)
     report("未回答的问题", 2, 5)
     unanswered = queries.unanswered(log_path, since, until)
     clusters = cluster_questions(unanswered[:MAX_CLUSTERED], encoder, progress)
@@ -163,6 +192,24 @@ def gather(
     data.suggestions = suggestions(data)
     report("完成", 5, 5)
     return data
+
+
+def asked_about(text: str, segmented: str) -> list[str]:
+    """The words of a question that may say what it is about. The small talk around it
+    (你好，…，谢谢) is left out and a 那X呢 taken to its X, as the dialogue recognises them;
+    then the words follow-ups are made of and chat words are left out."""
+    parts = [p for p in SEGMENT_RE.split(normalise_query(text)) if p]
+    kept = list(parts)
+    if kept and GREETING_PREFIX_RE.match(kept[0]):  # 你好请问…
+        kept[0] = GREETING_PREFIX_RE.sub("", kept[0])
+    kept = [p for p in kept if not Dialogue.smalltalk_kind(p)]
+    kept = [m["subject"] if (m := ELLIPSIS_RE.match(p)) else p for p in kept]
+    words = segmented.split() if kept == parts else segment("，".join(kept))
+    return [
+        w
+        for w in words
+        if not Dialogue.smalltalk_kind(w) and not any(p.fullmatch(w) for p in FOLLOW_UP_WORDS)
+    ]
 
 
 def followup_kinds(followups: queries.FollowUps) -> list[tuple[str, int]]:

@@ -21,6 +21,7 @@ from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
 from bot.core.answer import QA
+from bot.core.replies import book_title
 from bot.errors import NiangjiaError
 from bot.ingest.changes import Change, add_document, apply_change, remove_document
 from bot.ingest.files import check_size, preview, preview_text
@@ -81,7 +82,8 @@ async def docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     paras = [Para(f"现有 {len(qa.docs)} 份文件：", "b")]
     for doc in qa.docs:
-        paras.append(Para(f"· {doc.short_name}：《{doc.title}》{doc.code}，{len(doc.clauses)} 条"))
+        title = book_title(doc.title)
+        paras.append(Para(f"· {doc.short_name}：{title}{doc.code}，{len(doc.clauses)} 条"))
     await send(update, context, paras)
 
 
@@ -147,13 +149,16 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await say(update, context, NOT_READY)
         return
     doc = qa.by_code.get(code)
+    codes = "、".join(d.code for d in qa.docs) or "（没有文件）"
+    if not code:
+        example = f"，例如 /remove {qa.docs[-1].code}" if qa.docs else ""
+        await say(update, context, f"请写出要删除的文件的文号{example}\n现有：{codes}")
+        return
     if doc is None:
-        codes = "、".join(d.code for d in qa.docs)
-        example = f"/remove {qa.docs[-1].code}"
-        await say(update, context, f"请写出要删除的文件的文号，例如 {example}\n现有：{codes}")
+        await say(update, context, f"没有文号为 {code} 的文件。\n现有：{codes}")
         return
     pending = stage(context, {"kind": "remove", "code": code})
-    text = f"将删除《{doc.title}》（{doc.code}，{len(doc.clauses)} 条）。"
+    text = f"将删除{book_title(doc.title)}（{doc.code}，{len(doc.clauses)} 条）。"
     await send(update, context, [Para(text)], confirm_keyboard(pending, "确认删除"))
 
 

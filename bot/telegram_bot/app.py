@@ -261,6 +261,7 @@ def build_application(
     app.add_handler(CallbackQueryHandler(admin.confirm, pattern=is_admin_button))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, handlers.ask))
+    app.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
     # Documents are added in a private chat with the bot; in groups they are not for it.
     private_file = new & filters.Document.ALL & filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(private_file, admin.upload))

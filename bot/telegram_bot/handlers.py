@@ -59,6 +59,7 @@ SOMETHING_WRONG = "抱歉，处理您的消息时出了点问题，请稍后再�
 NOT_READY = "正在加载文件和模型，请稍后再试。"
 CLAUSE_GONE = "这一条已不在现有文件中，请重新提问。"
 NO_PARALLEL = "这一条没有对应的条款。"
+UNKNOWN_COMMAND = "不认识这个命令，可以发送 /help 看看能做什么。"
 FEEDBACK_NOTE = {1: "谢谢您的反馈 👍", -1: "谢谢您的反馈 👎，我们会改进。"}
 FEEDBACK_AGAIN = "已经收到您的反馈了，谢谢！"
 TYPING_AFTER = 0.5  # seconds
@@ -352,6 +353,20 @@ async def clause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await respond(update, context, text, command_turn(lambda qa: qa.ask_clause(doc, number)))
     else:
         await respond(update, context, text, command_turn(lambda qa: qa.ask(args[0])))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have (/foo): a pointer to /help. In a group only when the
+    command names the bot (/foo@this_bot): a bare /foo there may be meant for another bot."""
+    command = (update.message.text or "").split()[0]
+    _, _, addressee = command.partition("@")
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
+        return
+    if not addressee and update.effective_chat.type != ChatType.PRIVATE:
+        return
+    if await flooding(update, context):
+        return
+    await say(update, context, UNKNOWN_COMMAND)
 
 
 async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.documents import Document
-from bot.core.replies import Answer, Hit
+from bot.core.replies import Answer, Hit, book_title
 
 TELEGRAM_LIMIT = 4096
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
@@ -136,7 +136,7 @@ def start_paras(docs: list[Document], examples: tuple[str, ...] = ()) -> list[Pa
     paras = [
         Para(f"您好，我是{BOT_NAME}。", "b"),
         Para("我能回答工会女职工工作政策的问题：文件里怎么规定、由哪个部门负责。现有文件："),
-        *[Para(f"· 《{d.title}》（{d.short_name}）") for d in docs],
+        *[Para(f"· {book_title(d.title)}（{d.short_name}）") for d in docs],
         Para(""),
         Para("您可以直接发问题，也可以接着问“谁负责”“详细说说”，比如：", "b"),
         *[Para("· " + q) for q in examples],
