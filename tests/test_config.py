@@ -43,3 +43,12 @@ def test_waits_and_polls_are_positive_seconds():
     for bad in ("0", "-1", "soon"):
         with pytest.raises(ConfigError, match="NIANGJIA_INDEX_POLL_SECONDS"):
             Settings.from_env({"NIANGJIA_INDEX_POLL_SECONDS": bad})
+
+
+def test_the_query_backend_is_one_of_three_and_a_typo_is_an_error():
+    read = {v: Settings.from_env({"NIANGJIA_QUERY_BACKEND": v}).query_backend
+            for v in ("", "int8", " FP32 ", "onnx-fp32", "torch")}  # fmt: skip
+    assert read == {"": "int8", "int8": "int8", " FP32 ": "fp32", "onnx-fp32": "fp32",
+                    "torch": "torch"}  # fmt: skip
+    with pytest.raises(ConfigError, match="NIANGJIA_QUERY_BACKEND"):
+        Settings.from_env({"NIANGJIA_QUERY_BACKEND": "fp23"})

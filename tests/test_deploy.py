@@ -28,8 +28,12 @@ def test_the_unit_runs_the_venv_as_a_user_with_a_memory_limit():
     assert unit["User"] not in ("", "root", "0")
     assert unit["Restart"] == "on-failure" and unit["MemoryMax"] == "600M"
     assert unit["EnvironmentFile"].startswith("/")
-    for path in unit["ReadWritePaths"].split():
+    writable = unit["ReadWritePaths"].split()
+    for path in writable:
         assert path.startswith(unit["WorkingDirectory"])
+    # What the service writes: the index, the knowledge, the log and an older model upgraded.
+    home = unit["WorkingDirectory"]
+    assert {f"{home}/{d}" for d in ("index", "knowledge", "data", "models")} <= set(writable)
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
