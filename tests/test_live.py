@@ -37,3 +37,31 @@ def test_the_bot_gives_memory_back_when_it_takes_an_index(monkeypatch, qa, tmp_p
     state.settings = type("S", (), {"dialogue_minutes": 30})()
     state.use(qa)
     assert calls == [1] and state.qa is qa
+
+
+async def test_on_the_event_loop_memory_is_given_back_in_a_worker_thread(monkeypatch, qa):
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.telegram_bot import handlers
+
+    threads = []
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def release():
+        threads.append(threading.current_thread())
+        loop.call_soon_threadsafe(done.set)
+        return True
+
+    monkeypatch.setattr(handlers, "release_free_memory", release)
+    state = handlers.BotState.__new__(handlers.BotState)
+    state.settings = type("S", (), {"dialogue_minutes": 30})()
+    state.executor = ThreadPoolExecutor(1)
+    try:
+        state.use(qa)
+        await asyncio.wait_for(done.wait(), 5)
+    finally:
+        state.executor.shutdown(wait=True)
+    assert state.qa is qa and threads and threads[0] is not threading.main_thread()

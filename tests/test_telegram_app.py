@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 
 import aiohttp
@@ -221,3 +222,34 @@ async def test_an_update_the_library_cannot_read_is_logged_without_whom_it_names
     for secret in ("987654321", "王秀兰", "wxl_1990"):
         assert secret not in caplog.text
         assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+async def test_an_index_built_at_start_is_the_one_serving_not_loaded_twice(api, tmp_path):
+    """No index before the bot starts: loading builds one, and that version is what serves;
+    the watcher does not load it a second time (two indexes in memory at once)."""
+    import asyncio
+    import shutil
+    from dataclasses import replace
+
+    from bot.core.answer import QA
+    from bot.ingest.changes import open_live
+    from tests.conftest import KNOWLEDGE, FakeEncoder, quantity_only
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    settings = replace(
+        bot_settings(api, tmp_path, knowledge), model=FakeEncoder.name, index_poll_seconds=0.05
+    )
+    loads = []
+
+    def load() -> QA:
+        loads.append(1)
+        return QA(open_live(settings, encoder=FakeEncoder()), quantity_only())  # builds it
+
+    app = build_application(settings, load, retry_backoff=0.05)
+    async with running(app):
+        state = app.bot_data["state"]
+        first = state.qa
+        await asyncio.sleep(0.5)  # ten polls
+        assert state.serving == os.readlink(settings.index_dir / "current")
+        assert state.qa is first and loads == [1]

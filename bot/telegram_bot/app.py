@@ -123,8 +123,11 @@ async def post_init(app: Application) -> None:
     """Load the documents, model and index (in a worker thread), register the commands, and
     start following the live index."""
     state: BotState = app.bot_data["state"]
-    state.serving = live_name(state.settings.index_dir)
+    before = live_name(state.settings.index_dir)
     state.use(await state.run(state.load_qa))
+    # With no index before, loading built one: that version is the one serving (else the
+    # watcher would load it a second time, both in memory at once).
+    state.serving = before if before is not None else live_name(state.settings.index_dir)
     log.info("knowledge and model ready")
     await app.bot.set_my_commands(COMMANDS)
     app.bot_data[WATCHER] = asyncio.get_running_loop().create_task(follow_live_index(state))
@@ -169,8 +172,8 @@ async def follow_live_index(state: BotState) -> None:
             log.exception("could not load the index version %s", name)
             failed = name
             continue
-        if state.change_lock.locked():
-            continue  # this bot's own change will swap its index in
+        if state.change_lock.locked() or live_name(state.settings.index_dir) != name:
+            continue  # this bot's own change will swap its index in, or it moved on meanwhile
         state.use(QA(retriever, old.decline))
         state.serving = name
         log.info("now answering from index version %s", name)

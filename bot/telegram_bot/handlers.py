@@ -85,10 +85,17 @@ class BotState:
     serving: str | None = None  # the index version answering now (its folder's name)
 
     def use(self, qa: QA) -> None:
-        """Answer from ``qa`` from now on (questions in flight finish on the old one)."""
+        """Answer from ``qa`` from now on (questions in flight finish on the old one). The
+        heap's free pages are given back in a worker thread: a collection over a few hundred
+        megabytes would stall every chat if it ran on the event loop."""
         self.qa = qa
         self.dialogue = Dialogue(qa, ttl=self.settings.dialogue_minutes * 60)
-        release_free_memory()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a script, a test): here and now
+            release_free_memory()
+            return
+        loop.run_in_executor(self.executor, release_free_memory)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Blocking core work, in a worker thread."""
