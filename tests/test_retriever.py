@@ -113,6 +113,21 @@ def test_an_index_from_before_a_field_was_recorded_is_rebuilt_where_it_lies(sett
     )
 
 
+def test_an_index_from_an_older_parser_is_rebuilt_where_it_lies(settings):
+    from bot.core.tokens import tokens_fingerprint
+
+    open_live(settings, encoder=FakeEncoder())
+    version = current(settings.index_dir)
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest["tokens"] = tokens_fingerprint()  # as written before the parser's version counted
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    status = index_status(settings, "fake-bigram-hash", "fake")
+    assert status["state"] == "stale" and "clauses" in status["detail"]
+    open_live(settings, encoder=FakeEncoder())
+    assert current(settings.index_dir) != version
+    assert index_status(settings, "fake-bigram-hash", "fake")["state"] == "ok"
+
+
 def test_passages_embedded_another_way_are_embedded_again(settings):
     open_live(settings, encoder=FakeEncoder())
 

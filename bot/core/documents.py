@@ -64,6 +64,10 @@ DOC_TYPES = (
     "要点",
     "计划",
 )
+# Raise when the same text parses into other clauses or clause texts: an index records it and
+# one built by another version is rebuilt where it lies. 2: numbered headings with their
+# 责任单位 on the line, docx tables read in place.
+PARSER_VERSION = 2
 DEPT_LABELS = ("责任单位", "牵头单位", "责任部门", "负责单位", "责任处室")
 # Where a heading's title ends: a sentence end or a bracket opening its 责任单位.
 TITLE_END_RE = re.compile(rf"[。！？；]|[\[【（(［]\s*(?:{'|'.join(DEPT_LABELS)})\s*[:：]")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.core.dense_index import DenseIndex
-from bot.core.documents import Clause, Document
+from bot.core.documents import PARSER_VERSION, Clause, Document
 from bot.core.encoders import Encoder
 from bot.core.fusion import min_max_fusion, reciprocal_rank_fusion
 from bot.core.keyword_index import KeywordIndex
@@ -92,6 +92,12 @@ class ScoredClause:
     best_sentence: int = 0  # index into clause.sentences
 
 
+def cut_fingerprint() -> str:
+    """How documents are cut into clauses (the parser's version) and clauses into words (the
+    tokens' fingerprint): an index built another way is stale, though its sources are not."""
+    return f"{tokens_fingerprint()}-p{PARSER_VERSION}"
+
+
 def fingerprint(docs: list[Document]) -> dict[str, str]:
     return {d.code: d.checksum for d in docs}
 
@@ -122,8 +128,10 @@ def staleness(
         return f"passages were embedded by {manifest.encoder or 'an older encoder'}, not {variant}"
     if manifest.documents != fingerprint(docs):
         return "documents changed since the index was built"
-    if manifest.tokens != tokens_fingerprint():
-        return "the way words are cut (synonyms, stopwords) changed since the index was built"
+    if manifest.tokens != cut_fingerprint():
+        return (
+            "the way text is cut (clauses, synonyms, stopwords) changed since the index was built"
+        )
     if dim is not None and manifest.dim != dim:
         return "embedding dimension changed"
     return None
@@ -206,7 +214,7 @@ class Retriever:
             build_seconds=round(time.perf_counter() - started, 2),
             clauses=len(self.clauses),
             sentences=len(self.sentence_owner),
-            tokens=tokens_fingerprint(),
+            tokens=cut_fingerprint(),
             encoder=self.encoder.variant,
         )
         return self
