@@ -116,3 +116,28 @@ def test_a_part_the_documents_use_as_a_plain_word_is_not_a_name(docs):
 def test_which_number_in_the_other_document_is_its_counterpart(qa, question, code, number):
     hit = qa.ask(question).hits[0]
     assert (hit.doc_code, hit.number) == (code, number)
+
+
+@pytest.mark.parametrize(
+    "q, department",
+    [("宣传部呢", "宣传部（网络工作部）"), ("法律工作部？", "权益保障部（法律工作部）"),
+     ("那组织部呢", "组织部")],
+)  # fmt: skip
+def test_a_department_named_alone_asks_what_it_does(docs, directory, q, department):
+    intent = parse_intent(q, docs, directory)
+    assert intent.kind == "dept" and intent.department == department
+
+
+@pytest.mark.parametrize("q", ["财务部负责什么", "人社局都管些什么", "后勤处负责哪些工作"])
+def test_a_unit_no_document_lists_is_said_to_be_missing_not_guessed(qa, docs, directory, q):
+    intent = parse_intent(q, docs, directory)
+    assert intent.kind == "dept" and intent.department is None
+    answer = qa.ask(q)
+    assert not answer.answered and not answer.hits
+    assert f"没有“{intent.topic}”" in answer.message and "女职工部" in answer.message
+
+
+@pytest.mark.parametrize("q", ["工会是干什么的", "女职工委员会负责什么工作", "单位有没有哺乳室"])
+def test_other_questions_are_not_taken_for_a_missing_unit(docs, directory, q):
+    intent = parse_intent(q, docs, directory)
+    assert not (intent.kind == "dept" and intent.department is None)

@@ -195,12 +195,20 @@ class QA:
         """What a department (by full name, alias or short form) is responsible for."""
         canonical = self.departments.resolve(name) if name.strip() else None
         if canonical is None:
-            counts = Counter(d for c in self.retriever.clauses for d in c.departments)
-            examples = "、".join(d for d, _ in counts.most_common(3)) or "宣传部"
-            asked = f"“{name.strip()[:40]}”这个部门" if name.strip() else "部门名称"
-            lead = f"没有找到{asked}。请写出部门名称，例如：{examples}。"
-            return reply(name, "dept", False, lead, view="none")
+            return self.no_such_department(name, name)
         return self.answer_department(name, Intent("dept", department=canonical))
+
+    def no_such_department(self, raw: str, name: str) -> Answer:
+        """A department no document lists as 责任单位: said so, with some that are."""
+        counts = Counter(d for c in self.retriever.clauses for d in c.departments)
+        examples = "、".join(d for d, _ in counts.most_common(3)) or "宣传部"
+        asked = f"“{name.strip()[:40]}”这个部门" if name.strip() else "部门名称"
+        lead = (
+            f"文件的责任单位里没有{asked}。可以问文件列出的部门，例如：{examples}。"
+            if name.strip()
+            else f"没有找到{asked}。请写出部门名称，例如：{examples}。"
+        )
+        return reply(raw, "dept", False, lead, view="none")
 
     def ask_clause(self, doc: str, number: str) -> Answer:
         """A clause by document (short name or 文号) and number (4, 五 or （五）)."""
@@ -213,7 +221,9 @@ class QA:
         return [c for c in self.retriever.clauses if name in c.departments]
 
     def answer_department(self, raw: str, intent: Intent) -> Answer:
-        name = intent.department or ""
+        if intent.department is None:
+            return self.no_such_department(raw, intent.topic)
+        name = intent.department
         clauses = self.department_clauses(name)
         hits = [self.hit(c) for c in clauses]
         lead = f"{name} 是以下 {len(hits)} 条工作的责任单位："

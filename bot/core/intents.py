@@ -45,6 +45,13 @@ PARALLEL_RE = re.compile(
     r"|第几(条|项)"
 )
 COMPARE_RE = re.compile(r"比")
+# What may stand around a bare department name: 那, 呢, punctuation.
+NAME_ONLY_RE = re.compile(r"^(那么?|还有|请问)?|(呢|吗|的)?[？?。！!，, ]*$")
+# "X负责什么" where X ends like a unit (部, 室, 局, 中心 …): a department's duties asked.
+UNKNOWN_UNIT_RE = re.compile(
+    r"^(?P<name>[\u4e00-\u9fff]{1,12}?(?:部|室|处|科|局|厅|委|办|中心|学校|协会))"
+    r"(?:主要|都|具体|平时)?(?:负责|管|承担|干|做)些?(?:什么|哪些|啥|哪几)"
+)
 
 
 @dataclass
@@ -247,6 +254,17 @@ def parse_intent(text: str, docs: list[Document], departments: DepartmentDirecto
         # The department is the subject and its duties are asked: "宣传部负责什么".
         intent.kind = "dept"
         intent.department = found[0][0]
+        return intent
+    if found and not NAME_ONLY_RE.sub("", q.replace(q[found[0][1] : found[0][2]], "", 1)):
+        # Only a department's name (宣传部呢, 法律工作部？): what it is responsible for.
+        intent.kind = "dept"
+        intent.department = found[0][0]
+        return intent
+    unknown = UNKNOWN_UNIT_RE.match(q)
+    if not found and unknown:
+        # A unit's duties asked (财务部负责什么), but no document names it: say so, do not guess.
+        intent.kind = "dept"
+        intent.topic = unknown.group("name")
         return intent
     if WHO_RE.search(q):
         intent.kind = "who"
