@@ -141,3 +141,27 @@ def test_a_unit_no_document_lists_is_said_to_be_missing_not_guessed(qa, docs, di
 def test_other_questions_are_not_taken_for_a_missing_unit(docs, directory, q):
     intent = parse_intent(q, docs, directory)
     assert not (intent.kind == "dept" and intent.department is None)
+
+
+@pytest.mark.parametrize(
+    "q, code, number",
+    [("意见第3条", NATIONAL, "（三）"), ("意见第（十四）条讲了什么", NATIONAL, "（十四）"),
+     ("方案第3项", HUBEI, "3")],
+)  # fmt: skip
+def test_a_kind_of_document_before_a_number_names_the_one_document_of_that_kind(
+    qa, docs, directory, q, code, number
+):
+    intent = parse_intent(q, docs, directory)
+    assert intent.kind == "clause" and intent.clauses[0].doc_code == code
+    answer = qa.ask(q)
+    assert [(h.doc_code, h.number) for h in answer.hits] == [(code, number)]
+
+
+def test_a_kind_no_document_is_or_two_are_names_none(docs):
+    from dataclasses import replace
+
+    from bot.core.intents import by_type
+
+    assert by_type("通知", docs) is None and by_type("请看意见", docs) == NATIONAL
+    twins = [*docs, replace(docs[0], code="另一份〔2024〕1号")]  # two 意见 now
+    assert by_type("意见", twins) is None

@@ -222,7 +222,7 @@ def parse_intent(text: str, docs: list[Document], departments: DepartmentDirecto
         paren = "(" in m.group(0) or "（" in m.group(0)
         number = f"（{raw}）" if paren else raw
         before = [d for d in mentions if d.end <= m.start()]
-        owner = before[-1].code if before else None
+        owner = before[-1].code if before else by_type(masked_q[: m.start()], docs)
         clause_mentions.append(ClauseMention(number, owner, m.start()))
 
     topic = masked_q
@@ -271,6 +271,20 @@ def parse_intent(text: str, docs: list[Document], departments: DepartmentDirecto
         stripped = WHO_FRAME_RE.sub("", intent.topic).strip(" ，,？?")
         intent.topic = stripped or intent.topic
     return intent
+
+
+DOC_TYPE_BEFORE_RE = re.compile(r"(意见|方案|通知|办法|规定|条例|决定|计划|细则)\s*(?:的)?\s*$")
+
+
+def by_type(before: str, docs: list[Document]) -> str | None:
+    """The document a clause number belongs to when the text just before it names a kind of
+    document (意见第3条, 方案第（二）项) and exactly one document is of that kind."""
+    m = DOC_TYPE_BEFORE_RE.search(before)
+    if not m:
+        return None
+    kind = m.group(1)
+    of_kind = [d.code for d in docs if re.sub(r"[》>\s]+$", "", d.title).endswith(kind)]
+    return of_kind[0] if len(of_kind) == 1 else None
 
 
 def resolve_clause_number(number: str, docs: list[Document], doc_code: str | None):
