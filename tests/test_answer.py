@@ -235,3 +235,14 @@ def test_violence_is_met_with_where_to_get_help_first(qa, question):
 )
 def test_words_that_only_look_like_violence_do_not_alarm(qa, question):
     assert "110" not in qa.ask(question).message
+
+
+def test_her_own_trouble_the_documents_say_nothing_of_is_still_heard(fake_retriever):
+    from bot.core.answer import OUTSIDE, QA
+    from bot.core.decline import DeclineModel
+
+    qa = QA(fake_retriever, DeclineModel(intercept=-10.0, threshold=0.5))  # declines everything
+    answer = qa.ask("我被老板骂哭了，好委屈")
+    assert not answer.answered and answer.message != OUTSIDE
+    assert answer.message.startswith("您说的难处，娘家人听到了。") and "12351" in answer.message
+    assert "相近的话题" not in answer.message and not answer.hits  # nothing near to offer

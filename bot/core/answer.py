@@ -321,20 +321,22 @@ class QA:
             return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked[:k]]
         if self.decline.declines(evidence):
-            if not self.topical(q):  # nothing in it the documents speak of: no nearest topics
+            heard = personal_trouble(q)
+            topical = self.topical(q)
+            if not topical and not heard:  # nothing the documents speak of: no nearest topics
                 return reply(raw, intent.kind, False, OUTSIDE, view="none")
             msg = (
                 "这两份文件没有直接规定这个问题。"
                 if len(self.docs) == 2
                 else "现有文件没有直接规定这个问题。"
             )
-            topics = self.nearest_topics(ranked[:3])
+            topics = self.nearest_topics(ranked[:3]) if topical else ""
             if topics:
                 msg += f"相近的话题有：{topics}。"
             msg += "具体待遇和办事流程，建议咨询单位工会或拨打职工服务热线 12351。"
-            if personal_trouble(q):
+            if heard:  # her own trouble: heard first, whether or not the documents speak of it
                 msg = "您说的难处，娘家人听到了。" + msg
-            return reply(raw, intent.kind, False, msg, hits, view="none")
+            return reply(raw, intent.kind, False, msg, hits if topics else [], view="none")
         heard = personal_trouble(q)
         lead = HEARD + "文件里的相关规定：" if heard else ""
         if intent.kind == "who" and hits[0].departments:
