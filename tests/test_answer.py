@@ -191,6 +191,10 @@ def test_a_worker_telling_of_her_own_trouble_is_heard_before_the_rule(qa, questi
         "辞退怀孕的女职工，工会怎么维权",
         "我想了解托育服务",
         "扩大工会女职工组织覆盖由哪些部门负责",
+        "我想问一下，不管是合同工还是劳务派遣，都能享受女职工特殊保护吗",
+        "孕期能不能不让上夜班，我想了解一下规定",
+        "我想知道产假期间工资会不会不发",
+        "咱厂女工想学点电脑，工会给不给培训",
     ],
 )
 def test_a_question_about_a_rule_or_without_trouble_gets_no_consoling(qa, question):
@@ -221,17 +225,34 @@ def test_one_character_over_and_over_is_not_read_as_a_question(qa, text):
     assert not answer.answered and answer.message.startswith("没看懂") and not answer.hits
 
 
-@pytest.mark.parametrize("question", ["我被老公打了怎么办", "遭受家暴工会管不管", "他动手打我"])
+@pytest.mark.parametrize(
+    "question", ["我被老公打了怎么办", "遭受家暴工会管不管", "他动手打我", "老公打我怎么办"]
+)
 def test_violence_is_met_with_where_to_get_help_first(qa, question):
-    from bot.core.answer import SAFETY
+    from bot.core.answer import OUTSIDE, QA, SAFETY
+    from bot.core.decline import DeclineModel
 
     answer = qa.ask(question)
     assert answer.lead.startswith(SAFETY) and answer.message.startswith(SAFETY)
     assert "110" in answer.message and "12338" in answer.message
+    strict = QA(qa.retriever, DeclineModel(intercept=-10.0, threshold=0.5))  # declines all
+    declined = strict.ask(question)
+    assert declined.message.startswith(SAFETY) and OUTSIDE not in declined.message
+    assert "娘家人听到了" in declined.message  # heard, never told the bot cannot answer
 
 
 @pytest.mark.parametrize(
-    "question", ["打造女职工品牌", "打击侵害女职工权益的行为", "单位有没有哺乳室"]
+    "question",
+    [
+        "打造女职工品牌",
+        "打击侵害女职工权益的行为",
+        "单位有没有哺乳室",
+        "哺乳期被要求打卡怎么办",
+        "哺乳期被调岗打杂，合理吗",
+        "可以打我们工会的电话吗",
+        "单位被安排打疫苗",
+        "产假被拒，打12351有用吗",
+    ],
 )
 def test_words_that_only_look_like_violence_do_not_alarm(qa, question):
     assert "110" not in qa.ask(question).message

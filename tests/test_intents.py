@@ -137,7 +137,11 @@ def test_a_unit_no_document_lists_is_said_to_be_missing_not_guessed(qa, docs, di
     assert f"没有“{intent.topic}”" in answer.message and "女职工部" in answer.message
 
 
-@pytest.mark.parametrize("q", ["工会是干什么的", "女职工委员会负责什么工作", "单位有没有哺乳室"])
+@pytest.mark.parametrize(
+    "q",
+    ["工会是干什么的", "女职工委员会负责什么工作", "单位有没有哺乳室", "哺乳室干什么用",
+     "母婴室都管些什么", "心理咨询室干什么"],
+)  # fmt: skip
 def test_other_questions_are_not_taken_for_a_missing_unit(docs, directory, q):
     intent = parse_intent(q, docs, directory)
     assert not (intent.kind == "dept" and intent.department is None)
@@ -165,3 +169,15 @@ def test_a_kind_no_document_is_or_two_are_names_none(docs):
     assert by_type("通知", docs) is None and by_type("请看意见", docs) == NATIONAL
     twins = [*docs, replace(docs[0], code="另一份〔2024〕1号")]  # two 意见 now
     assert by_type("意见", twins) is None
+
+
+def test_a_missing_unit_is_named_as_asked_and_near_names_are_offered(qa, docs, directory):
+    intent = parse_intent("请问财务部负责什么", docs, directory)
+    assert intent.kind == "dept" and intent.department is None and intent.topic == "财务部"
+    message = qa.ask("请问财务部负责什么").message
+    assert "“财务部”" in message and "财务资产管理部" in message
+
+
+def test_a_kind_of_document_names_its_number_even_after_another_document(docs, directory):
+    intent = parse_intent("湖北方案第5项和意见第3条有什么不同", docs, directory)
+    assert [(c.number, c.doc_code) for c in intent.clauses] == [("5", HUBEI), ("3", NATIONAL)]

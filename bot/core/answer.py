@@ -38,12 +38,16 @@ ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室
 # A worker telling of her own trouble (我/俺/咱 and a hardship) is answered as a person first:
 # where to turn, then what the documents say. General language only, no document's wording.
 FIRST_PERSON = re.compile(r"[我俺咱]")
+# Words of a hardship suffered, not of a rule asked about (不管是…, 会不会不发 are questions).
 HARDSHIP = re.compile(
-    r"不批|不给|不让|不发|不管|没人管|没人带|辞退|开除|解雇|炒了|降薪|扣钱|扣工资|拖欠|欠薪|"
+    r"不批|没人管|没人带|辞退|开除|解雇|炒了我|降薪|扣钱|扣工资|拖欠|欠薪|不给结|不发工资|"
     r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|焦虑|失眠|掉眼泪|哭"
 )
 # Violence against the asker: the way to help comes before anything the documents say.
-DANGER = re.compile(r"家暴|家庭暴力|被.{0,4}打|打了我|打我|殴打|动手打|性侵|强奸|人身威胁|要杀")
+DANGER = re.compile(
+    r"家暴|家庭暴力|被[^，,。？?！!\s]{0,3}打(?![卡杂造针电\d疫])|打了我|打我(?!们)|殴打|动手打|"
+    r"性侵|强奸|人身威胁|要杀"
+)
 SAFETY = (
     "如果正面临人身危险，请立即拨打 110；遭受家庭暴力，也可以拨打妇女维权公益服务热线 12338，"
     "或找单位工会、当地妇联求助。"
@@ -51,6 +55,7 @@ SAFETY = (
 OUTSIDE = (
     "这个问题我答不上来：我是娘家人，只能回答工会女职工工作文件里的问题，"
     "比如哺乳室、托育服务、女职工权益保护，或者某项工作由哪个部门负责。"
+    "工资、假期这类具体待遇，可以咨询单位工会或拨打职工服务热线 12351。"
 )
 HEARD = (
     "您说的难处，娘家人听到了。遇到具体的事，可以先找单位工会（女职工委员会）反映，"
@@ -59,7 +64,10 @@ HEARD = (
 
 
 def personal_trouble(question: str) -> bool:
-    """The question tells of the asker's own hardship (我…不批, 俺…扛不住), not of a rule."""
+    """The question tells of the asker's own hardship (我…不批, 俺…扛不住) or of violence
+    against her, not of a rule."""
+    if DANGER.search(question):
+        return True
     return bool(FIRST_PERSON.search(question) and HARDSHIP.search(question))
 
 
@@ -201,7 +209,11 @@ class QA:
     def no_such_department(self, raw: str, name: str) -> Answer:
         """A department no document lists as 责任单位: said so, with some that are."""
         counts = Counter(d for c in self.retriever.clauses for d in c.departments)
-        examples = "、".join(d for d, _ in counts.most_common(3)) or "宣传部"
+        # Departments that share characters with the name asked first (财务部 → 财务资产管理部),
+        # then the most frequent.
+        asked_chars = set(name) - set("部室处科局厅委办")
+        ranked = sorted(counts, key=lambda d: (-len(asked_chars & set(d)), -counts[d]))
+        examples = "、".join(ranked[:3]) or "宣传部"
         asked = f"“{name.strip()[:40]}”这个部门" if name.strip() else "部门名称"
         lead = (
             f"文件的责任单位里没有{asked}。可以问文件列出的部门，例如：{examples}。"

@@ -48,8 +48,10 @@ COMPARE_RE = re.compile(r"比")
 # What may stand around a bare department name: 那, 呢, punctuation.
 NAME_ONLY_RE = re.compile(r"^(那么?|还有|请问)?|(呢|吗|的)?[？?。！!，, ]*$")
 # "X负责什么" where X ends like a unit (部, 室, 局, 中心 …): a department's duties asked.
+# (室 and 中心 are left out: 哺乳室干什么用 asks about a room, not a unit.)
 UNKNOWN_UNIT_RE = re.compile(
-    r"^(?P<name>[\u4e00-\u9fff]{1,12}?(?:部|室|处|科|局|厅|委|办|中心|学校|协会))"
+    r"^(?:请问|那么?|我们|咱们|我想问一?下?)?"
+    r"(?P<name>[\u4e00-\u9fff]{1,12}?(?:部|处|科|局|厅|委|办|协会))"
     r"(?:主要|都|具体|平时)?(?:负责|管|承担|干|做)些?(?:什么|哪些|啥|哪几)"
 )
 
@@ -222,7 +224,8 @@ def parse_intent(text: str, docs: list[Document], departments: DepartmentDirecto
         paren = "(" in m.group(0) or "（" in m.group(0)
         number = f"（{raw}）" if paren else raw
         before = [d for d in mentions if d.end <= m.start()]
-        owner = before[-1].code if before else by_type(masked_q[: m.start()], docs)
+        # 意见第3条 names its document even after another one (湖北方案第5项和意见第3条).
+        owner = by_type(masked_q[: m.start()], docs) or (before[-1].code if before else None)
         clause_mentions.append(ClauseMention(number, owner, m.start()))
 
     topic = masked_q
