@@ -283,3 +283,14 @@ def test_lines_that_look_numbered_but_are_not_taken_are_kept_in_order():
 def test_a_document_without_clauses_names_the_lines_that_looked_numbered():
     with pytest.raises(DocumentError, match="「1）关爱女工」、「二、保障措施」"):
         parse_document("某市方案\n1）关爱女工\n二、保障措施\n")
+
+
+def test_a_wrapped_line_or_a_count_is_not_named_as_a_skipped_item():
+    text = (
+        "某市总工会关于建设爱心母婴室的方案\n某工发〔2024〕1号\n"
+        "一、建设目标\n（一）建设母婴室。全市新建\n100 家爱心母婴室，并于\n5 月 8 日前完成验收。"
+        "（责任单位：女职工部）\n（二）经费保障。每处补助\n10 万元以上，分 3 个方面使用。\n"
+        "1）开展两癌筛查\n"
+    )
+    doc = parse_document(text)
+    assert doc.skipped == ["1）开展两癌筛查"]

@@ -73,8 +73,10 @@ DEPT_LABELS = ("责任单位", "牵头单位", "责任部门", "负责单位", "
 TITLE_END_RE = re.compile(rf"[。！？；]|[\[【（(［]\s*(?:{'|'.join(DEPT_LABELS)})\s*[:：]")
 # The opening of a numbered item in a style the parser does not take: 1）X, 1 X, 一．X, 1.1 X,
 # （a）X, 第一部分 X. Decimals (1.5万) are not numbers of items, so 1.1X without a space is not one.
+# What follows a number that counts something (10 万元, 3 个方面, 5 月 8 日), not an item's.
+QUANTITY_WORDS = "[个家万千百亿年月日号名人次项条元岁天周%倍所座批期届]"
 NUMBERED_LOOK_RE = re.compile(
-    rf"^(?:(?:\d{{1,3}}|[{CN_DIGITS}]{{1,4}})\s*(?:[)）:：,，]|[.．、](?!\d)|\s+)"
+    rf"^(?:(?:\d{{1,3}}|[{CN_DIGITS}]{{1,4}})\s*(?:[)）:：,，]|[.．、](?!\d)|\s+(?!{QUANTITY_WORDS}))"
     rf"|\d{{1,3}}(?:[.．]\d{{1,3}})+(?:[.．、]|\s+)"
     rf"|[（(]\s*[a-zA-Z]\s*[）)]"
     rf"|第[{CN_DIGITS}\d]+(?:节|部分|项|款)\s*)"
@@ -454,8 +456,10 @@ def parse_document(
     """Parse a Chinese official document into clauses. Raises DocumentError when none are found."""
     raw = text.replace("\r\n", "\n").replace("\r", "\n")
     cleaned = [line for line in (clean_line(line) for line in raw.split("\n")) if line]
-    skipped = [line for line in cleaned if looks_numbered(line)]
     lines = join_broken_lines(cleaned)
+    # After joining: a PDF line that merely wraps (100 家爱心母婴室，并于 / 5 月 8 日前…) is part of
+    # a sentence, not an item that was missed.
+    skipped = [line for line in lines if looks_numbered(line)]
     if not lines:
         raise DocumentError("文件为空")
 
