@@ -101,6 +101,8 @@ WHY_NOT_WRITTEN = {
 def writable(out: str) -> Path:
     """A file the user named for output, checked before any work is done: a Failure in
     Chinese when its folder is missing or cannot be written, or it is a folder itself."""
+    if not out.strip():
+        raise Failure("无法写入：没有写出文件名，例如 --out report.html")
     path = Path(out)
     folder = path.parent
     if path.is_dir():
@@ -695,7 +697,7 @@ def log_search(ctx: click.Context, words: str, limit: int) -> None:
 
 @log_group.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
-@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@click.option("--out", type=str, help="File to write (default: stdout).")
 @click.option("--with-users", is_flag=True, help="Include the pseudonymous user keys.")
 @click.option("--since", help="From this date (YYYY-MM-DD).")
 @click.option("--until", help="Up to this date, inclusive (YYYY-MM-DD).")
@@ -741,7 +743,7 @@ def log_purge(ctx: click.Context, age: timedelta) -> None:
 
 
 @log_group.command("export-pairs")
-@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=str)
 @click.pass_context
 def log_export_pairs(ctx: click.Context, out: str) -> None:
     """Write (question, clause) pairs users confirmed with 👍, as sentence-transformers
@@ -764,7 +766,7 @@ def log_export_pairs(ctx: click.Context, out: str) -> None:
 
 
 @cli.command()
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Report file.")
+@click.option("--out", required=True, type=str, help="Report file.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html")
 @click.option("--since", help="From this date (YYYY-MM-DD).")
 @click.option("--until", help="Up to this date, inclusive (YYYY-MM-DD).")

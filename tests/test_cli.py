@@ -358,6 +358,7 @@ def test_an_output_file_that_cannot_be_written_is_one_clear_line(runner, tmp_pat
     for out, why in (
         (tmp_path / "no" / "such" / "r.html", f"文件夹 {tmp_path / 'no' / 'such'} 不存在"),
         (blocker / "r.html", "不是文件夹"),
+        (tmp_path, "这是一个文件夹"),  # a folder itself: in Chinese too, not click's English
     ):
         result = runner(*args, str(out))
         assert result.exit_code == 1, result.output

@@ -126,7 +126,7 @@ async def test_remove_says_which_文号_there_are(api, admin_bot):
 
 
 async def test_remove_needs_confirmation_and_cancel_changes_nothing(api, admin_bot):
-    (confirm,) = await answer_to(api, ADMIN, "/remove 鄂工办发〔2023〕7号")
+    (confirm,) = await answer_to(api, ADMIN, "/remove 鄂工办发 〔2023〕7号")  # spaces: the same
     assert "将删除《" in confirm["text"]
     await press(api, ADMIN, confirm, "取消")
     await api.wait_for(lambda: "已取消" in api.sent_texts(ADMIN)[-1])

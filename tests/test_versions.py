@@ -208,3 +208,24 @@ def test_a_switch_that_cannot_be_recorded_is_still_a_switch_and_says_so_truly(
     monkeypatch.undo()
     assert current(settings.index_dir).name == change.version != before.name
     assert live_stack(settings.index_dir)[-2:] == [before.name, change.version]
+
+
+def test_a_switch_record_cut_short_does_not_swallow_the_next_one(settings):
+    import json
+
+    from bot.ingest.changes import add_document
+    from bot.ingest.files import preview
+    from bot.ingest.versions import SWITCHES, live_stack
+    from tests.documents_fixtures import CITY_PLAN
+
+    open_live(settings, encoder=FakeEncoder())
+    first = current(settings.index_dir).name
+    record = settings.index_dir / SWITCHES
+    with open(record, "a", encoding="utf-8") as stream:
+        stream.write('{"at": "2026-')  # a full disk cut this line short
+    _, change = add_document(
+        settings, preview(CITY_PLAN.encode(), settings.knowledge_dir, "c.txt"), FakeEncoder()
+    )
+    last = record.read_text(encoding="utf-8").splitlines()[-1]
+    assert json.loads(last)["version"] == change.version
+    assert live_stack(settings.index_dir)[-2:] == [first, change.version]

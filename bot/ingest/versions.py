@@ -162,10 +162,21 @@ def _go_to(stack: list[str], version: str, kind: str) -> None:
 
 
 def _record(index_dir: Path, entries: list[dict]) -> None:
-    with open(Path(index_dir) / SWITCHES, "a", encoding="utf-8") as stream:
+    path = Path(index_dir) / SWITCHES
+    # A line cut short by a full disk or a crash is closed first, so the next one stays whole.
+    cut = path.exists() and path.stat().st_size > 0 and not _ends_with_newline(path)
+    with open(path, "a", encoding="utf-8") as stream:
+        if cut:
+            stream.write("\n")
         stream.writelines(json.dumps(e) + "\n" for e in entries)
         stream.flush()
         os.fsync(stream.fileno())
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        stream.seek(-1, os.SEEK_END)
+        return stream.read(1) == b"\n"
 
 
 def _now() -> str:

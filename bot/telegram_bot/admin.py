@@ -143,7 +143,7 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @admin_only("/remove")
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/remove 文号: remove a document, after 确认删除."""
-    code = " ".join(context.args or []).strip()
+    code = "".join(context.args or [])  # 鄂工办发 〔2023〕7号: a 文号 has no spaces
     qa = ready_qa(context)
     if qa is None:
         await say(update, context, NOT_READY)

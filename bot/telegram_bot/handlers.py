@@ -69,6 +69,12 @@ ANSWERS_KEPT = 50  # per group, the answers a reply can pick up
 HINT_EVERY = 10 * 60  # seconds: the text-only hint once in this long per chat
 
 
+def _report(done: asyncio.Future) -> None:
+    """A failure of work nobody awaits, logged (else only "exception never retrieved")."""
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("giving memory back failed: %s", done.exception())
+
+
 @dataclass
 class BotState:
     """What every handler shares; lives in ``bot_data["state"]`` and is never persisted."""
@@ -95,7 +101,7 @@ class BotState:
         except RuntimeError:  # no loop (a script, a test): here and now
             release_free_memory()
             return
-        loop.run_in_executor(self.executor, release_free_memory)
+        loop.run_in_executor(self.executor, release_free_memory).add_done_callback(_report)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Blocking core work, in a worker thread."""
