@@ -306,3 +306,11 @@ def test_a_declined_question_after_an_answer_is_not_read_as_its_follow_up(qa):
     turn = strict.respond("明天天气怎么样", context, now=1000.0)
     assert turn.followup == "" and turn.answer.context is None
     assert "接上一条" not in turn.answer.message and turn.answer.message == OUTSIDE
+
+
+def test_that_unit_then_after_a_department_says_it_is_not_listed(dialogue):
+    turns = talk(dialogue, "宣传部负责什么", "那财务部呢", "那组织部呢")
+    assert "没有“财务部”" in turns[1].answer.message and not turns[1].answer.answered
+    assert turns[2].answer.answered and "组织部 是以下" in turns[2].answer.message
+    (alone,) = talk(dialogue, "财务部呢")
+    assert "没有“财务部”" in alone.answer.message

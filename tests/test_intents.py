@@ -140,7 +140,8 @@ def test_a_unit_no_document_lists_is_said_to_be_missing_not_guessed(qa, docs, di
 @pytest.mark.parametrize(
     "q",
     ["工会是干什么的", "女职工委员会负责什么工作", "单位有没有哺乳室", "哺乳室干什么用",
-     "母婴室都管些什么", "心理咨询室干什么"],
+     "母婴室都管些什么", "心理咨询室干什么", "老公打我怎么办", "被辞退了怎么办", "那托育呢",
+     "孩子没人带咋办"],
 )  # fmt: skip
 def test_other_questions_are_not_taken_for_a_missing_unit(docs, directory, q):
     intent = parse_intent(q, docs, directory)

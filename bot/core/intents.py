@@ -54,6 +54,11 @@ UNKNOWN_UNIT_RE = re.compile(
     r"(?P<name>[\u4e00-\u9fff]{1,12}?(?:部|处|科|局|厅|委|办|协会))"
     r"(?:主要|都|具体|平时)?(?:负责|管|承担|干|做)些?(?:什么|哪些|啥|哪几)"
 )
+# ... or such a name alone (那财务部呢): short, no question word in it, never 怎么办.
+UNIT_ALONE_RE = re.compile(
+    r"^(?:请问|那么?)?(?P<name>[^\W\d_怎么咋谁哪什吗呢能]{1,8}?(?:部|处|科|局|厅|委|协会))"
+    r"(?:呢|吗)?[？?。！!]*$"
+)
 
 
 @dataclass
@@ -263,7 +268,7 @@ def parse_intent(text: str, docs: list[Document], departments: DepartmentDirecto
         intent.kind = "dept"
         intent.department = found[0][0]
         return intent
-    unknown = UNKNOWN_UNIT_RE.match(q)
+    unknown = UNKNOWN_UNIT_RE.match(q) or UNIT_ALONE_RE.match(q)
     if not found and unknown:
         # A unit's duties asked (财务部负责什么), but no document names it: say so, do not guess.
         intent.kind = "dept"
