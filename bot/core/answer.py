@@ -15,6 +15,7 @@ import numpy as np
 from bot.core.decline import DeclineModel, Evidence, quantity_unstated
 from bot.core.documents import Clause, ClauseRef, Document, place_of
 from bot.core.intents import (
+    GENERIC_UNIT_CHARS,
     DepartmentDirectory,
     Intent,
     normalise_query,
@@ -57,8 +58,9 @@ OUTSIDE = (
     "比如哺乳室、托育服务、女职工权益保护，或者某项工作由哪个部门负责。"
     "工资、假期这类具体待遇，可以咨询单位工会或拨打职工服务热线 12351。"
 )
+HEARD_OPENING = "您说的难处，娘家人听到了。"
 HEARD = (
-    "您说的难处，娘家人听到了。遇到具体的事，可以先找单位工会（女职工委员会）反映，"
+    HEARD_OPENING + "遇到具体的事，可以先找单位工会（女职工委员会）反映，"
     "也可以拨打职工服务热线 12351。"
 )
 
@@ -211,7 +213,7 @@ class QA:
         counts = Counter(d for c in self.retriever.clauses for d in c.departments)
         # Departments that share characters with the name asked first (财务部 → 财务资产管理部),
         # then the most frequent.
-        asked_chars = set(name) - set("部室处科局厅委办")
+        asked_chars = set(name) - GENERIC_UNIT_CHARS
         ranked = sorted(counts, key=lambda d: (-len(asked_chars & set(d)), -counts[d]))
         examples = "、".join(ranked[:3]) or "宣传部"
         asked = f"“{name.strip()[:40]}”这个部门" if name.strip() else "部门名称"
@@ -332,8 +334,8 @@ class QA:
         if not ranked or evidence is None:
             return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked[:k]]
+        heard = personal_trouble(q)
         if self.decline.declines(evidence):
-            heard = personal_trouble(q)
             topical = self.topical(q)
             if not topical and not heard:  # nothing the documents speak of: no nearest topics
                 return reply(raw, intent.kind, False, OUTSIDE, view="none")
@@ -347,9 +349,8 @@ class QA:
                 msg += f"相近的话题有：{topics}。"
             msg += "具体待遇和办事流程，建议咨询单位工会或拨打职工服务热线 12351。"
             if heard:  # her own trouble: heard first, whether or not the documents speak of it
-                msg = "您说的难处，娘家人听到了。" + msg
+                msg = HEARD_OPENING + msg
             return reply(raw, intent.kind, False, msg, hits if topics else [], view="none")
-        heard = personal_trouble(q)
         lead = HEARD + "文件里的相关规定：" if heard else ""
         if intent.kind == "who" and hits[0].departments:
             lead = f"这项工作的责任单位是：{'、'.join(hits[0].departments)}。"

@@ -47,7 +47,7 @@ PARALLEL_RE = re.compile(
 COMPARE_RE = re.compile(r"比")
 # What may stand around a bare department name: 那, 呢, punctuation.
 NAME_ONLY_RE = re.compile(r"^(那么?|还有|请问)?|(呢|吗|的)?[？?。！!，, ]*$")
-# "X负责什么" where X ends like a unit (部, 室, 局, 中心 …): a department's duties asked.
+# "X负责什么" where X ends like a unit (部, 处, 局, 委 …): a department's duties asked.
 # (室 and 中心 are left out: 哺乳室干什么用 asks about a room, not a unit.)
 UNKNOWN_UNIT_RE = re.compile(
     r"^(?:请问|那么?|我们|咱们|我想问一?下?)?"

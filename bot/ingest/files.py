@@ -36,7 +36,7 @@ from bot.core.documents import (
     parse_document,
 )
 from bot.core.knowledge import knowledge_files, load_knowledge
-from bot.core.replies import book_title
+from bot.core.replies import book_title, shorten
 from bot.errors import DocumentError, FileBoundError, IngestError
 
 if TYPE_CHECKING:
@@ -97,14 +97,10 @@ class Preview:
     def skipped_lines(self) -> list[str]:
         """The lines that look like numbered items but were not read as clauses, named."""
         skipped = self.document.skipped
-        out = [f"  · {_shortened(line)}" for line in skipped[:SKIPPED_SHOWN]]
+        out = [f"  · {shorten(line, 40)}" for line in skipped[:SKIPPED_SHOWN]]
         if len(skipped) > SKIPPED_SHOWN:
             out.append(f"  …… 另有 {len(skipped) - SKIPPED_SHOWN} 行")
         return out
-
-
-def _shortened(line: str, width: int = 40) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 # ---------------------------------------------------------------------- reading
