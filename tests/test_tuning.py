@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
+
 from bot.core.decline import FEATURES, Evidence
 from bot.core.evaluate import Example
 from bot.core.retriever import Fusion
 from bot.core.tuning import (
     Labelled,
     cross_validate,
+    cut_between,
     fit_decline,
     folds_of,
     grid,
@@ -133,3 +136,15 @@ def test_no_fold_leans_on_the_setting_in_use(qa):
     assert reports[0].chosen == reports[1].chosen == [first, first]
     assert reports[0].out_of_fold == reports[1].out_of_fold
     assert reports[1].fusion == twin  # what ships keeps the setting in use among equals
+
+
+def test_the_cut_sits_in_the_middle_of_the_widest_gap_that_errs_least():
+    answerable = [0.3, 0.7, 0.8, 0.9, 0.95]
+    unanswerable = [0.1, 0.2, 0.4]
+    # One mistake at best: declining 0.3 (one in five is allowed) or answering 0.4. The gap
+    # 0.4-0.7 is wider than 0.2-0.3, so the cut sits in its middle.
+    assert cut_between(answerable, unanswerable, 0.2) == pytest.approx(0.55)
+    # Allowed no false decline: the best cut keeps 0.3 answered, just under it.
+    assert cut_between(answerable, unanswerable, 0.0) == pytest.approx(0.25)
+    # Nothing unanswerable to tell apart: the widest gap below every answerable question.
+    assert cut_between(answerable, [], 0.0) == pytest.approx(0.15)
