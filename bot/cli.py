@@ -487,19 +487,20 @@ def eval_cmd(ctx: click.Context, files: tuple[str, ...], method: str, details: b
     """
     from bot.core import evaluate
 
-    qa = live_qa(ctx)
     dialogues = [f for f in files if evaluate.is_dialogue_file(f)]
     if dialogues and len(dialogues) != len(files):
         raise click.UsageError("请分开评测单个问题的文件和对话文件。")
+    # Read before the index is opened: a file that cannot be read fails at once.
+    played = [d for f in dialogues for d in evaluate.read_dialogues(f)]
+    examples = [] if dialogues else [e for f in files for e in evaluate.read_examples(f)]
+    qa = live_qa(ctx)
     if dialogues:
         from bot.core.dialogue import Dialogue
 
-        played = [d for f in dialogues for d in evaluate.read_dialogues(f)]
         scores, rows = evaluate.evaluate_dialogues(Dialogue(qa), played)
         results: dict = {"dialogues": scores}
         table = evaluate.format_dialogue_table(scores)
     else:
-        examples = [e for f in files for e in evaluate.read_examples(f)]
         methods = ["bm25", "dense", "hybrid"] if method == "all" else [method]
         results, rows = {}, []
         for m in methods:
@@ -525,13 +526,27 @@ def eval_cmd(ctx: click.Context, files: tuple[str, ...], method: str, details: b
 )
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="How the folds are drawn.")
+@click.option(
+    "--repeats",
+    type=click.IntRange(1, 50),
+    default=5,
+    show_default=True,
+    help="How many times the folds are drawn (seed, seed+1, …); out of fold is their average.",
+)
 @click.option("--write", is_flag=True, help="Ship the choice made on every question (tuning.json).")
 @click.pass_context
 def tune_cmd(
-    ctx: click.Context, files: tuple[str, ...], labelled: str, folds: int, seed: int, write: bool
+    ctx: click.Context,
+    files: tuple[str, ...],
+    labelled: str,
+    folds: int,
+    seed: int,
+    repeats: int,
+    write: bool,
 ) -> None:
     """Fit the fusion settings and the decline model by k-fold cross-validation; print the
-    figures in sample and out of fold, and the out-of-fold misses.
+    figures in sample and out of fold (each question's held-out result averaged over several
+    draws of the folds), and the out-of-fold misses.
 
     Example:
 
@@ -542,25 +557,36 @@ def tune_cmd(
     from bot.core import evaluate, tuning
     from bot.core.retriever import TUNING_FILE
 
-    qa = live_qa(ctx)
     examples = [e for f in files for e in evaluate.read_examples(f)]
+    questions = tuning.read_labelled(Path(labelled))
+    qa = live_qa(ctx)
     settings = tuning.grid()
     report = tuning.cross_validate(
         qa,
         examples,
-        tuning.read_labelled(Path(labelled)),
+        questions,
         settings,
         k=folds,
         seed=seed,
         progress=lambda n, total: click.echo(f"\r{n}/{total}", nl=False, err=True),
+        repeats=repeats,
     )
     click.echo("", err=True)
     click.echo(
         evaluate.format_table({"in-sample": report.in_sample, "out-of-fold": report.out_of_fold})
     )
+    if len(report.draws) > 1:
+        click.echo(f"out of fold, each of {len(report.draws)} draws of the folds:")
+        for key, label in (
+            ("top1", "top-1"),
+            ("recall3", "recall@3"),
+            ("false_declines", "false declines"),
+        ):
+            values = [getattr(d, key) for d in report.draws]
+            click.echo(f"  {label}: " + " ".join("-" if v is None else f"{v:.3f}" for v in values))
     click.echo(f"chosen on every question: {report.fusion}")
     for n, fusion in enumerate(report.chosen):
-        click.echo(f"fold {n + 1}: {fusion}")
+        click.echo(f"fold {n + 1} (first draw): {fusion}")
     click.echo(f"decline model: threshold {report.decline.threshold}")
     for miss in report.misses:
         click.echo(json.dumps(miss, ensure_ascii=False))

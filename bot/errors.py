@@ -27,6 +27,10 @@ class UnknownClauseError(NiangjiaError):
     """A clause reference names a document or number that does not exist."""
 
 
+class GoldFileError(NiangjiaError):
+    """A file of gold or labelled questions that cannot be read; the message says where."""
+
+
 class ConfigError(NiangjiaError):
     """A setting in the environment that cannot be used."""
 

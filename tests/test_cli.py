@@ -12,7 +12,7 @@ import bot.core.encoders
 import bot.core.live
 from bot.cli import cli
 from bot.core.decline import DeclineModel
-from tests.conftest import HUBEI_TITLE, FakeEncoder, quantity_only
+from tests.conftest import HUBEI, HUBEI_TITLE, FakeEncoder, quantity_only
 from tests.documents_fixtures import TASK_LIST
 
 
@@ -420,3 +420,36 @@ def test_docs_add_refuses_a_code_that_is_no_文号(runner, settings, plan):
         and "武工发〔2024〕3号" in result.output
     )
     assert _knowledge(settings) == before
+
+
+def test_tune_reports_out_of_fold_figures_over_draws_of_the_folds(runner, tmp_path):
+    care = {"doc": HUBEI, "title": "提升女职工生活品质"}
+    rows = [
+        {"id": "1", "kind": "worker", "q": "单位有没有哺乳室", "gold": [care]},
+        {"id": "2", "kind": "worker", "q": "两癌筛查有没有", "gold": [care]},
+        {"id": "3", "kind": "worker", "q": "女职工休息室", "gold": [care]},
+        {"id": "4", "kind": "oos", "q": "明天会下雨吗", "gold": []},
+    ]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows * 2))
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"q": "红烧肉怎么做", "answerable": false}\n')
+    result = runner(
+        "tune", str(gold), "--labelled", str(labelled), "--folds", "2", "--repeats", "3"
+    )
+    assert result.exit_code == 0, result.output
+    assert "| top-1" in result.output and "out-of-fold" in result.output
+    assert "each of 3 draws of the folds" in result.output
+    assert "fold 2 (first draw)" in result.output
+
+
+def test_a_gold_file_that_cannot_be_read_is_named_before_the_index_is_opened(
+    runner, settings, tmp_path
+):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"q": "两癌筛查", "gold": [["a", "b"]]}\n', encoding="utf-8")
+    for command in ("eval", "tune"):
+        result = runner(command, str(gold))
+        assert result.exit_code == 1, result.output
+        assert "第 1 行的字段不对" in result.output and "Traceback" not in result.output
+    assert not settings.index_dir.exists()  # nothing was built for a file it cannot read

@@ -13,9 +13,11 @@ from bot.core.evaluate import (
     format_dialogue_table,
     is_dialogue_file,
     read_dialogues,
+    read_examples,
     score_turn,
 )
 from bot.core.replies import Hit, reply
+from bot.errors import GoldFileError
 from tests.conftest import HUBEI, NATIONAL
 
 CARE = (HUBEI, "提升女职工生活品质")
@@ -141,3 +143,37 @@ def test_evaluate_dialogues_plays_each_from_a_fresh_context(qa, tmp_path):
     table = format_dialogue_table(scores)
     assert "| follow-up turns         | 5     | 1.000   |" in table
     assert "| who                     | 1     | 1.000   |" in table
+
+
+@pytest.mark.parametrize(
+    "line, says",
+    [
+        ("not json", "第 2 行不是 JSON"),
+        ("[1, 2]", "第 2 行不是 JSON 对象"),
+        ('{"gold": []}', "第 2 行的字段不对"),
+        ('{"q": "哺乳室", "gold": [["a", "b"]]}', "第 2 行的字段不对"),
+        ('{"q": 7, "gold": []}', "第 2 行的字段不对"),
+    ],
+    ids=["not JSON", "not an object", "no question", "gold as pairs", "question not text"],
+)
+def test_a_gold_file_that_cannot_be_read_names_its_line(tmp_path, line, says):
+    path = tmp_path / "gold.jsonl"
+    good = {"q": "两癌筛查", "gold": [{"doc": HUBEI, "title": "提升女职工生活品质"}]}
+    path.write_text(json.dumps(good, ensure_ascii=False) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(GoldFileError, match=says):
+        read_examples(path)
+
+
+def test_a_dialogue_file_with_a_broken_turn_names_its_line(tmp_path):
+    path = tmp_path / "dialogues.jsonl"
+    path.write_text('{"id": "x", "turns": [{"gold": []}]}\n', encoding="utf-8")
+    assert is_dialogue_file(path)
+    with pytest.raises(GoldFileError, match="第 1 行"):
+        read_dialogues(path)
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    path.write_bytes("两癌".encode("gbk"))
+    with pytest.raises(GoldFileError, match="UTF-8"):
+        read_examples(path)

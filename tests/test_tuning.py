@@ -20,6 +20,7 @@ from bot.core.tuning import (
     read_labelled,
     write_tuning,
 )
+from bot.errors import GoldFileError
 from tests.conftest import HUBEI, NATIONAL
 
 
@@ -148,3 +149,29 @@ def test_the_cut_sits_in_the_middle_of_the_widest_gap_that_errs_least():
     assert cut_between(answerable, unanswerable, 0.0) == pytest.approx(0.25)
     # Nothing unanswerable to tell apart: the widest gap below every answerable question.
     assert cut_between(answerable, [], 0.0) == pytest.approx(0.15)
+
+
+def test_out_of_fold_is_each_questions_held_out_result_averaged_over_the_draws(qa):
+    care = (HUBEI, "提升女职工生活品质")
+    examples = [
+        Example("1", "worker", "单位有没有哺乳室", [care]),
+        Example("2", "worker", "两癌筛查有没有", [care]),
+        Example("3", "worker", "集体合同保护女职工", [(NATIONAL, "维护女职工合法权益和特殊利益")]),
+        Example("4", "worker", "女职工休息室", [care]),
+    ]
+    settings = [Fusion(), Fusion(words=0.0, bigrams=0.0, dense=1.0)]
+    once = cross_validate(qa, examples * 2, [], settings, k=2, seed=3)
+    thrice = cross_validate(qa, examples * 2, [], settings, k=2, seed=3, repeats=3)
+    assert len(once.draws) == 1 and once.out_of_fold == once.draws[0]
+    assert len(thrice.draws) == 3 and thrice.draws[0] == once.draws[0]
+    for key in ("top1", "recall3", "mrr"):
+        mean = sum(getattr(d, key) for d in thrice.draws) / 3
+        assert getattr(thrice.out_of_fold, key) == pytest.approx(mean, abs=1e-3)
+    assert thrice.chosen == once.chosen  # the first draw's folds
+
+
+def test_a_labelled_file_that_cannot_be_read_names_its_line(tmp_path):
+    path = tmp_path / "labelled.jsonl"
+    path.write_text('{"q": "a", "answerable": true}\n{"q": "b", "answerable": "no"}\n')
+    with pytest.raises(GoldFileError, match="第 2 行的字段不对"):
+        read_labelled(path)

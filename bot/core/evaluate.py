@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.answer import QA
 from bot.core.dialogue import Dialogue
 from bot.core.replies import Answer
+from bot.errors import GoldFileError
 
 
 @dataclass
@@ -38,27 +41,58 @@ class Scores:
     per_kind: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, object) of each non-blank line of a JSON Lines file."""
-    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines()):
-        if line.strip():
-            yield i, json.loads(line)
+SHAPE = "每行一个 JSON 对象，含 q（问题）和 gold（{doc, title} 的列表）"
+
+
+def json_lines(path: Path, shape: str = SHAPE) -> Iterator[tuple[int, dict]]:
+    """(line index, object) of each non-blank line of a JSON Lines file; GoldFileError, naming
+    the line, when one is not a JSON object."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise GoldFileError(f"{path} 不是 UTF-8 文本。") from exc
+    for i, line in enumerate(text.splitlines()):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise GoldFileError(f"{path} 第 {i + 1} 行不是 JSON：{shape}。") from exc
+        if not isinstance(item, dict):
+            raise GoldFileError(f"{path} 第 {i + 1} 行不是 JSON 对象：{shape}。")
+        yield i, item
+
+
+@contextmanager
+def line_of(path: Path, i: int, shape: str = SHAPE) -> Iterator[None]:
+    """A field missing or of the wrong shape on line ``i``, as a GoldFileError naming it."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise GoldFileError(f"{path} 第 {i + 1} 行的字段不对：{shape}。") from exc
 
 
 def _example(d: dict, id: str, kind: str) -> Example:
     """A gold question (or turn) as the files write it; ``kind`` when it names none."""
+    gold = [(g["doc"], g["title"]) for g in d.get("gold", [])]
+    if not isinstance(d["q"], str) or not all(isinstance(x, str) for g in gold for x in g):
+        raise TypeError("q and gold are text")
     return Example(
         id=id,
         kind=d.get("kind", kind),
         q=d["q"],
-        gold=[(g["doc"], g["title"]) for g in d.get("gold", [])],
+        gold=gold,
         depts=d.get("depts"),
         dept=d.get("dept"),
     )
 
 
 def read_examples(path: Path) -> list[Example]:
-    return [_example(d, d.get("id", str(i)), "search") for i, d in _json_lines(path)]
+    out = []
+    for i, d in json_lines(path):
+        with line_of(path, i):
+            out.append(_example(d, str(d.get("id", i)), "search"))
+    return out
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -217,17 +251,17 @@ class DialogueScores:
 
 def is_dialogue_file(path: Path) -> bool:
     """Whether a gold file holds dialogues (``turns``) rather than single questions."""
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            return "turns" in json.loads(line)
-    return False
+    return any("turns" in d for _, d in itertools.islice(json_lines(path), 1))
 
 
 def read_dialogues(path: Path) -> list[DialogueExample]:
     out = []
-    for i, d in _json_lines(path):
-        turns = [_example(t, f"{d.get('id', i)}.{j}", "worker") for j, t in enumerate(d["turns"])]
-        out.append(DialogueExample(str(d.get("id", i)), turns))
+    for i, d in json_lines(path):
+        with line_of(path, i):
+            turns = [
+                _example(t, f"{d.get('id', i)}.{j}", "worker") for j, t in enumerate(d["turns"])
+            ]
+            out.append(DialogueExample(str(d.get("id", i)), turns))
     return out
 
 

@@ -6,7 +6,8 @@ top-1 and recall@3 on the other folds is chosen, the decline model is fitted on 
 evidence (and on the labelled calibration questions of those folds) and cut where it errs least
 on them, declining at most ``max_false_declines`` of their answerable questions, and both are
 applied to the held-out fold. The held-out answers put together are the out-of-fold figures;
-the same choice made on every question is what ships (``TUNING_FILE``).
+the same choice made on every question is what ships (``TUNING_FILE``). The folds may be drawn
+several times (``repeats``): each question's held-out result is then averaged over the draws.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ import numpy as np
 
 from bot.core.answer import QA
 from bot.core.decline import FEATURES, DeclineModel, Evidence
-from bot.core.evaluate import Example, Scores, ask_example, score_one, summarise
+from bot.core.evaluate import (
+    Example,
+    Scores,
+    ask_example,
+    json_lines,
+    line_of,
+    score_one,
+    summarise,
+)
 from bot.core.retriever import Fusion
 
 # The grid searched by default: the channel weights, the rank constant, the weight of scaled
@@ -71,15 +80,18 @@ class Played:
 
 @dataclass
 class Report:
-    """Figures in sample (chosen and fitted on everything) and out of fold."""
+    """Figures in sample (chosen and fitted on everything) and out of fold: averaged over
+    ``repeats`` draws of the folds, since one question held out in another fold can move a
+    single draw's figure by a point or more."""
 
     in_sample: Scores
     out_of_fold: Scores
     fusion: Fusion
     decline: DeclineModel
     folds: int
-    chosen: list[Fusion] = field(default_factory=list)  # the setting each fold chose
-    misses: list[dict] = field(default_factory=list)  # out-of-fold misses
+    chosen: list[Fusion] = field(default_factory=list)  # the setting each fold chose (draw 1)
+    misses: list[dict] = field(default_factory=list)  # out-of-fold misses, averaged over draws
+    draws: list[Scores] = field(default_factory=list)  # out of fold, each draw of the folds
 
 
 class _Recorder(DeclineModel):
@@ -247,6 +259,7 @@ def cross_validate(
     seed: int = 0,
     max_false_declines: float = MAX_FALSE_DECLINES,
     progress: Callable[[int, int], None] | None = None,
+    repeats: int = 1,
 ) -> Report:
     """Choose the fusion and fit the decline model fold by fold; see the module's docstring."""
     memoise_queries(qa)
@@ -260,8 +273,6 @@ def cross_validate(
                 progress(n + 1, len(settings))
     finally:
         qa.retriever.fusion, qa.decline = kept_fusion, kept_decline
-    fold = folds_of([ex.kind for ex in examples], k, seed)
-    lfold = folds_of(["in" if x.answerable else "out" for x in labelled], k, seed + 1)
     model_name = qa.retriever.encoder.name
 
     def choose(
@@ -288,37 +299,52 @@ def cross_validate(
     best_all, decline_all = choose(everything, set(range(len(labelled))), note, kept_fusion)
     in_sample = summarise(examples, [apply(best_all, decline_all, i) for i in everything])
 
-    oof: list[dict[str, float]] = [{} for _ in examples]
+    draws: list[list[dict[str, float]]] = []
     chosen: list[Fusion] = []
-    for f in range(k):
-        train = {i for i in everything if fold[i] != f}
-        ltrain = {j for j in range(len(labelled)) if lfold[j] != f}
-        best, decline = choose(train, ltrain, "")
-        chosen.append(best.fusion)
-        for i in everything - train:
-            oof[i] = apply(best, decline, i)
+    for draw in range(repeats):
+        fold = folds_of([ex.kind for ex in examples], k, seed + draw)
+        lfold = folds_of(["in" if x.answerable else "out" for x in labelled], k, seed + draw + 1)
+        oof: list[dict[str, float]] = [{} for _ in examples]
+        for f in range(k):
+            train = {i for i in everything if fold[i] != f}
+            ltrain = {j for j in range(len(labelled)) if lfold[j] != f}
+            best, decline = choose(train, ltrain, "")
+            if draw == 0:
+                chosen.append(best.fusion)
+            for i in everything - train:
+                oof[i] = apply(best, decline, i)
+        draws.append(oof)
+    # Each question's held-out metrics averaged over the draws (the same keys in every draw).
+    mean = [
+        {key: sum(d[i][key] for d in draws) / repeats for key in draws[0][i]} for i in everything
+    ]
     misses = [
-        {"id": ex.id, "kind": ex.kind, "q": ex.q, **m}
-        for ex, m in zip(examples, oof, strict=True)
+        {"id": ex.id, "kind": ex.kind, "q": ex.q, **{key: round(v, 3) for key, v in m.items()}}
+        for ex, m in zip(examples, mean, strict=True)
         if m.get("top1", 1.0) < 1.0 or m.get("oos_declined", 1.0) < 1.0
     ]
     return Report(
         in_sample=in_sample,
-        out_of_fold=summarise(examples, oof),
+        out_of_fold=summarise(examples, mean),
         fusion=best_all.fusion,
         decline=decline_all,
         folds=k,
         chosen=chosen,
         misses=misses,
+        draws=[summarise(examples, d) for d in draws],
     )
+
+
+LABELLED_SHAPE = "每行一个 JSON 对象，含 q（问题）和 answerable（true 或 false）"
 
 
 def read_labelled(path: Path) -> list[Labelled]:
     out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            out.append(Labelled(item["q"], bool(item["answerable"])))
+    for i, item in json_lines(path, LABELLED_SHAPE):
+        with line_of(path, i, LABELLED_SHAPE):
+            if not isinstance(item["q"], str) or not isinstance(item["answerable"], bool):
+                raise TypeError("q is text, answerable true or false")
+            out.append(Labelled(item["q"], item["answerable"]))
     return out
 
 
@@ -328,6 +354,7 @@ def write_tuning(report: Report, path: Path) -> None:
         "fusion": asdict(report.fusion),
         "decline": report.decline.to_dict(),
         "folds": report.folds,
+        "draws": len(report.draws),
         "in_sample": _figures(report.in_sample),
         "out_of_fold": _figures(report.out_of_fold),
     }
