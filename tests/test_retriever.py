@@ -163,3 +163,38 @@ def test_a_long_question_is_matched_by_its_key_words(fake_retriever):
     key_text = " ".join(key)
     assert focused == pytest.approx(fake_retriever._dense(key_text)[0])
     assert not np.allclose(focused, whole)
+
+
+def test_an_index_of_the_first_format_is_rebuilt_where_it_lies(settings):
+    """Format 1 had no BM25 index over the sentences' words."""
+    import shutil
+
+    open_live(settings, encoder=FakeEncoder())
+    version = current(settings.index_dir)
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = 1
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    shutil.rmtree(version / "bm25_sentence_words")
+    status = index_status(settings, "fake-bigram-hash", "fake")
+    assert status["state"] == "stale" and "format 1" in status["detail"]
+    encoder = FakeEncoder()
+    retriever = open_live(settings, encoder=encoder)
+    rebuilt = current(settings.index_dir)
+    assert rebuilt != version and (rebuilt / "bm25_sentence_words").is_dir()
+    assert encoder.calls == 0  # every vector from the cache
+    assert retriever.search("哺乳室", k=1)
+
+
+def test_a_short_question_scores_a_clause_by_its_best_sentence(fake_retriever):
+    """A brand list that names 哺乳室 in passing no longer outranks 加强女职工休息哺乳室建设."""
+    for query in ("哺乳室", "托育"):
+        channels = fake_retriever.channel_scores(query)
+        words = fake_retriever.tokenizer.query_words(query)
+        by_sentence = fake_retriever.best_of_sentences(fake_retriever.sentence_words.scores(words))
+        assert channels["words"] == pytest.approx(by_sentence)
+        assert fake_retriever.search(query, k=1)[0].clause.title == "提升女职工生活品质"
+    long_q = "女职工休息哺乳室建设工作怎么开展"
+    words = fake_retriever.tokenizer.query_words(long_q)
+    assert len(fake_retriever.tokenizer.words(long_q)) > 2
+    channels = fake_retriever.channel_scores(long_q)
+    assert channels["words"] == pytest.approx(fake_retriever.words.scores(words))

@@ -1,5 +1,6 @@
-"""Hybrid retrieval over clauses: BM25 on jieba words and on character bigrams, FAISS over
-clause and sentence vectors, fused by reciprocal rank. Builds, saves, loads and checks the
+"""Hybrid retrieval over clauses: BM25 on jieba words and on character bigrams (of clauses, and
+of sentences for short questions), FAISS over clause and sentence vectors, fused by reciprocal
+rank. Builds, saves, loads and checks the
 index (one manifest: model, document checksums, build time)."""
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from bot.core.keyword_index import KeywordIndex
 from bot.core.tokens import Tokenizer, bigrams, document_terms, tokens_fingerprint
 from bot.errors import IndexCorruptError, IndexStateError
 
-INDEX_FORMAT = 1
+# 2: sentences have a BM25 index over their words too (format 1 lacks it and is rebuilt).
+INDEX_FORMAT = 2
+# A question of at most this many words (after stopwords) names a topic rather than telling a
+# need: its keyword channels score a clause by its best sentence, where the term is the point,
+# not by the whole clause (a brand list naming 哺乳室 in passing loses to 加强哺乳室建设).
+SHORT_QUESTION_WORDS = 2
 METHODS = ("bm25", "dense", "hybrid")
 # What ``bot.core.tuning`` fitted by cross-validation: the fusion below and the decline model.
 TUNING_FILE = Path(__file__).resolve().parent / "data" / "tuning.json"
@@ -171,6 +177,7 @@ class Retriever:
         self.words: KeywordIndex | None = None
         self.bigrams: KeywordIndex | None = None
         self.sentence_bigrams: KeywordIndex | None = None
+        self.sentence_words: KeywordIndex | None = None
         self.dense_clauses: DenseIndex | None = None
         self.dense_sentences: DenseIndex | None = None
         self.manifest: Manifest | None = None
@@ -199,6 +206,9 @@ class Retriever:
         self.sentence_bigrams = KeywordIndex("bm25_sentence_bigrams").build(
             [bigrams(t) for t in sentence_texts]
         )
+        self.sentence_words = KeywordIndex("bm25_sentence_words").build(
+            [self.tokenizer.words(t) for t in sentence_texts]
+        )
         report("条款向量", 1, 3)
         embed = embed or self.encoder.encode_passages
         self.dense_clauses = DenseIndex("dense_clauses").build(embed(clause_texts))
@@ -222,7 +232,7 @@ class Retriever:
     def save(self, directory: Path) -> None:
         """Write every component and the manifest into ``directory`` (which must exist)."""
         directory = Path(directory)
-        for part in (self.words, self.bigrams, self.sentence_bigrams):
+        for part in (self.words, self.bigrams, self.sentence_bigrams, self.sentence_words):
             part.save(directory)
         for part in (self.dense_clauses, self.dense_sentences):
             part.save(directory)
@@ -243,6 +253,7 @@ class Retriever:
         self.words = KeywordIndex.load(directory, "bm25_words")
         self.bigrams = KeywordIndex.load(directory, "bm25_bigrams")
         self.sentence_bigrams = KeywordIndex.load(directory, "bm25_sentence_bigrams")
+        self.sentence_words = KeywordIndex.load(directory, "bm25_sentence_words")
         self.dense_clauses = DenseIndex.load(directory, "dense_clauses")
         self.dense_sentences = DenseIndex.load(directory, "dense_sentences")
         sizes = (
@@ -250,6 +261,7 @@ class Retriever:
             (self.bigrams.size, len(self.clauses)),
             (self.dense_clauses.size, len(self.clauses)),
             (self.sentence_bigrams.size, len(self.sentence_owner)),
+            (self.sentence_words.size, len(self.sentence_owner)),
             (self.dense_sentences.size, len(self.sentence_owner)),
         )
         if any(a != b for a, b in sizes) or self.dense_clauses.dim != manifest.dim:
@@ -290,9 +302,16 @@ class Retriever:
         np.maximum.at(best_s, self.sentence_owner_arr, dense_s)
         return np.maximum(dense_c, best_s), dense_s
 
+    def best_of_sentences(self, scores: np.ndarray) -> np.ndarray:
+        """Per clause, the best score of its sentences."""
+        best = np.zeros(len(self.clauses), dtype=np.float32)
+        np.maximum.at(best, self.sentence_owner_arr, scores)
+        return best
+
     def channel_scores(self, query: str) -> dict[str, np.ndarray]:
         """Raw per-clause scores of each channel (dense: best of clause and its sentences;
-        for a long question, partly from its key words alone)."""
+        for a long question, partly from its key words alone; keywords of a short question:
+        its best sentence's)."""
         expansions = self.tokenizer.expand(query)
         words = self.tokenizer.query_words(query, expansions)
         grams = self.tokenizer.query_bigrams(query, expansions)
@@ -306,12 +325,18 @@ class Retriever:
                 focused, focused_s = self._dense(" ".join([*key, *expansions]))
                 dense = (1 - share) * dense + share * focused
                 dense_s = (1 - share) * dense_s + share * focused_s
+        sentence_grams = self.sentence_bigrams.scores(grams)
+        if len(self.tokenizer.words(query)) <= SHORT_QUESTION_WORDS:
+            by_words = self.best_of_sentences(self.sentence_words.scores(words))
+            by_grams = self.best_of_sentences(sentence_grams)
+        else:
+            by_words, by_grams = self.words.scores(words), self.bigrams.scores(grams)
         return {
-            "words": self.words.scores(words),
-            "bigrams": self.bigrams.scores(grams),
+            "words": by_words,
+            "bigrams": by_grams,
             "dense": dense,
             "_dense_sentences": dense_s,
-            "_sentence_bigrams": self.sentence_bigrams.scores(grams),
+            "_sentence_bigrams": sentence_grams,
         }
 
     def search(
