@@ -557,7 +557,8 @@ def tune_cmd(
     from bot.core import evaluate, tuning
     from bot.core.retriever import TUNING_FILE
 
-    examples = [e for f in files for e in evaluate.read_examples(f)]
+    read = {f: evaluate.read_examples(f) for f in files}
+    examples = [e for f in files for e in read[f]]
     questions = tuning.read_labelled(Path(labelled))
     qa = live_qa(ctx)
     settings = tuning.grid()
@@ -575,6 +576,22 @@ def tune_cmd(
     click.echo(
         evaluate.format_table({"in-sample": report.in_sample, "out-of-fold": report.out_of_fold})
     )
+    if len(files) > 1:
+        click.echo("out of fold, file by file (fitted on all of them):")
+        start = 0
+        for f in files:
+            part = slice(start, start + len(read[f]))
+            scores = evaluate.summarise(examples[part], report.held_out[part])
+            start = part.stop
+            figures = " ".join(
+                f"{label} {'-' if v is None else f'{v:.3f}'}"
+                for label, v in (
+                    ("top-1", scores.top1),
+                    ("recall@3", scores.recall3),
+                    ("false declines", scores.false_declines),
+                )
+            )
+            click.echo(f"  {Path(f).name} (n={len(read[f])}): {figures}")
     if len(report.draws) > 1:
         click.echo(f"out of fold, each of {len(report.draws)} draws of the folds:")
         for key, label in (

@@ -434,13 +434,16 @@ def test_tune_reports_out_of_fold_figures_over_draws_of_the_folds(runner, tmp_pa
     gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows * 2))
     labelled = tmp_path / "labelled.jsonl"
     labelled.write_text('{"q": "红烧肉怎么做", "answerable": false}\n')
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps(rows[0], ensure_ascii=False) + "\n")
     result = runner(
-        "tune", str(gold), "--labelled", str(labelled), "--folds", "2", "--repeats", "3"
+        "tune", str(gold), str(more), "--labelled", str(labelled), "--folds", "2", "--repeats", "3"
     )
     assert result.exit_code == 0, result.output
     assert "| top-1" in result.output and "out-of-fold" in result.output
     assert "each of 3 draws of the folds" in result.output
     assert "fold 2 (first draw)" in result.output
+    assert "gold.jsonl (n=8): top-1" in result.output and "more.jsonl (n=1): top-1" in result.output
 
 
 def test_a_gold_file_that_cannot_be_read_is_named_before_the_index_is_opened(

@@ -92,6 +92,7 @@ class Report:
     chosen: list[Fusion] = field(default_factory=list)  # the setting each fold chose (draw 1)
     misses: list[dict] = field(default_factory=list)  # out-of-fold misses, averaged over draws
     draws: list[Scores] = field(default_factory=list)  # out of fold, each draw of the folds
+    held_out: list[dict[str, float]] = field(default_factory=list)  # each question's, averaged
 
 
 class _Recorder(DeclineModel):
@@ -332,6 +333,7 @@ def cross_validate(
         chosen=chosen,
         misses=misses,
         draws=[summarise(examples, d) for d in draws],
+        held_out=mean,
     )
 
 
