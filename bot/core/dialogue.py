@@ -31,8 +31,9 @@ from bot.core.replies import Answer, Hit, reply
 
 DEFAULT_TTL = 30 * 60  # seconds of silence after which a conversation starts afresh
 RANKING = 8  # clauses of a ranking kept for 还有吗 and 不对
-# ... those scoring at least this share of the first: 不对 after 不对 stays near the question
-# instead of drifting to whatever ranked eighth.
+# ... those scoring at least this share of the way from the last of them to the first: 不对
+# after 不对 stays near the question instead of drifting to whatever ranked eighth. Measured from
+# the last, not from zero, since how far fused scores spread depends on the fusion fitted.
 RANKING_SHARE = 0.5
 MORE = 2  # clauses shown by one 还有吗
 
@@ -307,7 +308,12 @@ class Dialogue:
             return None  # a decline: nothing to follow up on
         shown = [_ref(h) for h in answer.shown] or [_ref(answer.hits[0])]
         top = answer.hits[0].score
-        ranked = [h for h in answer.hits if h.score >= RANKING_SHARE * top or _ref(h) in shown]
+        floor = min(h.score for h in answer.hits)
+        ranked = [
+            h
+            for h in answer.hits
+            if h.score - floor >= RANKING_SHARE * (top - floor) or _ref(h) in shown
+        ]
         department = ""
         if answer.intent == "dept":
             department = self.qa.departments.resolve(answer.lead.split(" ")[0]) or ""
