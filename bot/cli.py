@@ -557,7 +557,16 @@ def tune_cmd(
     from bot.core import evaluate, tuning
     from bot.core.retriever import TUNING_FILE
 
-    read = {f: evaluate.read_examples(f) for f in files}
+    # A question in two files (or a file named twice) would be fitted on in one fold and held
+    # out in another: each question counts once, in the first file that holds it.
+    files = tuple(dict.fromkeys(str(Path(f).resolve()) for f in files))
+    read: dict[str, list] = {}
+    seen: set[str] = set()
+    for f in files:
+        read[f] = [e for e in evaluate.read_examples(f) if not (e.q in seen or seen.add(e.q))]
+    repeated = sum(len(evaluate.read_examples(f)) for f in files) - len(seen)
+    if repeated:
+        click.echo(f"{repeated} 个问题在前面的文件里已经有了，只算一次。", err=True)
     examples = [e for f in files for e in read[f]]
     questions = tuning.read_labelled(Path(labelled))
     qa = live_qa(ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 import pytest
@@ -434,16 +435,24 @@ def test_tune_reports_out_of_fold_figures_over_draws_of_the_folds(runner, tmp_pa
     gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows * 2))
     labelled = tmp_path / "labelled.jsonl"
     labelled.write_text('{"q": "红烧肉怎么做", "answerable": false}\n')
-    more = tmp_path / "more.jsonl"
-    more.write_text(json.dumps(rows[0], ensure_ascii=False) + "\n")
-    result = runner(
-        "tune", str(gold), str(more), "--labelled", str(labelled), "--folds", "2", "--repeats", "3"
+    more = tmp_path / "more.jsonl"  # one question of gold.jsonl again, and one out of scope
+    extra = {"id": "5", "kind": "oos", "q": "红烧肉怎么做才好吃", "gold": []}
+    more.write_text(
+        json.dumps(rows[0], ensure_ascii=False) + "\n" + json.dumps(extra, ensure_ascii=False)
     )
+    result = runner(
+        "tune", str(gold), str(more), str(gold), "--labelled", str(labelled),
+        "--folds", "2", "--repeats", "3",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "| top-1" in result.output and "out-of-fold" in result.output
     assert "each of 3 draws of the folds" in result.output
     assert "fold 2 (first draw)" in result.output
-    assert "gold.jsonl (n=8): top-1" in result.output and "more.jsonl (n=1): top-1" in result.output
+    # Each question counts once, in the first file holding it; each file is named once.
+    assert "5 个问题在前面的文件里已经有了，只算一次" in result.output
+    assert result.output.count("gold.jsonl (n=") == 1
+    assert re.search(r"gold\.jsonl \(n=4\): top-1 \d\.\d{3} recall@3 \d\.\d{3}", result.output)
+    assert "more.jsonl (n=1): top-1 - recall@3 - false declines -" in result.output
 
 
 def test_a_gold_file_that_cannot_be_read_is_named_before_the_index_is_opened(

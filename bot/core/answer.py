@@ -319,7 +319,8 @@ class QA:
         return Evidence(
             dense=dense,
             dense_gap=dense - max((r.channels.get("dense", 0.0) for r in rest), default=dense),
-            bigrams=first.channels.get("bigrams", 0.0) / max(4, len(query)),
+            bigrams=first.channels.get("_clause_bigrams", first.channels.get("bigrams", 0.0))
+            / max(4, len(query)),
             coverage=len(words & held) / len(words) if words else 0.0,
             margin=(first.score - rest[0].score) / first.score if rest and first.score else 1.0,
             quantity_unstated=float(

@@ -35,6 +35,7 @@ RANKING = 8  # clauses of a ranking kept for 还有吗 and 不对
 # after 不对 stays near the question instead of drifting to whatever ranked eighth. Measured from
 # the last, not from zero, since how far fused scores spread depends on the fusion fitted.
 RANKING_SHARE = 0.5
+RANKING_KEPT = 3  # ... and the first three whatever their scores: those a first answer lists
 MORE = 2  # clauses shown by one 还有吗
 
 # Small talk, as whole phrases; what is left after removing them (and filler) is the question.
@@ -311,8 +312,10 @@ class Dialogue:
         floor = min(h.score for h in answer.hits)
         ranked = [
             h
-            for h in answer.hits
-            if h.score - floor >= RANKING_SHARE * (top - floor) or _ref(h) in shown
+            for n, h in enumerate(answer.hits)
+            if n < RANKING_KEPT
+            or h.score - floor >= RANKING_SHARE * (top - floor)
+            or _ref(h) in shown
         ]
         department = ""
         if answer.intent == "dept":

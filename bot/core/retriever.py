@@ -30,6 +30,8 @@ INDEX_FORMAT = 2
 # need: its keyword channels score a clause by its best sentence, where the term is the point,
 # not by the whole clause (a brand list naming 哺乳室 in passing loses to 加强哺乳室建设).
 SHORT_QUESTION_WORDS = 2
+# The raw channel scores a ScoredClause keeps (``_clause_bigrams``: for the decline evidence).
+CHANNELS = ("words", "bigrams", "dense", "_clause_bigrams")
 METHODS = ("bm25", "dense", "hybrid")
 # What ``bot.core.tuning`` fitted by cross-validation: the fusion below and the decline model.
 TUNING_FILE = Path(__file__).resolve().parent / "data" / "tuning.json"
@@ -330,13 +332,18 @@ class Retriever:
             by_words = self.best_of_sentences(self.sentence_words.scores(words))
             by_grams = self.best_of_sentences(sentence_grams)
         else:
-            by_words, by_grams = self.words.scores(words), self.bigrams.scores(grams)
+            by_words, by_grams = self.words.scores(words), None
+        clause_grams = self.bigrams.scores(grams)
+        if by_grams is None:
+            by_grams = clause_grams
         return {
             "words": by_words,
             "bigrams": by_grams,
             "dense": dense,
             "_dense_sentences": dense_s,
             "_sentence_bigrams": sentence_grams,
+            # What the decline model reads, on one scale for every question: the whole clause's.
+            "_clause_bigrams": clause_grams,
         }
 
     def search(
@@ -383,7 +390,7 @@ class Retriever:
                 ScoredClause(
                     clause=self.clauses[ci],
                     score=float(fused[ci]),
-                    channels={name: float(ch[name][ci]) for name in ("words", "bigrams", "dense")},
+                    channels={name: float(ch[name][ci]) for name in CHANNELS if name in ch},
                     best_sentence=self.best_sentence(int(ci), ch),
                 )
             )

@@ -317,7 +317,8 @@ def cross_validate(
         draws.append(oof)
     # Each question's held-out metrics averaged over the draws (the same keys in every draw).
     mean = [
-        {key: sum(d[i][key] for d in draws) / repeats for key in draws[0][i]} for i in everything
+        {key: sum(d[i][key] for d in draws) / repeats for key in draws[0][i]}
+        for i in range(len(examples))
     ]
     misses = [
         {"id": ex.id, "kind": ex.kind, "q": ex.q, **{key: round(v, 3) for key, v in m.items()}}
