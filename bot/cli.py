@@ -562,9 +562,11 @@ def tune_cmd(
     files = tuple(dict.fromkeys(str(Path(f).resolve()) for f in files))
     read: dict[str, list] = {}
     seen: set[str] = set()
+    repeated = 0
     for f in files:
-        read[f] = [e for e in evaluate.read_examples(f) if not (e.q in seen or seen.add(e.q))]
-    repeated = sum(len(evaluate.read_examples(f)) for f in files) - len(seen)
+        every = evaluate.read_examples(f)
+        read[f] = [e for e in every if not (e.q in seen or seen.add(e.q))]
+        repeated += len(every) - len(read[f])
     if repeated:
         click.echo(f"{repeated} 个问题在前面的文件里已经有了，只算一次。", err=True)
     examples = [e for f in files for e in read[f]]

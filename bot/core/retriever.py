@@ -1,7 +1,7 @@
 """Hybrid retrieval over clauses: BM25 on jieba words and on character bigrams (of clauses, and
 of sentences for short questions), FAISS over clause and sentence vectors, fused by reciprocal
-rank. Builds, saves, loads and checks the
-index (one manifest: model, document checksums, build time)."""
+rank. Builds, saves, loads and checks the index (one manifest: model, document checksums, build
+time)."""
 
 from __future__ import annotations
 
@@ -328,14 +328,12 @@ class Retriever:
                 dense = (1 - share) * dense + share * focused
                 dense_s = (1 - share) * dense_s + share * focused_s
         sentence_grams = self.sentence_bigrams.scores(grams)
+        clause_grams = self.bigrams.scores(grams)
         if len(self.tokenizer.words(query)) <= SHORT_QUESTION_WORDS:
             by_words = self.best_of_sentences(self.sentence_words.scores(words))
             by_grams = self.best_of_sentences(sentence_grams)
         else:
-            by_words, by_grams = self.words.scores(words), None
-        clause_grams = self.bigrams.scores(grams)
-        if by_grams is None:
-            by_grams = clause_grams
+            by_words, by_grams = self.words.scores(words), clause_grams
         return {
             "words": by_words,
             "bigrams": by_grams,
