@@ -557,19 +557,10 @@ def tune_cmd(
     from bot.core import evaluate, tuning
     from bot.core.retriever import TUNING_FILE
 
-    # A question in two files (or a file named twice) would be fitted on in one fold and held
-    # out in another: each question counts once, in the first file that holds it.
-    files = tuple(dict.fromkeys(str(Path(f).resolve()) for f in files))
-    read: dict[str, list] = {}
-    seen: set[str] = set()
-    repeated = 0
-    for f in files:
-        every = evaluate.read_examples(f)
-        read[f] = [e for e in every if not (e.q in seen or seen.add(e.q))]
-        repeated += len(every) - len(read[f])
+    read, repeated = evaluate.read_distinct(files)
     if repeated:
         click.echo(f"{repeated} 个问题在前面的文件里已经有了，只算一次。", err=True)
-    examples = [e for f in files for e in read[f]]
+    examples = [e for examples_of_file in read.values() for e in examples_of_file]
     questions = tuning.read_labelled(Path(labelled))
     qa = live_qa(ctx)
     settings = tuning.grid()
@@ -587,22 +578,22 @@ def tune_cmd(
     click.echo(
         evaluate.format_table({"in-sample": report.in_sample, "out-of-fold": report.out_of_fold})
     )
-    if len(files) > 1:
+    if len(read) > 1:
         click.echo("out of fold, file by file (fitted on all of them):")
         start = 0
-        for f in files:
-            part = slice(start, start + len(read[f]))
-            scores = evaluate.summarise(examples[part], report.held_out[part])
+        for f, of_file in read.items():
+            part = slice(start, start + len(of_file))
+            scores = evaluate.summarise(of_file, report.held_out[part])
             start = part.stop
             figures = " ".join(
-                f"{label} {'-' if v is None else f'{v:.3f}'}"
+                f"{label} {evaluate.figure(v)}"
                 for label, v in (
                     ("top-1", scores.top1),
                     ("recall@3", scores.recall3),
                     ("false declines", scores.false_declines),
                 )
             )
-            click.echo(f"  {Path(f).name} (n={len(read[f])}): {figures}")
+            click.echo(f"  {Path(f).name} (n={len(of_file)}): {figures}")
     if len(report.draws) > 1:
         click.echo(f"out of fold, each of {len(report.draws)} draws of the folds:")
         for key, label in (
@@ -611,7 +602,7 @@ def tune_cmd(
             ("false_declines", "false declines"),
         ):
             values = [getattr(d, key) for d in report.draws]
-            click.echo(f"  {label}: " + " ".join("-" if v is None else f"{v:.3f}" for v in values))
+            click.echo(f"  {label}: " + " ".join(evaluate.figure(v) for v in values))
     click.echo(f"chosen on every question: {report.fusion}")
     for n, fusion in enumerate(report.chosen):
         click.echo(f"fold {n + 1} (first draw): {fusion}")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +92,20 @@ def read_examples(path: Path) -> list[Example]:
         with line_of(path, i):
             out.append(_example(d, str(d.get("id", i)), "search"))
     return out
+
+
+def read_distinct(files: Iterable[str | Path]) -> tuple[dict[str, list[Example]], int]:
+    """The questions of several files, each counted once, in the first file that holds it (a
+    file named twice is read once), and how many were left out as repeats: fitted on, a
+    question in two files would be fitted on in one fold and held out in another."""
+    read: dict[str, list[Example]] = {}
+    seen: set[str] = set()
+    repeated = 0
+    for f in dict.fromkeys(str(Path(f).resolve()) for f in files):
+        every = read_examples(Path(f))
+        read[f] = [e for e in every if not (e.q in seen or seen.add(e.q))]
+        repeated += len(every) - len(read[f])
+    return read, repeated
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -195,6 +208,11 @@ METRIC_LABELS = [
 ]
 
 
+def figure(v: float | None) -> str:
+    """A score as the tables print it: three decimals, or - where no question counted."""
+    return "-" if v is None else f"{v:.3f}"
+
+
 def format_table(results: dict[str, Scores]) -> str:
     """Methods side by side, then top-1 per question kind."""
     methods = list(results)
@@ -203,7 +221,7 @@ def format_table(results: dict[str, Scores]) -> str:
     lines.append("|" + "-" * (width + 1) + "|" + "|".join("-" * 9 for _ in methods) + "|")
 
     def cell(v: float | None) -> str:
-        return ("-" if v is None else f"{v:.3f}").ljust(7)
+        return figure(v).ljust(7)
 
     for key, label in METRIC_LABELS:
         lines.append(
@@ -251,7 +269,8 @@ class DialogueScores:
 
 def is_dialogue_file(path: Path) -> bool:
     """Whether a gold file holds dialogues (``turns``) rather than single questions."""
-    return any("turns" in d for _, d in itertools.islice(json_lines(path), 1))
+    first = next(json_lines(path), None)
+    return first is not None and "turns" in first[1]
 
 
 def read_dialogues(path: Path) -> list[DialogueExample]:
@@ -335,15 +354,12 @@ def evaluate_dialogues(
 def format_dialogue_table(scores: DialogueScores) -> str:
     """All turns, follow-up turns, then each kind of turn."""
 
-    def cell(v: float | None) -> str:
-        return "-" if v is None else f"{v:.3f}"
-
     lines = [
         "| dialogue turns          | n     | right   |",
         "|-------------------------|-------|---------|",
-        f"| all turns               | {scores.turns:<5} | {cell(scores.all_turns):<7} |",
-        f"| follow-up turns         | {scores.followups:<5} | {cell(scores.followup_turns):<7} |",
+        f"| all turns               | {scores.turns:<5} | {figure(scores.all_turns):<7} |",
+        f"| follow-up turns         | {scores.followups:<5} | {figure(scores.followup_turns):<7} |",
     ]
     for kind, s in scores.per_kind.items():
-        lines.append(f"| {kind:<23} | {int(s['n']):<5} | {cell(s['score']):<7} |")
+        lines.append(f"| {kind:<23} | {int(s['n']):<5} | {figure(s['score']):<7} |")
     return "\n".join(lines)
