@@ -533,6 +533,13 @@ def eval_cmd(ctx: click.Context, files: tuple[str, ...], method: str, details: b
     show_default=True,
     help="How many times the folds are drawn (seed, seed+1, …); out of fold is their average.",
 )
+@click.option(
+    "--together",
+    type=click.IntRange(0, None),
+    default=0,
+    show_default=True,
+    help="Also score the first N files together out of fold (dev + dev2: the issue's figure).",
+)
 @click.option("--write", is_flag=True, help="Ship the choice made on every question (tuning.json).")
 @click.pass_context
 def tune_cmd(
@@ -542,6 +549,7 @@ def tune_cmd(
     folds: int,
     seed: int,
     repeats: int,
+    together: int,
     write: bool,
 ) -> None:
     """Fit the fusion settings and the decline model by k-fold cross-validation; print the
@@ -553,6 +561,8 @@ def tune_cmd(
     \b
         niangjia tune ../shared/eval/dev.jsonl ../shared/eval/dev2.jsonl
         niangjia tune ../shared/eval/dev.jsonl ../shared/eval/dev2.jsonl --write
+        niangjia tune ../shared/eval/dev.jsonl ../shared/eval/dev2.jsonl \\
+            scripts/data/paraphrases.jsonl scripts/data/keywords.jsonl --together 2
     """
     from bot.core import evaluate, tuning
     from bot.core.retriever import TUNING_FILE
@@ -579,12 +589,9 @@ def tune_cmd(
         evaluate.format_table({"in-sample": report.in_sample, "out-of-fold": report.out_of_fold})
     )
     if len(read) > 1:
-        click.echo("out of fold, file by file (fitted on all of them):")
-        start = 0
-        for f, of_file in read.items():
-            part = slice(start, start + len(of_file))
-            scores = evaluate.summarise(of_file, report.held_out[part])
-            start = part.stop
+
+        def line(name: str, part: slice) -> str:
+            scores = evaluate.summarise(examples[part], report.held_out[part])
             figures = " ".join(
                 f"{label} {evaluate.figure(v)}"
                 for label, v in (
@@ -593,7 +600,17 @@ def tune_cmd(
                     ("false declines", scores.false_declines),
                 )
             )
-            click.echo(f"  {Path(f).name} (n={len(of_file)}): {figures}")
+            return f"  {name} (n={part.stop - part.start}): {figures}"
+
+        click.echo("out of fold, file by file (fitted on all of them):")
+        sizes = [len(of_file) for of_file in read.values()]
+        start = 0
+        for f, size in zip(read, sizes, strict=True):
+            click.echo(line(Path(f).name, slice(start, start + size)))
+            start += size
+        if 1 < together <= len(read):
+            names = " + ".join(Path(f).name for f in list(read)[:together])
+            click.echo(line(names, slice(0, sum(sizes[:together]))))
     if len(report.draws) > 1:
         click.echo(f"out of fold, each of {len(report.draws)} draws of the folds:")
         for key, label in (

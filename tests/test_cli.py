@@ -442,7 +442,7 @@ def test_tune_reports_out_of_fold_figures_over_draws_of_the_folds(runner, tmp_pa
     )
     result = runner(
         "tune", str(gold), str(more), str(gold), "--labelled", str(labelled),
-        "--folds", "2", "--repeats", "3",
+        "--folds", "2", "--repeats", "3", "--together", "2",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "| top-1" in result.output and "out-of-fold" in result.output
@@ -453,6 +453,7 @@ def test_tune_reports_out_of_fold_figures_over_draws_of_the_folds(runner, tmp_pa
     assert result.output.count("gold.jsonl (n=") == 1
     assert re.search(r"gold\.jsonl \(n=4\): top-1 \d\.\d{3} recall@3 \d\.\d{3}", result.output)
     assert "more.jsonl (n=1): top-1 - recall@3 - false declines -" in result.output
+    assert re.search(r"gold\.jsonl \+ more\.jsonl \(n=5\): top-1 \d\.\d{3}", result.output)
 
 
 def test_a_gold_file_that_cannot_be_read_is_named_before_the_index_is_opened(

@@ -89,6 +89,14 @@ def test_cross_validation_reports_held_out_figures_and_restores_the_qa(qa):
     assert missed <= {ex.id for ex in examples}
 
 
+def test_a_question_right_at_the_top_but_short_of_its_clauses_is_a_miss(qa):
+    # First right, but the second gold clause is nowhere near the top three.
+    gold = [(HUBEI, "提升女职工生活品质"), (NATIONAL, "狠抓责任落实")]
+    examples = [Example(str(i), "worker", "单位有没有哺乳室", gold) for i in range(2)]
+    report = cross_validate(qa, examples, [], [Fusion()], k=2)
+    assert [(m["top1"], m["recall3"]) for m in report.misses] == [(1.0, 0.5), (1.0, 0.5)]
+
+
 def test_what_ships_is_written_with_its_figures(qa, tmp_path):
     examples = [Example("1", "worker", "单位有没有哺乳室", [(HUBEI, "提升女职工生活品质")])]
     examples.append(Example("2", "oos", "产假有多少天", []))

@@ -323,7 +323,7 @@ def cross_validate(
     misses = [
         {"id": ex.id, "kind": ex.kind, "q": ex.q, **{key: round(v, 3) for key, v in m.items()}}
         for ex, m in zip(examples, mean, strict=True)
-        if m.get("top1", 1.0) < 1.0 or m.get("oos_declined", 1.0) < 1.0
+        if min(m.get(key, 1.0) for key in ("top1", "recall3", "oos_declined")) < 1.0
     ]
     return Report(
         in_sample=in_sample,
