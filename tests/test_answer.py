@@ -85,6 +85,30 @@ def test_parallel_clause_in_the_other_document(qa):
     assert (answer.hits[0].doc_code, answer.hits[0].number) == (HUBEI, "4")
 
 
+def test_a_heading_named_maps_every_clause_under_it(qa):
+    answer = qa.ask("湖北方案的三条保障措施，分别对应全总意见哪几条")
+    assert answer.view == "full"
+    assert [(h.doc_code, h.number) for h in answer.hits] == [
+        (NATIONAL, "（十四）"),
+        (NATIONAL, "（十五）"),
+        (NATIONAL, "（十六）"),
+    ]
+    # More clauses than an answer quotes: each named, in document order.
+    answer = qa.ask("湖北方案的主要任务对应全总意见哪些条")
+    assert answer.view == "list" and len(answer.hits) == 11
+    assert [h.number for h in answer.hits][:2] == ["（三）", "（四）"]
+    assert "共 11 条" in answer.message
+
+
+def test_a_clause_standing_for_a_whole_heading_maps_to_every_clause_under_it(qa):
+    # 湖北方案 一、总体要求 is one clause; 全总意见's 一、把握总体要求 has two.
+    answer = qa.ask("湖北方案“一、总体要求”对应全总意见里的哪些内容")
+    assert [h.title for h in answer.hits] == ["指导思想", "基本原则"]
+    # The other way, the heading is named and its clauses map to the one clause.
+    answer = qa.ask("全总意见的总体要求对应湖北方案哪一条")
+    assert [(h.doc_code, h.title) for h in answer.hits] == [(HUBEI, "总体要求")]
+
+
 def test_missing_clause_number_is_said_plainly(qa):
     answer = qa.ask("全总意见第（二十）条")
     assert answer.answered is False and answer.hits == []

@@ -294,3 +294,29 @@ def test_a_wrapped_line_or_a_count_is_not_named_as_a_skipped_item():
     )
     doc = parse_document(text)
     assert doc.skipped == ["1）开展两癌筛查"]
+
+
+@pytest.mark.parametrize(
+    ("text", "heading", "named"),
+    [
+        ("湖北方案的三条保障措施对应哪几条", "保障措施", True),
+        ("湖北方案的总体要求", "把握总体要求", True),  # but for the verb
+        ("主要任务有哪些", "主要任务", True),
+        ("聚焦基本职责这部分", "聚焦基本职责，实现工会女职工工作水平新提升", True),
+        ("工会女职工工作", "实现工会女职工工作水平新提升", False),  # a common phrase, not the part
+        ("保障", "保障措施", False),  # too short
+        ("要求", "总体要求", False),
+    ],
+)
+def test_names_heading(text, heading, named):
+    from bot.core.documents import names_heading
+
+    assert names_heading(text, heading) is named
+
+
+def test_section_names_strip_the_numbers(by_code):
+    from bot.core.documents import section_names
+
+    item = next(c for c in by_code[HUBEI].clauses if c.number == "1")
+    assert section_names(item) == ["主要任务", "聚焦基本职责，实现工会女职工工作水平新提升"]
+    assert section_names(by_code[HUBEI].clauses[0]) == []  # the 通知 stands under no heading

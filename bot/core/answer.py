@@ -13,7 +13,14 @@ from collections import Counter
 import numpy as np
 
 from bot.core.decline import DeclineModel, Evidence, quantity_unstated
-from bot.core.documents import Clause, ClauseRef, Document, place_of
+from bot.core.documents import (
+    Clause,
+    ClauseRef,
+    Document,
+    names_heading,
+    place_of,
+    section_names,
+)
 from bot.core.intents import (
     GENERIC_UNIT_CHARS,
     DepartmentDirectory,
@@ -256,16 +263,24 @@ class QA:
 
         if intent.wants_parallel:
             target = intent.docs[-1]
+            sources = [d for d in intent.docs if d != target]
+            if not found:
+                # A heading named (湖北方案的保障措施): every clause under it.
+                found = self.under_heading(intent.topic, sources)
             if not found:
                 # No number: find the clause by topic in the other document named.
-                sources = [d for d in intent.docs if d != target]
                 mask = self.doc_mask(sources)
                 ranked = self.retriever.search(intent.topic, k=1, method=method, mask=mask)
                 found = [r.clause for r in ranked]
             result: list[Clause] = []
             for clause in found:
+                # A clause that stands for a whole heading of the target (湖北方案的总体要求 for
+                # 全总意见的“一、把握总体要求”): every clause under that heading.
+                whole = self.under_heading(clause.title, [target]) if clause.number else []
                 if clause.doc_code == target:
                     result.append(clause)
+                elif whole:
+                    result.extend(c for c in whole if c not in result)
                 elif clause.parallel and clause.parallel.doc_code == target:
                     par = self.clause_of(clause.parallel)
                     if par is not None:
@@ -284,7 +299,20 @@ class QA:
             msg = "；".join(missing) or "没有找到这一条"
             msg += "。可以发送“全总意见第（八）条”或“湖北方案第4项”查看条款。"
             return reply(raw, "clause", False, msg, view="none")
-        return reply(raw, "clause", True, hits=[self.hit(c) for c in found[:k]], view="full")
+        if len(found) > k:  # a whole heading: each clause named, the user picks
+            lead = f"对应的条款共 {len(found)} 条："
+            return reply(raw, "clause", True, lead, [self.hit(c) for c in found], view="list")
+        return reply(raw, "clause", True, hits=[self.hit(c) for c in found], view="full")
+
+    def under_heading(self, text: str, codes: list[str]) -> list[Clause]:
+        """The numbered clauses of the documents ``codes`` under a heading ``text`` names."""
+        return [
+            c
+            for c in self.retriever.clauses
+            if c.doc_code in codes
+            and c.number
+            and any(names_heading(text, h) for h in section_names(c))
+        ]
 
     def doc_mask(self, codes: list[str]) -> np.ndarray:
         return np.array([c.doc_code in codes for c in self.retriever.clauses])

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from bot.errors import DocumentError
@@ -373,6 +375,26 @@ def strip_marker(line: str) -> tuple[str, str]:
     number = re.sub(r"\s+", "", m.group(0))
     number = number.rstrip("、.．").replace("(", "（").replace(")", "）")
     return number, line[m.end() :]
+
+
+def section_names(clause: Clause) -> list[str]:
+    """The headings a clause stands under, outermost first, without their numbers
+    (二、主要任务 / （一）聚焦基本职责… → 主要任务, 聚焦基本职责…)."""
+    return [strip_marker(part.strip())[1] for part in clause.section.split(" / ") if part.strip()]
+
+
+def names_heading(text: str, heading: str) -> bool:
+    """Whether ``text`` names a heading: some part of it between commas, whole or but for a
+    word or two around it (保障措施; 总体要求 for 把握总体要求), at least four characters and
+    two thirds of the part."""
+    for part in re.split(r"[，,；;]", heading):
+        part = part.strip()
+        if len(part) < 4:
+            continue
+        match = SequenceMatcher(None, text, part, autojunk=False).find_longest_match()
+        if match.size >= max(4, math.ceil(len(part) * 2 / 3)):
+            return True
+    return False
 
 
 def issuer_of(title: str) -> str:
