@@ -189,6 +189,47 @@ def test_two_close_clauses_are_both_quoted_unless_one_is_the_others_counterpart(
         assert all(h.place in answer.message for h in answer.shown)
 
 
+def test_the_first_clauses_counterpart_comes_second_when_found(qa):
+    from bot.core.intents import parse_intent
+
+    for q in ("职工子女托管", "女职工权益", "婚恋交友", "托育服务", "两癌", "女职工委员会"):
+        ranked, _ = qa.rank(q, parse_intent(q, qa.docs, qa.departments), k=3)
+        ordered = qa.counterpart_second(ranked)
+        assert sorted(id(r) for r in ordered) == sorted(id(r) for r in ranked)  # none lost
+        first = ranked[0].clause
+        if any(r.clause.ref == first.parallel for r in ranked[1:]):
+            assert ordered[1].clause.ref == first.parallel
+            rest = [r.score for r in ordered[2:]]
+            assert rest == sorted(rest, reverse=True)  # the rest in score order
+        answer = qa.ask(q)
+        assert [h.place for h in answer.hits] == [r.clause.place for r in ordered[:3]] or (
+            answer.view == "quotes"  # a close second clause goes before the counterpart
+        )
+    ranked, _ = qa.rank("两癌", parse_intent("两癌", qa.docs, qa.departments), k=3)
+    swapped = [ranked[0], *reversed(ranked[1:])]
+    assert qa.counterpart_second(swapped)[1] is next(
+        r for r in ranked if r.clause.ref == ranked[0].clause.parallel
+    )
+
+
+def test_the_decline_evidence_reads_the_same_clauses_whatever_the_depth_asked(qa):
+    from bot.core.answer import EVIDENCE_DEPTH
+    from bot.core.intents import parse_intent
+
+    deeper_differs = 0
+    for q in (
+        "两癌筛查",
+        "我是搞科研的女同志，工会对我们有什么支持",
+        "开展女职工工作要坚持哪些基本原则",
+        "天气",
+    ):
+        intent = parse_intent(q, qa.docs, qa.departments)
+        ranked, evidence = qa.rank(q, intent, k=8)  # as the dialogue asks
+        assert evidence == qa.rank(q, intent, k=3)[1] == qa.evidence(q, ranked[:EVIDENCE_DEPTH])
+        deeper_differs += qa.evidence(q, ranked) != evidence
+    assert deeper_differs  # reading all eight would change what the model sees
+
+
 @pytest.mark.parametrize(
     "question",
     [

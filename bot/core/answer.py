@@ -41,6 +41,10 @@ HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 # with the next), so whether a quantity is stated does not turn on the display.
 QUOTE_JOIN_BELOW = 16
 EVIDENCE_JOIN_BELOW = 40
+# The first clauses the decline evidence reads, and how many more are searched for the first
+# clause's counterpart.
+EVIDENCE_DEPTH = 3
+COUNTERPART_DEPTH = 5
 CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
 # A worker telling of her own trouble (我/俺/咱 and a hardship) is answered as a person first:
@@ -333,8 +337,16 @@ class QA:
         if preferred:
             boost = np.where(self.doc_mask(preferred), 1.5, 1.0)
         query = intent.topic if intent.kind == "who" else q
-        ranked = self.retriever.search(query, k=max(k, 3), method=method, mask=mask, boost=boost)
-        return ranked, (self.evidence(query, ranked) if ranked else None)
+        ranked = self.retriever.search(
+            query,
+            k=max(k, EVIDENCE_DEPTH) + COUNTERPART_DEPTH,
+            method=method,
+            mask=mask,
+            boost=boost,
+        )
+        # The evidence reads the same first clauses however many the caller wants (the dialogue
+        # asks for eight, the fit saw three).
+        return ranked, (self.evidence(query, ranked[:EVIDENCE_DEPTH]) if ranked else None)
 
     def evidence(self, query: str, ranked: list[ScoredClause]) -> Evidence:
         """What the decline model reads about the best clause found for ``query``."""
@@ -362,7 +374,8 @@ class QA:
         ranked, evidence = self.rank(q, intent, k, method)
         if not ranked or evidence is None:
             return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
-        hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked[:k]]
+        ranked = self.counterpart_second(ranked)[:k]
+        hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked]
         heard = personal_trouble(q)
         if self.decline.declines(evidence):
             topical = self.topical(q)
@@ -392,6 +405,17 @@ class QA:
                 lead = (HEARD + "文件里有两条规定都相关：") if heard else "有两条规定都相关："
                 return reply(raw, intent.kind, True, lead, hits, view="quotes")
         return reply(raw, intent.kind, True, lead, hits)
+
+    @staticmethod
+    def counterpart_second(ranked: list[ScoredClause]) -> list[ScoredClause]:
+        """The first clause's counterpart in the other document right after it, when it is
+        among the clauses found: the answer names it under the first (对应条款), and it is the
+        same item of work. The rest stay in score order."""
+        parallel = ranked[0].clause.parallel if ranked else None
+        twin = next((r for r in ranked[1:] if r.clause.ref == parallel), None)
+        if twin is None:
+            return ranked
+        return [ranked[0], twin, *(r for r in ranked[1:] if r is not twin)]
 
     @staticmethod
     def close_second(ranked: list[ScoredClause]) -> ScoredClause | None:
