@@ -100,6 +100,37 @@ def test_a_heading_named_maps_every_clause_under_it(qa):
     assert "共 11 条" in answer.message
 
 
+@pytest.mark.parametrize(
+    ("question", "numbers"),
+    [
+        (
+            "全总意见第五部分讲什么",
+            [(NATIONAL, "（十四）"), (NATIONAL, "（十五）"), (NATIONAL, "（十六）")],
+        ),
+        ("湖北方案第三部分", [(HUBEI, "（一）"), (HUBEI, "（二）"), (HUBEI, "（三）")]),
+        ("湖北方案第一部分", [(HUBEI, "一")]),  # a part that is one clause
+        (
+            "全总意见第五部分对应湖北方案哪些",
+            [(HUBEI, "（一）"), (HUBEI, "（二）"), (HUBEI, "（三）")],
+        ),
+        ("全总意见第（五）部分", [(NATIONAL, "（五）")]),  # in brackets: the item
+    ],
+)
+def test_a_part_by_its_number_is_every_clause_under_it(qa, question, numbers):
+    answer = qa.ask(question)
+    assert [(h.doc_code, h.number) for h in answer.hits] == numbers
+
+
+def test_a_part_with_more_clauses_than_an_answer_quotes_is_listed_and_a_missing_one_named(qa):
+    answer = qa.ask("全总意见第二部分")
+    assert answer.view == "list" and [h.number for h in answer.hits] == [
+        "（三）", "（四）", "（五）", "（六）"
+    ]  # fmt: skip
+    assert answer.message.startswith("共 4 条：")
+    answer = qa.ask("湖北方案第九部分")
+    assert not answer.answered and "湖北方案没有第九部分" in answer.message
+
+
 def test_a_clause_standing_for_a_whole_heading_maps_to_every_clause_under_it(qa):
     # 湖北方案 一、总体要求 is one clause; 全总意见's 一、把握总体要求 has two.
     answer = qa.ask("湖北方案“一、总体要求”对应全总意见里的哪些内容")

@@ -28,6 +28,7 @@ from bot.core.intents import (
     normalise_query,
     parse_intent,
     resolve_clause_number,
+    resolve_part,
 )
 from bot.core.replies import Answer, Hit, reply
 from bot.core.retriever import TUNING_FILE, Retriever, ScoredClause
@@ -259,10 +260,12 @@ class QA:
         missing: list[str] = []
         for mention in intent.clauses:
             owner = mention.doc_code or (intent.docs[0] if len(intent.docs) == 1 else None)
-            matches = resolve_clause_number(mention.number, self.docs, owner)
+            resolve = resolve_part if mention.part else resolve_clause_number
+            matches = resolve(mention.number, self.docs, owner)
             if not matches:
                 where = self.doc_name(owner) if owner else "文件"
-                missing.append(f"{where}没有{mention.number}这一条")
+                what = f"第{mention.number}部分" if mention.part else f"{mention.number}这一条"
+                missing.append(f"{where}没有{what}")
             found.extend(m for m in matches if m not in found)
 
         if intent.wants_parallel:
@@ -304,7 +307,7 @@ class QA:
             msg += "。可以发送“全总意见第（八）条”或“湖北方案第4项”查看条款。"
             return reply(raw, "clause", False, msg, view="none")
         if len(found) > k:  # a whole heading: each clause named, the user picks
-            lead = f"对应的条款共 {len(found)} 条："
+            lead = f"{'对应的条款' if intent.wants_parallel else ''}共 {len(found)} 条："
             return reply(raw, "clause", True, lead, [self.hit(c) for c in found], view="list")
         return reply(raw, "clause", True, hits=[self.hit(c) for c in found], view="full")
 

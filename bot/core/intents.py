@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.core.documents import CN_DIGITS, Document, number_key
+from bot.core.documents import CN_DIGITS, Clause, Document, number_key, strip_marker
 
 WHO_RE = re.compile(
     r"(哪个|哪些|哪几个|什么|何|啥|那些)(部门|单位|科室|处室|机构)"
@@ -73,6 +73,7 @@ class ClauseMention:
     number: str  # as written, e.g. （八） or 4
     doc_code: str | None  # the document named just before it, if any
     start: int
+    part: bool = False  # 第五部分: a top-level part (五、…), whatever clauses stand under it
 
 
 @dataclass
@@ -231,7 +232,8 @@ def parse_intent(text: str, docs: list[Document], departments: DepartmentDirecto
         before = [d for d in mentions if d.end <= m.start()]
         # 意见第3条 names its document even after another one (湖北方案第5项和意见第3条).
         owner = by_type(masked_q[: m.start()], docs) or (before[-1].code if before else None)
-        clause_mentions.append(ClauseMention(number, owner, m.start()))
+        part = m.group(2) == "部分" and not paren
+        clause_mentions.append(ClauseMention(number, owner, m.start(), part))
 
     topic = masked_q
     for m in CLAUSE_NO_RE.finditer(masked_q):
@@ -293,6 +295,24 @@ def by_type(before: str, docs: list[Document]) -> str | None:
     kind = m.group(1)
     of_kind = [d.code for d in docs if re.sub(r"[》>\s]+$", "", d.title).endswith(kind)]
     return of_kind[0] if len(of_kind) == 1 else None
+
+
+def resolve_part(number: str, docs: list[Document], doc_code: str | None) -> list[Clause]:
+    """第五部分: the clauses under the top-level heading so numbered (五、强化组织实施), or the
+    top-level clause itself (湖北方案 一、总体要求), in the named document or in any."""
+    value = number_key(number)[1]
+    out = []
+    for doc in (d for d in docs if doc_code is None or d.code == doc_code):
+        for clause in doc.clauses:
+            if not clause.number:
+                continue
+            if clause.section:
+                top = strip_marker(clause.section.split(" / ")[0].strip())[0]
+                if top and number_key(top) == ("cn", value):
+                    out.append(clause)
+            elif number_key(clause.number) == ("cn", value):
+                out.append(clause)
+    return out
 
 
 def resolve_clause_number(number: str, docs: list[Document], doc_code: str | None):
