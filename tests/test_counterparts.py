@@ -1,4 +1,5 @@
-"""Parallel clauses are found by similarity, both ways, one to one."""
+"""Parallel clauses are found by similarity, both ways, one to one; a clause left over points
+to a clause of the other document that names its heading."""
 
 from __future__ import annotations
 
@@ -41,3 +42,31 @@ def test_preambles_have_no_parallel(by_code):
         for clause in doc.clauses:
             if not clause.number:
                 assert clause.parallel is None
+
+
+def test_a_clause_left_over_points_to_the_clause_that_sums_up_its_heading(by_code):
+    national, hubei = by_code[NATIONAL], by_code[HUBEI]
+    whole = hubei.clause_by_number("一")  # 总体要求: one clause for 一、把握总体要求's two
+    assert (whole.parallel.doc_code, whole.parallel.number) == (NATIONAL, "（二）")  # one to one
+    guiding = national.clause_by_number("（一）")  # 指导思想, left over by the one-to-one pass
+    assert (guiding.parallel.doc_code, guiding.parallel.number) == (HUBEI, "一")
+
+
+def test_a_heading_no_clause_names_leaves_a_clause_without_a_counterpart():
+    from bot.core.counterparts import link_parallel_clauses
+    from bot.core.documents import parse_document
+
+    base = parse_document(
+        "甲市总工会关于女职工工作的意见\n一、总体要求\n（一）指导思想。坚持服务职工。\n"
+        "（二）工作原则。依法维权。\n二、主要任务\n（三）建设哺乳室。推进母婴室建设。\n",
+        code="甲工发〔2024〕1号",
+    )
+    plan = parse_document(
+        "乙区落实《甲市总工会关于女职工工作的意见》的方案\n甲工发〔2024〕1号\n"
+        "一、哺乳室。推进爱心母婴室建设，每年新建十家。\n",
+        code="乙工发〔2024〕2号",
+    )
+    link_parallel_clauses([base, plan])
+    rooms = plan.clause_by_number("一")
+    assert rooms.parallel is not None and rooms.parallel.number == "（三）"
+    assert base.clause_by_number("（一）").parallel is None  # no clause of the plan says 总体要求

@@ -7,7 +7,7 @@ import math
 import re
 from collections import Counter
 
-from bot.core.documents import Clause, Document
+from bot.core.documents import Clause, Document, names_heading, section_names
 
 MIN_SIMILARITY = 0.35
 
@@ -57,7 +57,8 @@ def implements(doc: Document, other: Document) -> bool:
 def link_parallel_clauses(docs: list[Document], threshold: float = MIN_SIMILARITY) -> None:
     """Set ``clause.parallel`` both ways for each implementing pair, greedy one to one.
 
-    Only numbered clauses take part: a 前言 or 通知 has no counterpart item.
+    Only numbered clauses take part: a 前言 or 通知 has no counterpart item. A clause left
+    without one points (one way) to a clause of the other document that names its heading.
     """
     for doc in docs:
         for other in docs:
@@ -80,3 +81,11 @@ def link_parallel_clauses(docs: list[Document], threshold: float = MIN_SIMILARIT
                 used_b.add(j)
                 a[i].parallel = b[j].ref
                 b[j].parallel = a[i].ref
+            # A clause left over whose heading the other document sums up in one clause
+            # (全总意见 一、把握总体要求 has two clauses, 湖北方案 一、总体要求 is one): that one.
+            for ours, theirs in ((a, b), (b, a)):
+                for clause in (c for c in ours if c.parallel is None):
+                    heads = section_names(clause)
+                    whole = [c for c in theirs if any(names_heading(c.title, h) for h in heads)]
+                    if len(whole) == 1:
+                        clause.parallel = whole[0].ref
