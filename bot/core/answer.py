@@ -290,7 +290,7 @@ class QA:
                     result.extend(c for c in whole if c not in result)
                 elif clause.parallel and clause.parallel.doc_code == target:
                     par = self.clause_of(clause.parallel)
-                    if par is not None:
+                    if par is not None and par not in result:  # two may share one
                         result.append(par)
             if not result and found:
                 ranked = self.retriever.search(
