@@ -322,6 +322,40 @@ def test_one_character_over_and_over_is_not_read_as_a_question(qa, text):
 
 
 @pytest.mark.parametrize(
+    "question", ["好累啊，不想活了", "我真的撑不下去了，想死", "活着没意思", "想自杀"]
+)
+def test_thoughts_of_ending_ones_life_are_met_by_a_person_first(qa, question):
+    from bot.core.answer import CRISIS_CARE, OUTSIDE, QA
+    from bot.core.decline import DeclineModel
+
+    for answerer in (qa, QA(qa.retriever, DeclineModel(intercept=-10.0, threshold=0.5))):
+        answer = answerer.ask(question)
+        assert answer.message.startswith(CRISIS_CARE) and "12356" in answer.message
+        assert OUTSIDE not in answer.message and "没有直接规定" not in answer.message
+        if not answer.answered:  # nothing from the documents: no rule, no topics
+            assert answer.hits == [] and "12351" in answer.message
+
+
+@pytest.mark.parametrize(
+    ("question", "heard"),
+    [("被领导性骚扰怎么办", True), ("车间主任老是对我动手动脚", True), ("工会管不管性骚扰", False)],
+)
+def test_harassment_is_met_with_what_to_do_then_the_rule(qa, question, heard):
+    from bot.core.answer import HARASSMENT_HELP, OUTSIDE
+
+    answer = qa.ask(question)
+    assert answer.message.startswith(HARASSMENT_HELP) and OUTSIDE not in answer.message
+    assert ("娘家人听到了" in answer.message) is heard  # her own trouble, or a question
+
+
+@pytest.mark.parametrize("question", ["累得想死", "活着真没意思", "我想了解一下心理疏导"])
+def test_the_crisis_words_are_phrases_not_characters(qa, question):
+    from bot.core.answer import CRISIS
+
+    assert bool(CRISIS.search(question)) is (question != "我想了解一下心理疏导")
+
+
+@pytest.mark.parametrize(
     "question", ["我被老公打了怎么办", "遭受家暴工会管不管", "他动手打我", "老公打我怎么办"]
 )
 def test_violence_is_met_with_where_to_get_help_first(qa, question):

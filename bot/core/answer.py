@@ -65,6 +65,23 @@ SAFETY = (
     "如果正面临人身危险，请立即拨打 110；遭受家庭暴力，也可以拨打妇女维权公益服务热线 12338，"
     "或找单位工会、当地妇联求助。"
 )
+# Thoughts of ending one's life: a person first, and where to reach one now; no rule, no
+# "cannot answer".
+CRISIS = re.compile(
+    r"不想活|活不下去|想死|去死|寻死|轻生|自杀|自尽|了结自己|结束(自己的)?生命|活着(真)?没(意思|劲)"
+    r"|跳楼|割腕|吃安眠药"
+)
+CRISIS_CARE = (
+    "娘家人很担心您。您现在的感受很重要，请不要一个人扛着：马上拨打心理援助热线 12356"
+    "（全国统一，随时可以打），或者告诉身边信任的人；如果有危险，请立即拨打 120 或 110。"
+)
+CRISIS_MORE = "等您愿意的时候，也可以找单位工会（女职工委员会）说一说，或拨打职工服务热线 12351。"
+# Sexual harassment: what to do first, then what the documents say.
+HARASSMENT = re.compile(r"性骚扰|骚扰我|被骚扰|动手动脚|咸猪手|揩油|猥亵|摸我|偷拍")
+HARASSMENT_HELP = (
+    "遇到性骚扰，不是您的错。可以先保留证据（聊天记录、录音、证人），"
+    "向单位工会女职工委员会或妇联反映，也可以拨打 12351、12338；情况严重请报警（110）。"
+)
 OUTSIDE = (
     "这个问题我答不上来：我是娘家人，只能回答工会女职工工作文件里的问题，"
     "比如哺乳室、托育服务、女职工权益保护，或者某项工作由哪个部门负责。"
@@ -78,9 +95,11 @@ HEARD = (
 
 
 def personal_trouble(question: str) -> bool:
-    """The question tells of the asker's own hardship (我…不批, 俺…扛不住) or of violence
-    against her, not of a rule."""
-    if DANGER.search(question):
+    """The question tells of the asker's own hardship (我…不批, 俺…扛不住), of violence or
+    harassment, or of thoughts of ending her life, not of a rule."""
+    if DANGER.search(question) or CRISIS.search(question):
+        return True
+    if HARASSMENT.search(question) and re.search(r"[我俺咱被]", question):
         return True
     return bool(FIRST_PERSON.search(question) and HARDSHIP.search(question))
 
@@ -200,8 +219,16 @@ class QA:
             answer = self.answer_clause(raw, q, intent, k, method)
         else:
             answer = self.answer_search(raw, q, intent, k, method)
-        if DANGER.search(q):  # before any rule: where to get help now
+        if CRISIS.search(q):  # a person first; nothing the documents say comes before
+            if not answer.answered:
+                return reply(
+                    raw, answer.intent, False, CRISIS_CARE + "\n" + CRISIS_MORE, view="none"
+                )
+            note = "\n".join(part for part in (CRISIS_CARE, note) if part)
+        elif DANGER.search(q):  # before any rule: where to get help now
             note = "\n".join(part for part in (SAFETY, note) if part)
+        elif HARASSMENT.search(q):
+            note = "\n".join(part for part in (HARASSMENT_HELP, note) if part)
         if note:
             return reply(
                 raw,
