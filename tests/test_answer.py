@@ -114,6 +114,10 @@ def test_a_heading_named_maps_every_clause_under_it(qa):
             [(HUBEI, "（一）"), (HUBEI, "（二）"), (HUBEI, "（三）")],
         ),
         ("全总意见第（五）部分", [(NATIONAL, "（五）")]),  # in brackets: the item
+        ("湖北方案保障措施第二条", [(HUBEI, "（二）")]),  # not 第2项: the heading's
+        ("全总意见强化组织实施第二条", [(NATIONAL, "（十五）")]),  # the heading's second
+        ("全总意见强化组织实施第十五条", [(NATIONAL, "（十五）")]),
+        ("湖北方案第二条", [(HUBEI, "2")]),  # no heading named
     ],
 )
 def test_a_part_by_its_number_is_every_clause_under_it(qa, question, numbers):
@@ -129,6 +133,33 @@ def test_a_part_with_more_clauses_than_an_answer_quotes_is_listed_and_a_missing_
     assert answer.message.startswith("共 4 条：")
     answer = qa.ask("湖北方案第九部分")
     assert not answer.answered and "湖北方案没有第九部分" in answer.message
+    answer = qa.ask("湖北方案保障措施第五条")  # not 第5项 elsewhere in the plan
+    assert not answer.answered and "湖北方案这一部分没有第五条" in answer.message
+
+
+def test_the_items_of_a_heading_asked_for_are_listed(qa):
+    answer = qa.ask("夯实组织基础包括哪几项")
+    assert answer.view == "list" and answer.message.startswith("共 6 条：")
+    assert [(h.doc_code, h.number) for h in answer.hits] == [
+        (NATIONAL, "（七）"), (NATIONAL, "（八）"), (NATIONAL, "（九）"),
+        (HUBEI, "5"), (HUBEI, "6"), (HUBEI, "7"),
+    ]  # fmt: skip
+    answer = qa.ask("湖北方案的保障措施有哪些")
+    assert [h.number for h in answer.hits] == ["（一）", "（二）", "（三）"]
+    # Not a list asked for, or no heading named: a search as before.
+    assert qa.ask("夯实组织基础").view != "list"
+    assert qa.ask("培育女劳模（工匠）创新工作室和带徒名师，责任单位有哪些").view != "list"
+
+
+def test_the_items_of_a_clause_that_is_a_list_are_all_quoted_when_asked_for(qa):
+    answer = qa.ask("基本原则有哪些")
+    first = answer.hits[0]
+    assert first.title == "基本原则" and first.quote == first.text
+    assert first.text.count("——") == 6 and all(
+        p in answer.message for p in ("坚持党的领导", "坚持系统观念")
+    )
+    asked_plainly = qa.ask("基本原则")
+    assert asked_plainly.hits[0].quote != asked_plainly.hits[0].text  # the answering sentence
 
 
 def test_a_clause_standing_for_a_whole_heading_maps_to_every_clause_under_it(qa):
@@ -138,6 +169,20 @@ def test_a_clause_standing_for_a_whole_heading_maps_to_every_clause_under_it(qa)
     # The other way, the heading is named and its clauses map to the one clause.
     answer = qa.ask("全总意见的总体要求对应湖北方案哪一条")
     assert [(h.doc_code, h.title) for h in answer.hits] == [(HUBEI, "总体要求")]
+
+
+def test_who_is_responsible_for_a_clause_by_number_reads_its_counterpart_when_it_lists_none(qa):
+    answer = qa.ask("全总意见第（十三）条由谁负责")
+    assert answer.intent == "who" and answer.answered
+    assert [(h.doc_code, h.number) for h in answer.hits] == [(HUBEI, "11")]
+    assert answer.lead.startswith(
+        "这项工作的责任单位是：女职工部、宣传部（网络工作部）、新闻信息中心。"
+    )
+    assert "全总意见没有列责任单位，见湖北方案 第11项" in answer.lead
+    own = qa.ask("湖北方案第4项由哪些部门负责")  # a clause with its own 责任单位
+    assert [(h.doc_code, h.number) for h in own.hits] == [(HUBEI, "4")] and "见" not in own.lead
+    none = qa.ask("全总意见第（一）条谁负责")  # neither it nor its counterpart lists any
+    assert not none.answered and none.lead == "这一条没有写明责任单位。"
 
 
 def test_missing_clause_number_is_said_plainly(qa):

@@ -202,11 +202,25 @@ def test_json_gains_the_context_field(dialogue):
         ("你好笨", "12351"),
         ("转人工", "12351"),
         ("謝謝", "不客气"),
+        ("老师好", "您好"),
+        ("大家好！", "您好"),
+        ("你号", "您好"),  # the pinyin typo of 你好
+        ("您好，我是护士", "尽管说"),
+        ("俺是厂里的女工", "尽管说"),
     ],
 )
 def test_small_talk_however_it_is_dressed(dialogue, message, says):
     (turn,) = talk(dialogue, message)
     assert turn.answer.intent == "smalltalk" and says in turn.answer.message
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["我是外卖骑手", "我是搞科研的女同志，工会对我们有什么支持", "我是护士，孕期能上夜班吗"],
+)
+def test_who_she_is_with_something_the_documents_speak_of_is_a_question(dialogue, message):
+    (turn,) = talk(dialogue, message)
+    assert turn.answer.intent != "smalltalk"
 
 
 def test_traditional_characters_are_understood(dialogue, qa):
@@ -309,6 +323,6 @@ def test_a_declined_question_after_an_answer_is_not_read_as_its_follow_up(qa):
 def test_that_unit_then_after_a_department_says_it_is_not_listed(dialogue):
     turns = talk(dialogue, "宣传部负责什么", "那财务部呢", "那组织部呢")
     assert "没有“财务部”" in turns[1].answer.message and not turns[1].answer.answered
-    assert turns[2].answer.answered and "组织部 是以下" in turns[2].answer.message
+    assert turns[2].answer.answered and "组织部是以下" in turns[2].answer.message
     (alone,) = talk(dialogue, "财务部呢")
     assert "没有“财务部”" in alone.answer.message

@@ -306,6 +306,9 @@ def test_a_wrapped_line_or_a_count_is_not_named_as_a_skipped_item():
         ("工会女职工工作", "实现工会女职工工作水平新提升", False),  # a common phrase, not the part
         ("保障", "保障措施", False),  # too short
         ("要求", "总体要求", False),
+        ("创新工作室和带徒名师", "创新工作方式", False),  # starts like it, is another word
+        ("创新工作方式有哪几条", "创新工作方式", True),
+        ("组织基础包括什么", "夯实组织基础", True),
     ],
 )
 def test_names_heading(text, heading, named):

@@ -161,7 +161,7 @@ async def test_out_of_scope_is_honest_with_nearest_topics_as_buttons(api, tmp_pa
 
 async def test_dept_and_clause_commands(api, bot):
     (reply,) = await answer_to(api, USER, "/dept 宣传部")
-    assert "宣传部（网络工作部） 是以下 6 条工作的责任单位" in reply["text"]
+    assert "宣传部（网络工作部）是以下 6 条工作的责任单位" in reply["text"]
     assert len([b for b in buttons(reply) if b[0] not in FEEDBACK]) == 6
     (reply,) = await answer_to(api, USER, "/clause 湖北 4")
     assert "湖北方案 第4项「提升女职工生活品质」" in reply["text"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,11 +19,13 @@ from bot.core.documents import (
     ClauseRef,
     Document,
     names_heading,
+    number_key,
     place_of,
     section_names,
 )
 from bot.core.intents import (
     GENERIC_UNIT_CHARS,
+    WHO_RE,
     DepartmentDirectory,
     Intent,
     normalise_query,
@@ -92,6 +95,21 @@ HEARD = (
     HEARD_OPENING + "遇到具体的事，可以先找单位工会（女职工委员会）反映，"
     "也可以拨打职工服务热线 12351。"
 )
+
+
+# A question asking for the items of something (包括哪几项, 有哪些, 几条).
+ASKS_LIST = re.compile(
+    r"(包括|包含|分为|有|是)(哪几|哪些|几)(项|条|个方面|方面|部分|内容|原则|措施|任务)?"
+    r"|哪几(项|条|个方面)|都有(什么|啥|哪些)"
+)
+
+
+def is_list(text: str) -> bool:
+    """A clause that is a list of items (——坚持…, or （一）… （二）… inside it)."""
+    return (
+        text.count("——") >= 3
+        or len(re.findall(r"[（(][一二三四五六七八九十\d]{1,3}[)）]", text)) >= 3
+    )
 
 
 def personal_trouble(question: str) -> bool:
@@ -279,7 +297,7 @@ class QA:
         name = intent.department
         clauses = self.department_clauses(name)
         hits = [self.hit(c) for c in clauses]
-        lead = f"{name} 是以下 {len(hits)} 条工作的责任单位："
+        lead = f"{name}是以下 {len(hits)} 条工作的责任单位："
         return reply(raw, "dept", bool(hits), lead, hits, view="list")
 
     def answer_clause(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
@@ -289,6 +307,20 @@ class QA:
             owner = mention.doc_code or (intent.docs[0] if len(intent.docs) == 1 else None)
             resolve = resolve_part if mention.part else resolve_clause_number
             matches = resolve(mention.number, self.docs, owner)
+            if not mention.part:
+                # 湖北方案保障措施第二条: the clause so numbered under the heading named.
+                codes = [owner] if owner else [d.code for d in self.docs]
+                value = number_key(mention.number)[1]
+                under = self.under_heading(intent.topic, codes)
+                inside = [c for c in under if number_key(c.number)[1] == value]
+                if not inside and value and len({c.doc_code for c in under}) == 1:
+                    inside = under[value - 1 : value]  # 强化组织实施第二条: its second item
+                if under:
+                    matches = inside
+                    if not inside:
+                        where = self.doc_name(under[0].doc_code)
+                        missing.append(f"{where}这一部分没有第{mention.number.strip('（）')}条")
+                        continue
             if not matches:
                 where = self.doc_name(owner) if owner else "文件"
                 what = f"第{mention.number}部分" if mention.part else f"{mention.number}这一条"
@@ -336,7 +368,25 @@ class QA:
         if len(found) > k:  # a whole heading: each clause named, the user picks
             lead = f"{'对应的条款' if intent.wants_parallel else ''}共 {len(found)} 条："
             return reply(raw, "clause", True, lead, [self.hit(c) for c in found], view="list")
+        if len(found) == 1 and WHO_RE.search(q):  # 全总意见第（十三）条由谁负责
+            target, lead = self.responsible(found[0], intent.docs[1:])
+            return reply(raw, "who", bool(target.departments), lead, [self.hit(target)])
         return reply(raw, "clause", True, hits=[self.hit(c) for c in found], view="full")
+
+    def responsible(self, clause: Clause, named: list[str] | None = None) -> tuple[Clause, str]:
+        """The clause whose 责任单位 answer 谁负责 for ``clause`` (itself, or its counterpart when
+        it lists none or another document is named), and the lead saying so."""
+        target = clause
+        if (named and clause.doc_code not in named) or not clause.departments:
+            parallel = self.clause_of(clause.parallel) if clause.parallel else None
+            if parallel is not None and parallel.departments:
+                target = parallel
+        if not target.departments:
+            return target, "这一条没有写明责任单位。"
+        lead = f"这项工作的责任单位是：{'、'.join(target.departments)}。"
+        if target is not clause:
+            lead += f"（{self.doc_name(clause.doc_code)}没有列责任单位，见{target.place}）"
+        return target, lead
 
     def under_heading(self, text: str, codes: list[str]) -> list[Clause]:
         """The numbered clauses of the documents ``codes`` under a heading ``text`` names."""
@@ -401,11 +451,20 @@ class QA:
         )
 
     def answer_search(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
+        asks_list = intent.kind == "search" and bool(ASKS_LIST.search(q))
+        if asks_list:  # 夯实组织基础包括哪几项: the clauses under the heading named
+            codes = intent.docs or [d.code for d in self.docs]
+            under = self.under_heading(intent.topic, codes)
+            if under:
+                hits = [self.hit(c) for c in under]
+                return reply(raw, "clause", True, f"共 {len(hits)} 条：", hits, view="list")
         ranked, evidence = self.rank(q, intent, k, method)
         if not ranked or evidence is None:
             return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
         ranked = self.counterpart_second(ranked)[:k]
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked]
+        if asks_list and is_list(hits[0].text):  # 基本原则有哪些: every item, not the first
+            hits[0] = replace(hits[0], quote=hits[0].text, sentence=0)
         heard = personal_trouble(q)
         if self.decline.declines(evidence):
             topical = self.topical(q)

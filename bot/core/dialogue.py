@@ -44,8 +44,8 @@ SMALLTALK = {  # in order of precedence when a message has several
     "help": r"你(都|还)?(能|会|可以)(做|干|回答|帮我|帮)(些)?(什么|啥|哪些)(问题|事)?|"
     r"(这个)?(怎么|如何|咋)(用|使用)(你)?|有(什么|哪些|啥)(功能|用)|你(都)?(能|会)(做|干)?(什么|啥|嘛)",
     "human": r"(转|找|要)?人工(客服|服务)?|(找|要)真人|客服",
-    "greeting": r"你好|您好|hi|hello|hey|哈喽|嗨|(早上|上午|中午|下午|晚上)好|早(安)?|"
-    r"在[吗么]|在不在|有人[吗么]",
+    "greeting": r"你好|您好|你号|hi|hello|hey|哈喽|嗨|(早上|上午|中午|下午|晚上)好|早(安)?|"
+    r"(老师|大家|各位|姐妹们?|同志|领导|师傅|亲|娘家人)(们)?好|在[吗么]|在不在|有人[吗么]",
     "night": r"晚安",
     "thanks": r"(好的|好|嗯|收到)?(谢谢|多谢|感谢|辛苦)(你|您|了|姐|娘家人|大家)*",
     "praise": r"你?(真|好|太)?(棒|厉害|聪明|贴心|给力)(了)?",
@@ -53,6 +53,8 @@ SMALLTALK = {  # in order of precedence when a message has several
     "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
     "ok": r"好的?|好嘞|嗯|哦|收到|明白了?|知道了|了解了?|ok|行|哈|嘿|呵",
 }
+# Who the asker is, said alone (我是护士, 俺是厂里的女工): nothing asked yet.
+INTRO_RE = re.compile(r"(我|俺)(是|在)(一[名个位]|个)?[\u3400-\u9fff]{1,10}(的)?")
 SMALLTALK_RE = {kind: re.compile(rf"(?:{pattern})", re.I) for kind, pattern in SMALLTALK.items()}
 SEGMENT_RE = re.compile(r"[\s，,。.！!？?~～、…；;]+")
 # What a chat phrase may carry around it: particles, laughter, an address (姐), emoji.
@@ -194,6 +196,8 @@ class Dialogue:
             context = None
         q = normalise_query(text if isinstance(text, str) else "")
         kind, rest = self.smalltalk(q)
+        if INTRO_RE.fullmatch(rest) and not self.qa.topical(rest):
+            kind, rest = "intro", ""
         if kind and not rest:
             answer = reply(text, "smalltalk", True, self.smalltalk_reply(kind), view="none")
             if context is not None:
@@ -261,6 +265,7 @@ class Dialogue:
             "thanks": "不客气！还有想问的，随时找娘家人。",
             "bye": "再见！有需要随时来找娘家人。",
             "night": "晚安，早点休息！有事随时来问。",
+            "intro": f"您好！有什么想问的，尽管说，娘家人听着。比如：\n{examples}",
             "ok": "好的。还有什么想问的吗？",
             "praise": "谢谢夸奖！能帮上忙就好。还有想问的，随时找娘家人。",
             "blame": (
@@ -439,17 +444,9 @@ class Dialogue:
 
     def who(self, text: str, context: Context, focus: Clause, named: list[str]) -> Turn:
         """谁负责: the 责任单位 of the clause discussed, or of its parallel when it lists none."""
-        target = focus
-        if (named and focus.doc_code not in named) or not focus.departments:
-            parallel = self.clause(_ref(focus.parallel))
-            if parallel is not None and parallel.departments:
-                target = parallel
+        target, lead = self.qa.responsible(focus, named)
         if not target.departments:
-            lead = "这一条没有写明责任单位。"
             return self.nothing(text, "who", context, focus.place, lead)
-        lead = f"这项工作的责任单位是：{'、'.join(target.departments)}。"
-        if target is not focus:
-            lead += f"（{focus.place.split(' ')[0]}没有列责任单位，见{target.place}）"
         return self.answered(text, "who", "who", context, focus.place, [target], lead)
 
     def other_document(self, text: str, context: Context, focus: Clause, named: list[str]) -> Turn:

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from pathlib import Path
 
 from bot.errors import DocumentError
@@ -384,15 +382,13 @@ def section_names(clause: Clause) -> list[str]:
 
 
 def names_heading(text: str, heading: str) -> bool:
-    """Whether ``text`` names a heading: some part of it between commas, whole or but for a
-    word or two around it (保障措施; 总体要求 for 把握总体要求), at least four characters and
-    two thirds of the part."""
+    """Whether ``text`` names a heading: some part of it between commas, whole or without its
+    leading verb (总体要求 for 把握总体要求, 组织基础 for 夯实组织基础), at least four characters;
+    a word that merely starts like one (创新工作室 for 创新工作方式) does not."""
     for part in re.split(r"[，,；;]", heading):
         part = part.strip()
-        if len(part) < 4:
-            continue
-        match = SequenceMatcher(None, text, part, autojunk=False).find_longest_match()
-        if match.size >= max(4, math.ceil(len(part) * 2 / 3)):
+        forms = [part, part[2:]] if len(part) >= 6 else [part]
+        if any(len(form) >= 4 and form in text for form in forms):
             return True
     return False
 
