@@ -366,6 +366,15 @@ def test_one_character_over_and_over_is_not_read_as_a_question(qa, text):
     assert not answer.answered and answer.message.startswith("没看懂") and not answer.hits
 
 
+def test_violence_no_clause_speaks_of_gets_help_and_no_unrelated_rule(qa):
+    from bot.core.answer import HEARD, SAFETY
+
+    answer = qa.ask("老公打我，工会管吗")
+    assert answer.message == SAFETY + "\n" + HEARD and answer.hits == []
+    rights = qa.ask("被打了还被辞退，工会能维权吗")  # and something the documents speak of
+    assert rights.message.startswith(SAFETY) and rights.hits
+
+
 @pytest.mark.parametrize(
     "question", ["好累啊，不想活了", "我真的撑不下去了，想死", "活着没意思", "想自杀"]
 )

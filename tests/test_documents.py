@@ -95,7 +95,8 @@ def test_hubei_plan_is_segmented_exactly_with_departments(by_code):
 def test_hubei_notice_preamble_and_sign_off(by_code):
     doc = by_code[HUBEI]
     notice, opening, general = doc.clauses[0], doc.clauses[1], doc.clauses[2]
-    assert notice.text.startswith("各市、州、直管市")
+    # Its addressees (各市、州、直管市…总工会：) are whom it goes to, not what it says.
+    assert notice.text.startswith("现将《湖北省总工会贯彻落实") and "各市、州" not in notice.text
     # The PDF broke 实际 over a blank line; the parser joins it again.
     assert "请结合实际认真抓好落实" in notice.text
     assert opening.text.startswith("为进一步贯彻落实")

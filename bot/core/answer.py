@@ -244,6 +244,8 @@ class QA:
                 )
             note = "\n".join(part for part in (CRISIS_CARE, note) if part)
         elif DANGER.search(q):  # before any rule: where to get help now
+            if not self.topical(q):  # 老公打我: no clause speaks of it; help, and someone to tell
+                return reply(raw, answer.intent, False, SAFETY + "\n" + HEARD, view="none")
             note = "\n".join(part for part in (SAFETY, note) if part)
         elif HARASSMENT.search(q):
             note = "\n".join(part for part in (HARASSMENT_HELP, note) if part)

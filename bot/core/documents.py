@@ -66,8 +66,10 @@ DOC_TYPES = (
 )
 # Raise when the same text parses into other clauses or clause texts: an index records it and
 # one built by another version is rebuilt where it lies. 2: numbered headings with their
-# 责任单位 on the line, docx tables read in place.
-PARSER_VERSION = 2
+# 责任单位 on the line, docx tables read in place. 3: a notice without its addressees.
+PARSER_VERSION = 3
+# A notice's addressees (主送机关): units, separated by 、，, ending in a colon, no sentence.
+ADDRESSEES_RE = re.compile(r"[^。！？；]{2,300}[：:]")
 DEPT_LABELS = ("责任单位", "牵头单位", "责任部门", "负责单位", "责任处室")
 # Where a heading's title ends: a sentence end or a bracket opening its 责任单位.
 TITLE_END_RE = re.compile(rf"[。！？；]|[\[【（(［]\s*(?:{'|'.join(DEPT_LABELS)})\s*[:：]")
@@ -547,6 +549,8 @@ def parse_document(
 
     if plan_title_idx is not None:
         notice = [ln for ln in preamble[:plan_title_idx] if not is_header(ln)]
+        if notice and ADDRESSEES_RE.fullmatch(notice[0]):
+            notice = notice[1:]  # 各市、州…总工会：: whom it is sent to, not what it says
         opening = [ln for ln in preamble[plan_title_idx + 1 :] if not is_header(ln)]
         add("", "通知", notice, "")
         add("", "前言", opening, "")
