@@ -223,6 +223,27 @@ def test_who_she_is_with_something_the_documents_speak_of_is_a_question(dialogue
     assert turn.answer.intent != "smalltalk"
 
 
+@pytest.mark.parametrize(
+    "message", ["我该怎么办？", "有没有电话可以打", "我该找谁呢", "俺们去哪里反映"]
+)
+def test_asking_where_to_turn_is_told_where_a_person_can_help_and_keeps_the_talk(dialogue, message):
+    from bot.core.dialogue import WHERE_TO_TURN
+
+    turns = talk(dialogue, "全总意见第（六）条", message, "那谁负责")
+    assert turns[1].followup == "help" and turns[1].answer.message == WHERE_TO_TURN
+    assert "12351" in WHERE_TO_TURN
+    assert turns[2].followup == "who" and turns[2].answer.context == CARE_N  # still about it
+    (alone,) = talk(dialogue, message)  # with nothing before, the same
+    assert alone.answer.message == WHERE_TO_TURN
+
+
+@pytest.mark.parametrize("message", ["湖北搞么样落实的", "湖北有什么具体措施", "湖北咋落实的"])
+def test_the_other_document_asked_in_everyday_words(dialogue, message):
+    turns = talk(dialogue, "全总意见第（六）条", message)
+    assert turns[1].followup == "parallel"
+    assert turns[1].answer.hits[0].doc_code == HUBEI
+
+
 def test_traditional_characters_are_understood(dialogue, qa):
     turns = talk(dialogue, "全總意見第（六）條", "那誰負責？", "詳細說說")
     assert [t.followup for t in turns] == ["", "who", "full"]

@@ -83,10 +83,24 @@ FRAME_RE = re.compile(
     r"这件事|这事|这个|这些|这项工作|这项|这条|这一条|这块|这方面|这里|此事|此项|它们?|那个|那|这|"
     r"的|是|在|里|中|上|方案|文件|意见|规定|工作|事情?|问题|部门|单位|负责|管|谁|哪些|哪个|"
     r"什么|怎么|如何|由|归|来|呢|吗|啊|呀|吧|了|有|都|又|再|还|要|给|我|看看|说说|讲讲|一下|"
-    r"内容|省里|省总|全国|他们"
+    r"内容|省里|省总|全国|他们|搞|么样|咋样|咋|具体|措施|做法|举措"
 )
 ELLIPSIS_RE = re.compile(
     r"^(?:那|那么|还有|那要是|要是)?(?P<subject>.{1,24}?)(?:呢|怎么样|怎么说|如何)$"
+)
+# Asking where to turn, in her own words (我该怎么办, 有没有电话可以打, 我该找谁): told where a
+# person can help, whatever the conversation was about. 那谁负责 (no 我) asks for 责任单位.
+HELP_RE = re.compile(
+    r"(我|俺|咱)?(们)?(该|应该|要|能|可以)?(怎么办|咋办|怎么做|咋整)(才好)?"
+    r"|(有没有|有|给个|留个)(什么)?(电话|热线)(可以打)?"
+    r"|(打|拨)(什么|哪个|啥)(电话|热线)"
+    r"|(我|俺|咱)(们)?(该|应该|要|能|可以)?(去)?(找谁|找哪里|去哪里|去哪儿|找哪儿)"
+    r"(帮忙|求助|反映|投诉|说理)?"
+)
+WHERE_TO_TURN = (
+    "可以先找单位工会（女职工委员会）反映，也可以拨打职工服务热线 12351，工会的工作人员会帮您。"
+    "涉及劳动合同、工资、社保的争议，还可以拨打 12333 咨询，"
+    "或向当地劳动人事争议仲裁委员会申请仲裁。"
 )
 CLARIFY = "不太确定您指的是哪一项工作。请把问题说完整一些，例如：婚恋交友服务由哪个部门负责？"
 QUESTION_WORDS_RE = re.compile(r"能|可以|会不会|吗|什么|怎么|怎样|有没有|是否|多少|几|谁|哪")
@@ -142,8 +156,8 @@ class Turn:
 
     answer: Answer
     context: Context | None
-    followup: str = ""  # "" (a fresh question), smalltalk, clarify, who, parallel, full, more,
-    # next, previous, ellipsis or alternative
+    followup: str = ""  # "" (a fresh question), smalltalk, clarify, help, who, parallel, full,
+    # more, next, previous, ellipsis or alternative
     resolved_against: str = ""  # the place (or department) a follow-up was resolved against
     rejected_ref: str = ""  # for 不对: the shell's name for the answer rejected (answer_ref)
     farewell: bool = False  # the message said goodbye (再见, 拜拜) and was answered in kind
@@ -205,6 +219,11 @@ class Dialogue:
             return Turn(answer, context, followup="smalltalk", farewell=kind == "bye")
         if kind:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
+        if HELP_RE.fullmatch(_strip(q)):
+            answer = reply(text, "search", True, WHERE_TO_TURN, view="none")
+            if context is not None:
+                context.at = now
+            return Turn(answer, context, followup="help")
         turn = self.follow_up(text, q, context) if context is not None and q else None
         kind = self.follow_up_kind(q) if turn is None and context is None else ""
         if kind and not find_docs(q, self.qa.docs):  # a follow-up with nothing to follow
