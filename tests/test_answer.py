@@ -185,6 +185,35 @@ def test_who_is_responsible_for_a_clause_by_number_reads_its_counterpart_when_it
     assert not none.answered and none.lead == "这一条没有写明责任单位。"
 
 
+@pytest.mark.parametrize("question", ["全总意见有几条", "湖北方案一共有几项", "湖北方案有哪些内容"])
+def test_what_a_document_holds_is_its_clauses_listed_by_part(qa, question):
+    answer = qa.ask(question)
+    assert answer.view == "list" and answer.answered
+    doc = answer.hits[0].doc_code
+    assert {h.doc_code for h in answer.hits} == {doc}
+    if doc == HUBEI:
+        assert answer.lead == (
+            "湖北方案共 15 条，分 3 部分：一、总体要求（1 条）；二、主要任务（11 条）；"
+            "三、保障措施（3 条）。"
+        )
+    else:
+        assert answer.lead.startswith("全总意见共 16 条，分 5 部分：一、把握总体要求（2 条）；")
+
+
+def test_a_topic_asked_of_a_named_document_is_searched_without_the_documents_name(qa):
+    # 湖北方案 in the words searched drew its 前言, which names the plan.
+    answer = qa.ask("湖北方案有哪些关于哺乳室的内容")
+    assert answer.view != "list" and answer.hits[0].doc_code == HUBEI
+    assert answer.hits[0].title != "前言"
+
+
+def test_her_own_where_to_turn_is_not_a_departments_question(qa):
+    answer = qa.ask("我是缝纫工，怀孕五个月了，主管不让我上厕所，我该找谁")
+    assert answer.intent == "search" and "娘家人听到了" in answer.lead and "12351" in answer.lead
+    assert "责任单位是" not in answer.lead
+    assert qa.ask("心灵驿站建设找谁").lead.startswith("这项工作的责任单位是")
+
+
 def test_missing_clause_number_is_said_plainly(qa):
     answer = qa.ask("全总意见第（二十）条")
     assert answer.answered is False and answer.hits == []

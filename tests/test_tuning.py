@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -118,8 +119,8 @@ def test_labelled_questions_are_read(tmp_path):
 def test_of_equally_good_settings_the_one_in_use_is_kept(qa):
     examples = [Example("1", "worker", "单位有没有哺乳室", [(HUBEI, "提升女职工生活品质")])]
     kept = qa.retriever.fusion
-    twin = Fusion(words=kept.words * 2, bigrams=kept.bigrams * 2, dense=kept.dense * 2)
-    twin = Fusion(**{**twin.__dict__, "rrf_k": kept.rrf_k})  # same ranking, other weights
+    # Every weight doubled, the rest as it is: the same ranking, other weights.
+    twin = replace(kept, words=kept.words * 2, bigrams=kept.bigrams * 2, dense=kept.dense * 2)
     report = cross_validate(qa, examples * 4, [], [twin, kept], k=2)
     assert report.fusion == kept
     assert not report.decline.declines(Evidence(*[0.0] * len(FEATURES)))  # no question to decline

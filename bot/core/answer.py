@@ -97,10 +97,19 @@ HEARD = (
 )
 
 
+# Asking where to turn herself (我该找谁, 俺去找谁), not which department is responsible.
+TURN_TO = re.compile(r"[我俺咱](们)?(该|应该|要|能|可以)?(去)?找(谁|哪里|哪儿|哪个部门)")
 # A question asking for the items of something (包括哪几项, 有哪些, 几条).
 ASKS_LIST = re.compile(
     r"(包括|包含|分为|有|是)(哪几|哪些|几)(项|条|个方面|方面|部分|内容|原则|措施|任务)?"
     r"|哪几(项|条|个方面)|都有(什么|啥|哪些)"
+)
+
+
+# A question asking what a named document holds, and nothing more (有几条, 一共有几项, 有哪些内容).
+ASKS_OUTLINE = re.compile(
+    r"(的)?(一共|总共|共|都|主要)?(有|包括|分|分为)?(几|多少|哪些|什么|哪几)"
+    r"(条|项|部分|方面|块)?(内容|条款|任务)?(呢|吗|啊)?[？?。！!\s]*"
 )
 
 
@@ -114,8 +123,9 @@ def is_list(text: str) -> bool:
 
 def personal_trouble(question: str) -> bool:
     """The question tells of the asker's own hardship (我…不批, 俺…扛不住), of violence or
-    harassment, or of thoughts of ending her life, not of a rule."""
-    if DANGER.search(question) or CRISIS.search(question):
+    harassment, or of thoughts of ending her life, or asks where she herself should turn; not
+    of a rule."""
+    if DANGER.search(question) or CRISIS.search(question) or TURN_TO.search(question):
         return True
     if HARASSMENT.search(question) and re.search(r"[我俺咱被]", question):
         return True
@@ -230,6 +240,8 @@ class QA:
             return reply(raw, "search", False, msg, view="none")
 
         intent = parse_intent(q, self.docs, self.departments)
+        if intent.kind == "who" and TURN_TO.search(q):
+            intent.kind = "search"  # her trouble, then 我该找谁: where to turn, not 责任单位
         k = max(1, min(int(k), 20))
         if intent.kind == "dept":
             answer = self.answer_department(raw, intent)
@@ -390,6 +402,21 @@ class QA:
             lead += f"（{self.doc_name(clause.doc_code)}没有列责任单位，见{target.place}）"
         return target, lead
 
+    def outline(self, raw: str, code: str) -> Answer:
+        """A document's numbered clauses, listed, the lead naming its parts (一、…（2 条）)."""
+        clauses = [c for c in self.retriever.clauses if c.doc_code == code and c.number]
+        parts: dict[str, int] = {}
+        for c in clauses:
+            top = c.section.split(" / ")[0].strip() or f"{c.number}、{c.title}"
+            parts[top] = parts.get(top, 0) + 1
+        lead = f"{self.doc_name(code)}共 {len(clauses)} 条"
+        if len(parts) > 1:
+            lead += f"，分 {len(parts)} 部分：" + "；".join(
+                f"{p}（{n} 条）" for p, n in parts.items()
+            )
+        hits = [self.hit(c) for c in clauses]
+        return reply(raw, "clause", bool(hits), lead + "。", hits, view="list")
+
     def under_heading(self, text: str, codes: list[str]) -> list[Clause]:
         """The numbered clauses of the documents ``codes`` under a heading ``text`` names."""
         return [
@@ -418,7 +445,7 @@ class QA:
         preferred = [intent.focus_doc] if intent.focus_doc else intent.docs
         if preferred:
             boost = np.where(self.doc_mask(preferred), 1.5, 1.0)
-        query = intent.topic if intent.kind == "who" else q
+        query = intent.topic if intent.kind == "who" or intent.docs else q
         ranked = self.retriever.search(
             query,
             k=max(k, EVIDENCE_DEPTH) + COUNTERPART_DEPTH,
@@ -453,6 +480,8 @@ class QA:
         )
 
     def answer_search(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
+        if len(intent.docs) == 1 and ASKS_OUTLINE.fullmatch(intent.topic):
+            return self.outline(raw, intent.docs[0])  # 全总意见有几条
         asks_list = intent.kind == "search" and bool(ASKS_LIST.search(q))
         if asks_list:  # 夯实组织基础包括哪几项: the clauses under the heading named
             codes = intent.docs or [d.code for d in self.docs]
