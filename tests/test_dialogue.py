@@ -121,6 +121,7 @@ def test_ellipsis_carries_the_intent_over(dialogue, qa):
     turns = talk(dialogue, "宣传部负责什么", "那组织部呢")
     assert turns[1].followup == "ellipsis" and turns[1].answer.intent == "dept"
     assert turns[1].answer.hits == qa.ask_department("组织部").hits
+    assert turns[1].answer.context == "宣传部（网络工作部）的职责"  # what it followed
     turns = talk(dialogue, "婚恋交友服务", "那托育呢")
     expected = qa.ask("托育").hits[0].title
     assert turns[1].answer.intent == "search" and turns[1].answer.hits[0].title == expected
@@ -242,6 +243,20 @@ def test_the_other_document_asked_in_everyday_words(dialogue, message):
     turns = talk(dialogue, "全总意见第（六）条", message)
     assert turns[1].followup == "parallel"
     assert turns[1].answer.hits[0].doc_code == HUBEI
+
+
+def test_one_of_the_clauses_listed_is_picked_by_its_place(dialogue, qa):
+    listed = qa.ask("宣传部负责什么").hits
+    turns = talk(dialogue, "宣传部负责什么", "第二个详细说说", "那谁负责")
+    assert turns[1].followup == "full" and turns[1].answer.view == "full"
+    assert [h.place for h in turns[1].answer.hits] == [listed[1].place]
+    assert turns[1].answer.context == "上面列出的第 2 条"
+    assert turns[2].followup == "who" and turns[2].answer.context == listed[1].place
+    beyond = talk(dialogue, "宣传部负责什么", "第9个")
+    assert not beyond[1].answer.answered and "上面列出的只有 6 条" in beyond[1].answer.message
+    # 第3条 names a clause of a document, not the third listed.
+    named = talk(dialogue, "宣传部负责什么", "湖北方案第3条")
+    assert named[1].answer.hits[0].number == "3"
 
 
 def test_traditional_characters_are_understood(dialogue, qa):

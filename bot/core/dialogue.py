@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from bot.core.answer import QA
-from bot.core.documents import Clause, ClauseRef
+from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, normalise_query
 from bot.core.replies import Answer, Hit, reply
 
@@ -101,6 +101,12 @@ WHERE_TO_TURN = (
     "可以先找单位工会（女职工委员会）反映，也可以拨打职工服务热线 12351，工会的工作人员会帮您。"
     "涉及劳动合同、工资、社保的争议，还可以拨打 12333 咨询，"
     "或向当地劳动人事争议仲裁委员会申请仲裁。"
+)
+# One of the clauses just listed, by its place in the list (第二个, 第3个详细说说); 第3条 names
+# a clause of a document instead.
+PICK_RE = re.compile(
+    r"(就|那|看看|说说|讲讲)?第(?P<n>[一二三四五六七八九十]{1,3}|\d{1,2})个"
+    r"(吧|呢)?(详细|具体)?(说说|讲讲|看看|展开|是什么|全文)?(一下)?"
 )
 CLARIFY = "不太确定您指的是哪一项工作。请把问题说完整一些，例如：婚恋交友服务由哪个部门负责？"
 QUESTION_WORDS_RE = re.compile(r"能|可以|会不会|吗|什么|怎么|怎样|有没有|是否|多少|几|谁|哪")
@@ -343,7 +349,7 @@ class Dialogue:
         ]
         department = ""
         if answer.intent == "dept":
-            department = self.qa.departments.resolve(answer.lead.split(" ")[0]) or ""
+            department = self.qa.departments.resolve(answer.lead.split("是以下")[0]) or ""
         return Context(
             intent=answer.intent,
             focus=_ref(answer.hits[0]),
@@ -384,6 +390,16 @@ class Dialogue:
             return None
         kind = self.follow_up_kind(q)
         named = [m.code for m in find_docs(q, self.qa.docs)]
+        pick = PICK_RE.fullmatch(_strip(q))
+        if pick and len(context.ranking) > 1:  # 第二个详细说说, after a list
+            n = int(pick["n"]) if pick["n"].isdigit() else cn_to_int(pick["n"]) or 0
+            about = f"上面列出的第 {n} 条"
+            if not 1 <= n <= len(context.ranking):
+                lead = f"上面列出的只有 {len(context.ranking)} 条。"
+                return self.nothing(text, "full", context, about, lead)
+            picked = self.clause(context.ranking[n - 1])
+            if picked is not None:
+                return self.answered(text, "full", "clause", context, about, [picked], view="full")
         if kind in ("next", "previous"):
             return self.neighbour(text, context, focus, +1 if kind == "next" else -1)
         if kind == "alternative":
