@@ -214,6 +214,15 @@ def test_her_own_where_to_turn_is_not_a_departments_question(qa):
     assert qa.ask("心灵驿站建设找谁").lead.startswith("这项工作的责任单位是")
 
 
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [("12351是什么", "全国总工会"), ("12338是干什么的", "妇联"), ("12356热线是啥", "心理援助")],
+)
+def test_a_hotline_the_answers_name_is_explained_when_asked(qa, question, says):
+    answer = qa.ask(question)
+    assert answer.answered and says in answer.message and "答不上来" not in answer.message
+
+
 def test_missing_clause_number_is_said_plainly(qa):
     answer = qa.ask("全总意见第（二十）条")
     assert answer.answered is False and answer.hits == []

@@ -97,6 +97,16 @@ HEARD = (
 )
 
 
+# The hotlines the answers name, and what each is, for 12351是什么.
+HOTLINES = {
+    "12351": "12351 是全国总工会的职工服务热线：劳动权益、法律援助、心理疏导，都可以打过去问。",
+    "12338": "12338 是全国妇联的妇女维权公益服务热线：遇到家庭暴力、婚姻家庭纠纷等，可以求助。",
+    "12356": "12356 是全国统一的心理援助热线：心里难受、扛不住的时候，随时可以打。",
+    "12333": "12333 是人力资源和社会保障部门的咨询热线：劳动合同、工资、社保的政策都可以问。",
+}
+HOTLINE_ASKED = re.compile(
+    r"(12351|12338|12356|12333)(热线|电话)?(是|是什么|是啥|是干什么的|是干嘛的|干什么用|是哪里的|管什么)"
+)
 # Asking where to turn herself (我该找谁, 俺去找谁), not which department is responsible.
 TURN_TO = re.compile(r"[我俺咱](们)?(该|应该|要|能|可以)?(去)?找(谁|哪里|哪儿|哪个部门)")
 # A question asking for the items of something (包括哪几项, 有哪些, 几条).
@@ -239,6 +249,9 @@ class QA:
                 msg = "目前只能回答关于工会女职工工作文件的中文问题，请用中文提问。"
             return reply(raw, "search", False, msg, view="none")
 
+        hotline = HOTLINE_ASKED.search(q)
+        if hotline:  # 12351是什么: said plainly, not declined with the number itself
+            return reply(raw, "search", True, HOTLINES[hotline.group(1)], view="none")
         intent = parse_intent(q, self.docs, self.departments)
         if intent.kind == "who" and TURN_TO.search(q):
             intent.kind = "search"  # her trouble, then 我该找谁: where to turn, not 责任单位
