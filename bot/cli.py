@@ -568,6 +568,10 @@ def tune_cmd(
     from bot.core.retriever import TUNING_FILE
 
     read, repeated = evaluate.read_distinct(files)
+    if together and not 2 <= together <= len(read):
+        raise click.BadParameter(
+            f"要放在一起计分的文件数应在 2 到 {len(read)} 之间。", param_hint="--together"
+        )
     if repeated:
         click.echo(f"{repeated} 个问题在前面的文件里已经有了，只算一次。", err=True)
     examples = [e for examples_of_file in read.values() for e in examples_of_file]
@@ -608,7 +612,7 @@ def tune_cmd(
         for f, size in zip(read, sizes, strict=True):
             click.echo(line(Path(f).name, slice(start, start + size)))
             start += size
-        if 1 < together <= len(read):
+        if together:
             names = " + ".join(Path(f).name for f in list(read)[:together])
             click.echo(line(names, slice(0, sum(sizes[:together]))))
     if len(report.draws) > 1:

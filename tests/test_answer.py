@@ -118,6 +118,8 @@ def test_a_heading_named_maps_every_clause_under_it(qa):
         ("全总意见强化组织实施第二条", [(NATIONAL, "（十五）")]),  # the heading's second
         ("全总意见强化组织实施第十五条", [(NATIONAL, "（十五）")]),
         ("湖北方案第二条", [(HUBEI, "2")]),  # no heading named
+        ("湖北方案第3项的保障措施", [(HUBEI, "3")]),  # the heading after it is no scope
+        ("湖北方案第2项对应全总意见夯实组织基础哪一条", [(NATIONAL, "（四）")]),
     ],
 )
 def test_a_part_by_its_number_is_every_clause_under_it(qa, question, numbers):
@@ -146,8 +148,10 @@ def test_the_items_of_a_heading_asked_for_are_listed(qa):
     ]  # fmt: skip
     answer = qa.ask("湖北方案的保障措施有哪些")
     assert [h.number for h in answer.hits] == ["（一）", "（二）", "（三）"]
-    # Not a list asked for, or no heading named: a search as before.
+    # Not a list asked for, no heading named, or something asked beside it: a search.
     assert qa.ask("夯实组织基础").view != "list"
+    for beside in ("哺乳期有哪些保障措施", "孕期工作方式有哪些调整", "女职工有哪些保障措施"):
+        assert qa.ask(beside).view != "list", beside
     assert qa.ask("培育女劳模（工匠）创新工作室和带徒名师，责任单位有哪些").view != "list"
 
 
@@ -185,7 +189,16 @@ def test_who_is_responsible_for_a_clause_by_number_reads_its_counterpart_when_it
     assert not none.answered and none.lead == "这一条没有写明责任单位。"
 
 
-@pytest.mark.parametrize("question", ["全总意见有几条", "湖北方案一共有几项", "湖北方案有哪些内容"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "全总意见有几条",
+        "湖北方案一共有几项",
+        "湖北方案有哪些内容",
+        "湖北方案讲了什么",
+        "湖北方案？",
+    ],
+)
 def test_what_a_document_holds_is_its_clauses_listed_by_part(qa, question):
     answer = qa.ask(question)
     assert answer.view == "list" and answer.answered
@@ -200,6 +213,11 @@ def test_what_a_document_holds_is_its_clauses_listed_by_part(qa, question):
         assert answer.lead.startswith("全总意见共 16 条，分 5 部分：一、把握总体要求（2 条）；")
 
 
+def test_a_document_asked_about_with_no_topic_is_answered_from_it(qa):
+    answer = qa.ask("湖北方案是谁发的")  # nothing but the document: its own words still count
+    assert answer.answered and answer.hits[0].doc_code == HUBEI
+
+
 def test_a_topic_asked_of_a_named_document_is_searched_without_the_documents_name(qa):
     # 湖北方案 in the words searched drew its 前言, which names the plan.
     answer = qa.ask("湖北方案有哪些关于哺乳室的内容")
@@ -208,10 +226,21 @@ def test_a_topic_asked_of_a_named_document_is_searched_without_the_documents_nam
 
 
 def test_her_own_where_to_turn_is_not_a_departments_question(qa):
+    from bot.core.answer import TURN_TO_LEAD
+
     answer = qa.ask("我是缝纫工，怀孕五个月了，主管不让我上厕所，我该找谁")
-    assert answer.intent == "search" and "娘家人听到了" in answer.lead and "12351" in answer.lead
-    assert "责任单位是" not in answer.lead
-    assert qa.ask("心灵驿站建设找谁").lead.startswith("这项工作的责任单位是")
+    assert answer.intent == "search" and answer.lead.startswith(TURN_TO_LEAD)
+    assert "12351" in answer.lead and "责任单位是" not in answer.lead
+    assert "娘家人听到了" not in answer.lead  # where to turn, not a trouble it did not hear
+    for who in ("心灵驿站建设找谁", "我想建爱心母婴室，我该找哪个部门"):
+        assert qa.ask(who).lead.startswith("这项工作的责任单位是")
+
+
+@pytest.mark.parametrize("question", ["我该怎么办", "有没有热线电话", "我该找谁？"])
+def test_asking_only_where_to_turn_is_told_where_a_person_can_help(qa, question):
+    from bot.core.answer import WHERE_TO_TURN
+
+    assert qa.ask(question).message == WHERE_TO_TURN
 
 
 @pytest.mark.parametrize(
@@ -221,6 +250,12 @@ def test_her_own_where_to_turn_is_not_a_departments_question(qa):
 def test_a_hotline_the_answers_name_is_explained_when_asked(qa, question, says):
     answer = qa.ask(question)
     assert answer.answered and says in answer.message and "答不上来" not in answer.message
+
+
+def test_another_question_about_a_hotline_is_not_answered_with_what_it_is(qa):
+    from bot.core.answer import HOTLINES
+
+    assert qa.ask("12351是免费的吗").message != HOTLINES["12351"]
 
 
 def test_missing_clause_number_is_said_plainly(qa):
@@ -306,19 +341,21 @@ def test_two_close_clauses_are_both_quoted_unless_one_is_the_others_counterpart(
 def test_the_first_clauses_counterpart_comes_second_when_found(qa):
     from bot.core.intents import parse_intent
 
+    found = 0
     for q in ("职工子女托管", "女职工权益", "婚恋交友", "托育服务", "两癌", "女职工委员会"):
         ranked, _ = qa.rank(q, parse_intent(q, qa.docs, qa.departments), k=3)
         ordered = qa.counterpart_second(ranked)
         assert sorted(id(r) for r in ordered) == sorted(id(r) for r in ranked)  # none lost
         first = ranked[0].clause
         if any(r.clause.ref == first.parallel for r in ranked[1:]):
+            found += 1
             assert ordered[1].clause.ref == first.parallel
             rest = [r.score for r in ordered[2:]]
             assert rest == sorted(rest, reverse=True)  # the rest in score order
-        answer = qa.ask(q)
-        assert [h.place for h in answer.hits] == [r.clause.place for r in ordered[:3]] or (
-            answer.view == "quotes"  # a close second clause goes before the counterpart
-        )
+            answer = qa.ask(q)
+            if answer.view != "quotes":  # (a close second clause is quoted before it)
+                assert answer.hits[1].place == first.parallel.place
+    assert found >= 3
     ranked, _ = qa.rank("两癌", parse_intent("两癌", qa.docs, qa.departments), k=3)
     swapped = [ranked[0], *reversed(ranked[1:])]
     assert qa.counterpart_second(swapped)[1] is next(
@@ -440,11 +477,30 @@ def test_harassment_is_met_with_what_to_do_then_the_rule(qa, question, heard):
     assert ("娘家人听到了" in answer.message) is heard  # her own trouble, or a question
 
 
-@pytest.mark.parametrize("question", ["累得想死", "活着真没意思", "我想了解一下心理疏导"])
-def test_the_crisis_words_are_phrases_not_characters(qa, question):
-    from bot.core.answer import CRISIS
+@pytest.mark.parametrize(
+    ("question", "crisis"),
+    [
+        ("活着真没意思", True),
+        ("我不想活了", True),
+        ("我想了解一下心理疏导", False),
+        ("想死你了", False),
+        ("跳楼价促销", False),
+        ("失去死亡赔偿金怎么算", False),
+        ("去死皮怎么弄", False),
+    ],
+)
+def test_the_crisis_words_are_phrases_not_characters(qa, question, crisis):
+    from bot.core.answer import CRISIS, CRISIS_CARE
 
-    assert bool(CRISIS.search(question)) is (question != "我想了解一下心理疏导")
+    assert bool(CRISIS.search(question)) is crisis
+    assert qa.ask(question).message.startswith(CRISIS_CARE) is crisis
+
+
+@pytest.mark.parametrize("question", ["老是接到骚扰电话怎么办", "同事摸我的头安慰我"])
+def test_what_is_not_harassment_gets_no_harassment_advice(qa, question):
+    from bot.core.answer import HARASSMENT_HELP
+
+    assert HARASSMENT_HELP not in qa.ask(question).message
 
 
 @pytest.mark.parametrize(

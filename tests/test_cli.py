@@ -454,6 +454,9 @@ def test_tune_reports_out_of_fold_figures_over_draws_of_the_folds(runner, tmp_pa
     assert re.search(r"gold\.jsonl \(n=4\): top-1 \d\.\d{3} recall@3 \d\.\d{3}", result.output)
     assert "more.jsonl (n=1): top-1 - recall@3 - false declines -" in result.output
     assert re.search(r"gold\.jsonl \+ more\.jsonl \(n=5\): top-1 \d\.\d{3}", result.output)
+    for wrong in ("1", "3"):  # one file is no group; there are two files
+        refused = runner("tune", str(gold), str(more), "--together", wrong)
+        assert refused.exit_code == 2 and "2 到 2 之间" in refused.output
 
 
 def test_a_gold_file_that_cannot_be_read_is_named_before_the_index_is_opened(

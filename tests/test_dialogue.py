@@ -219,7 +219,15 @@ def test_small_talk_however_it_is_dressed(dialogue, message, says):
 
 @pytest.mark.parametrize(
     "message",
-    ["我是外卖骑手", "我是搞科研的女同志，工会对我们有什么支持", "我是护士，孕期能上夜班吗"],
+    [
+        "我是外卖骑手",
+        "我是搞科研的女同志，工会对我们有什么支持",
+        "我是护士，孕期能上夜班吗",
+        "我是孕妇能不能加班",
+        "我是单亲妈妈有什么帮扶",
+        "我是不是被冤枉了",
+        "我在哪",
+    ],
 )
 def test_who_she_is_with_something_the_documents_speak_of_is_a_question(dialogue, message):
     (turn,) = talk(dialogue, message)
@@ -240,6 +248,20 @@ def test_asking_where_to_turn_is_told_where_a_person_can_help_and_keeps_the_talk
     assert alone.answer.message == WHERE_TO_TURN
 
 
+def test_how_to_do_it_after_a_clause_is_not_where_to_turn(dialogue):
+    from bot.core.dialogue import WHERE_TO_TURN
+
+    for message in ("那要怎么做", "怎么办"):
+        turns = talk(dialogue, "湖北方案第4项", message)
+        assert turns[1].answer.message != WHERE_TO_TURN
+
+
+def test_a_whole_part_is_listed_in_a_conversation_too(dialogue):
+    (turn,) = talk(dialogue, "全总意见第四部分")
+    assert turn.answer.view == "list" and len(turn.answer.hits) == 4
+    assert turn.answer.message.startswith("共 4 条：")
+
+
 @pytest.mark.parametrize("message", ["湖北搞么样落实的", "湖北有什么具体措施", "湖北咋落实的"])
 def test_the_other_document_asked_in_everyday_words(dialogue, message):
     turns = talk(dialogue, "全总意见第（六）条", message)
@@ -256,6 +278,9 @@ def test_one_of_the_clauses_listed_is_picked_by_its_place(dialogue, qa):
     assert turns[2].followup == "who" and turns[2].answer.context == listed[1].place
     beyond = talk(dialogue, "宣传部负责什么", "第9个")
     assert not beyond[1].answer.answered and "上面列出的只有 6 条" in beyond[1].answer.message
+    # After an answer that listed nothing, there is nothing to pick: said so.
+    unlisted = talk(dialogue, "单位有没有哺乳室", "第二个")
+    assert not unlisted[1].answer.answered and "没有列出" in unlisted[1].answer.message
     # 第3条 names a clause of a document, not the third listed.
     named = talk(dialogue, "宣传部负责什么", "湖北方案第3条")
     assert named[1].answer.hits[0].number == "3"

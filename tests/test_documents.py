@@ -324,3 +324,18 @@ def test_section_names_strip_the_numbers(by_code):
     item = next(c for c in by_code[HUBEI].clauses if c.number == "1")
     assert section_names(item) == ["主要任务", "聚焦基本职责，实现工会女职工工作水平新提升"]
     assert section_names(by_code[HUBEI].clauses[0]) == []  # the 通知 stands under no heading
+
+
+@pytest.mark.parametrize(
+    ("line", "addressees"),
+    [
+        ("各市、州、直管市、神农架林区总工会，各大型企事业工会：", True),
+        ("各区总工会：", True),
+        ("现将有关事项通知如下：", False),
+        ("为了做好工作，特通知如下：", False),
+    ],
+)
+def test_a_notices_addressees_are_told_from_its_first_sentence(line, addressees):
+    from bot.core.documents import ADDRESSEES_RE
+
+    assert bool(ADDRESSEES_RE.fullmatch(line)) is addressees

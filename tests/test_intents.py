@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.intents import DepartmentDirectory, find_docs, parse_intent, resolve_clause_number
+from bot.core.intents import (
+    DepartmentDirectory,
+    find_docs,
+    parse_intent,
+    resolve_clause_number,
+    resolve_part,
+)
 from tests.conftest import HUBEI, NATIONAL
 
 
@@ -182,3 +188,26 @@ def test_a_missing_unit_is_named_as_asked_and_near_names_are_offered(qa, docs, d
 def test_a_kind_of_document_names_its_number_even_after_another_document(docs, directory):
     intent = parse_intent("湖北方案第5项和意见第3条有什么不同", docs, directory)
     assert [(c.number, c.doc_code) for c in intent.clauses] == [("5", HUBEI), ("3", NATIONAL)]
+
+
+@pytest.mark.parametrize(
+    ("q", "number", "part"),
+    [
+        ("全总意见第五部分", "五", True),
+        ("全总意见第（五）部分", "（五）", False),
+        ("第五条", "五", False),
+    ],
+)
+def test_a_part_by_number_is_told_from_an_item(docs, directory, q, number, part):
+    (mention,) = parse_intent(q, docs, directory).clauses
+    assert (mention.number, mention.part) == (number, part)
+
+
+def test_a_part_resolves_to_the_clauses_under_its_heading_or_to_a_top_level_clause(docs):
+    assert [c.number for c in resolve_part("五", docs, NATIONAL)] == [
+        "（十四）",
+        "（十五）",
+        "（十六）",
+    ]
+    assert [c.title for c in resolve_part("一", docs, HUBEI)] == ["总体要求"]
+    assert resolve_part("九", docs, HUBEI) == []

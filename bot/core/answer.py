@@ -18,10 +18,12 @@ from bot.core.documents import (
     Clause,
     ClauseRef,
     Document,
+    heading_forms,
     names_heading,
     number_key,
     place_of,
     section_names,
+    top_heading,
 )
 from bot.core.intents import (
     GENERIC_UNIT_CHARS,
@@ -49,6 +51,7 @@ EVIDENCE_JOIN_BELOW = 40
 # clause's counterpart.
 EVIDENCE_DEPTH = 3
 COUNTERPART_DEPTH = 5
+QUOTED_AT_MOST = 3  # clauses an answer quotes in full; more are listed one a line
 CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
 # A worker telling of her own trouble (我/俺/咱 and a hardship) is answered as a person first:
@@ -71,8 +74,8 @@ SAFETY = (
 # Thoughts of ending one's life: a person first, and where to reach one now; no rule, no
 # "cannot answer".
 CRISIS = re.compile(
-    r"不想活|活不下去|想死|去死|寻死|轻生|自杀|自尽|了结自己|结束(自己的)?生命|活着(真)?没(意思|劲)"
-    r"|跳楼|割腕|吃安眠药"
+    r"不想活|活不下去|想死(?![你您他她])|寻死|轻生|自杀|自尽|了结自己|结束(自己的)?生命"
+    r"|活着(真)?没(意思|劲)|跳楼(?!价)|割腕|吃安眠药"
 )
 CRISIS_CARE = (
     "娘家人很担心您。您现在的感受很重要，请不要一个人扛着：马上拨打心理援助热线 12356"
@@ -80,7 +83,7 @@ CRISIS_CARE = (
 )
 CRISIS_MORE = "等您愿意的时候，也可以找单位工会（女职工委员会）说一说，或拨打职工服务热线 12351。"
 # Sexual harassment: what to do first, then what the documents say.
-HARASSMENT = re.compile(r"性骚扰|骚扰我|被骚扰|动手动脚|咸猪手|揩油|猥亵|摸我|偷拍")
+HARASSMENT = re.compile(r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍")
 HARASSMENT_HELP = (
     "遇到性骚扰，不是您的错。可以先保留证据（聊天记录、录音、证人），"
     "向单位工会女职工委员会或妇联反映，也可以拨打 12351、12338；情况严重请报警（110）。"
@@ -105,10 +108,25 @@ HOTLINES = {
     "12333": "12333 是人力资源和社会保障部门的咨询热线：劳动合同、工资、社保的政策都可以问。",
 }
 HOTLINE_ASKED = re.compile(
-    r"(12351|12338|12356|12333)(热线|电话)?(是|是什么|是啥|是干什么的|是干嘛的|干什么用|是哪里的|管什么)"
+    r"(?P<line>12351|12338|12356|12333)(热线|电话)?(是|是个)?"
+    r"(什么|啥|干什么的|干嘛的|干什么用的?|哪里的|管什么的?)(电话|热线)?(呀|啊)?[？?。]*"
 )
 # Asking where to turn herself (我该找谁, 俺去找谁), not which department is responsible.
-TURN_TO = re.compile(r"[我俺咱](们)?(该|应该|要|能|可以)?(去)?找(谁|哪里|哪儿|哪个部门)")
+TURN_TO = re.compile(r"[我俺咱](们)?(该|应该|要|能|可以)?(去)?(找谁|找哪里|去哪里|去哪儿|找哪儿)")
+# ... in so many words, and nothing else (我该怎么办, 有没有电话可以打, 我该找谁).
+ASKS_WHERE_TO_TURN = re.compile(
+    r"(那)?([我俺咱](们)?(该|应该|要|能|可以)?(怎么办|咋办|咋整)(才好)?"
+    r"|(有没有|有|给个|留个)(什么)?(热线)?(电话|热线)(可以打)?"
+    r"|(打|拨)(什么|哪个|啥)(电话|热线)"
+    rf"|(?:{TURN_TO.pattern})(帮忙|求助|反映|投诉|说理)?)"
+    r"(呢|吗|啊|呀)?[？?。！!]*"
+)
+WHERE_TO_TURN = (
+    "可以先找单位工会（女职工委员会）反映，也可以拨打职工服务热线 12351，工会的工作人员会帮您。"
+    "涉及劳动合同、工资、社保的争议，还可以拨打 12333 咨询，"
+    "或向当地劳动人事争议仲裁委员会申请仲裁。"
+)
+TURN_TO_LEAD = "可以先找单位工会（女职工委员会）反映，也可以拨打职工服务热线 12351。"
 # A question asking for the items of something (包括哪几项, 有哪些, 几条).
 ASKS_LIST = re.compile(
     r"(包括|包含|分为|有|是)(哪几|哪些|几)(项|条|个方面|方面|部分|内容|原则|措施|任务)?"
@@ -118,8 +136,10 @@ ASKS_LIST = re.compile(
 
 # A question asking what a named document holds, and nothing more (有几条, 一共有几项, 有哪些内容).
 ASKS_OUTLINE = re.compile(
-    r"(的)?(一共|总共|共|都|主要)?(有|包括|分|分为)?(几|多少|哪些|什么|哪几)"
-    r"(条|项|部分|方面|块)?(内容|条款|任务)?(呢|吗|啊)?[？?。！!\s]*"
+    r"(的)?((一共|总共|共|都|主要)?(有|包括|分|分为)?(几|多少|哪些|什么|哪几)"
+    r"(条|项|部分|方面|块)?(内容|条款|任务)?"
+    r"|(主要)?(内容|讲了?|说了?|写了?)(是|有)?(什么|啥|哪些)?|(大概|简单)?(概括|介绍)(一下)?)"
+    r"(呢|吗|啊)?[？?。！!\s]*"
 )
 
 
@@ -133,9 +153,8 @@ def is_list(text: str) -> bool:
 
 def personal_trouble(question: str) -> bool:
     """The question tells of the asker's own hardship (我…不批, 俺…扛不住), of violence or
-    harassment, or of thoughts of ending her life, or asks where she herself should turn; not
-    of a rule."""
-    if DANGER.search(question) or CRISIS.search(question) or TURN_TO.search(question):
+    harassment, or of thoughts of ending her life; not of a rule."""
+    if DANGER.search(question) or CRISIS.search(question):
         return True
     if HARASSMENT.search(question) and re.search(r"[我俺咱被]", question):
         return True
@@ -249,9 +268,11 @@ class QA:
                 msg = "目前只能回答关于工会女职工工作文件的中文问题，请用中文提问。"
             return reply(raw, "search", False, msg, view="none")
 
-        hotline = HOTLINE_ASKED.search(q)
+        hotline = HOTLINE_ASKED.fullmatch(q)
         if hotline:  # 12351是什么: said plainly, not declined with the number itself
-            return reply(raw, "search", True, HOTLINES[hotline.group(1)], view="none")
+            return reply(raw, "search", True, HOTLINES[hotline["line"]], view="none")
+        if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该怎么办, 有没有电话可以打
+            return reply(raw, "search", True, WHERE_TO_TURN, view="none")
         intent = parse_intent(q, self.docs, self.departments)
         if intent.kind == "who" and TURN_TO.search(q):
             intent.kind = "search"  # her trouble, then 我该找谁: where to turn, not 责任单位
@@ -338,7 +359,7 @@ class QA:
                 # 湖北方案保障措施第二条: the clause so numbered under the heading named.
                 codes = [owner] if owner else [d.code for d in self.docs]
                 value = number_key(mention.number)[1]
-                under = self.under_heading(intent.topic, codes)
+                under = self.under_heading(q[: mention.start], codes, just_before=True)
                 inside = [c for c in under if number_key(c.number)[1] == value]
                 if not inside and value and len({c.doc_code for c in under}) == 1:
                     inside = under[value - 1 : value]  # 强化组织实施第二条: its second item
@@ -392,7 +413,7 @@ class QA:
             msg = "；".join(missing) or "没有找到这一条"
             msg += "。可以发送“全总意见第（八）条”或“湖北方案第4项”查看条款。"
             return reply(raw, "clause", False, msg, view="none")
-        if len(found) > k:  # a whole heading: each clause named, the user picks
+        if len(found) > QUOTED_AT_MOST:  # a whole heading: each clause named, the user picks
             lead = f"{'对应的条款' if intent.wants_parallel else ''}共 {len(found)} 条："
             return reply(raw, "clause", True, lead, [self.hit(c) for c in found], view="list")
         if len(found) == 1 and WHO_RE.search(q):  # 全总意见第（十三）条由谁负责
@@ -420,7 +441,7 @@ class QA:
         clauses = [c for c in self.retriever.clauses if c.doc_code == code and c.number]
         parts: dict[str, int] = {}
         for c in clauses:
-            top = c.section.split(" / ")[0].strip() or f"{c.number}、{c.title}"
+            top = top_heading(c) or f"{c.number}、{c.title}"
             parts[top] = parts.get(top, 0) + 1
         lead = f"{self.doc_name(code)}共 {len(clauses)} 条"
         if len(parts) > 1:
@@ -430,15 +451,34 @@ class QA:
         hits = [self.hit(c) for c in clauses]
         return reply(raw, "clause", bool(hits), lead + "。", hits, view="list")
 
-    def under_heading(self, text: str, codes: list[str]) -> list[Clause]:
-        """The numbered clauses of the documents ``codes`` under a heading ``text`` names."""
+    def under_heading(self, text: str, codes: list[str], just_before: bool = False) -> list[Clause]:
+        """The numbered clauses of the documents ``codes`` under a heading ``text`` names (with
+        ``just_before``: names at its very end, as 湖北方案保障措施 before 第二条)."""
+        tail = re.sub(r"[的里中下之\s]+$", "", text)
+
+        def named(heading: str) -> bool:
+            if just_before:
+                return any(tail.endswith(form) for form in heading_forms(heading))
+            return names_heading(text, heading)
+
         return [
             c
             for c in self.retriever.clauses
-            if c.doc_code in codes
-            and c.number
-            and any(names_heading(text, h) for h in section_names(c))
+            if c.doc_code in codes and c.number and any(named(h) for h in section_names(c))
         ]
+
+    @staticmethod
+    def asked_beside(text: str, under: list[Clause]) -> bool:
+        """Whether ``text`` asks about something beside the heading it names (哺乳期有哪些保障
+        措施 asks about 哺乳期; 夯实组织基础包括哪几项 only about the heading)."""
+        rest = ASKS_LIST.sub("", text)
+        for form in sorted(
+            {f for c in under for h in section_names(c) for f in heading_forms(h)},
+            key=len,
+            reverse=True,
+        ):
+            rest = rest.replace(form, "")
+        return bool(re.sub(r"[的有是都主要呢吗啊呀和与及、，,？?。！!\s]", "", rest))
 
     def doc_mask(self, codes: list[str]) -> np.ndarray:
         return np.array([c.doc_code in codes for c in self.retriever.clauses])
@@ -458,7 +498,10 @@ class QA:
         preferred = [intent.focus_doc] if intent.focus_doc else intent.docs
         if preferred:
             boost = np.where(self.doc_mask(preferred), 1.5, 1.0)
-        query = intent.topic if intent.kind == "who" or intent.docs else q
+        # A named document's name is no topic (湖北方案 drew its 前言), unless nothing else is
+        # asked (湖北方案讲了什么: the 前言 says).
+        topic_only = intent.docs and self.topical(intent.topic)
+        query = intent.topic if intent.kind == "who" or topic_only else q
         ranked = self.retriever.search(
             query,
             k=max(k, EVIDENCE_DEPTH) + COUNTERPART_DEPTH,
@@ -493,13 +536,16 @@ class QA:
         )
 
     def answer_search(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
-        if len(intent.docs) == 1 and ASKS_OUTLINE.fullmatch(intent.topic):
-            return self.outline(raw, intent.docs[0])  # 全总意见有几条
+        # The question without the document's name (the topic is the whole question when
+        # nothing is left of it).
+        rest = "" if intent.topic == q else intent.topic.strip(" ？?。！!，,")
+        if len(intent.docs) == 1 and (not rest or ASKS_OUTLINE.fullmatch(rest)):
+            return self.outline(raw, intent.docs[0])  # 全总意见有几条, 湖北方案讲了什么
         asks_list = intent.kind == "search" and bool(ASKS_LIST.search(q))
         if asks_list:  # 夯实组织基础包括哪几项: the clauses under the heading named
             codes = intent.docs or [d.code for d in self.docs]
             under = self.under_heading(intent.topic, codes)
-            if under:
+            if under and not self.asked_beside(intent.topic, under):
                 hits = [self.hit(c) for c in under]
                 return reply(raw, "clause", True, f"共 {len(hits)} 条：", hits, view="list")
         ranked, evidence = self.rank(q, intent, k, method)
@@ -526,7 +572,9 @@ class QA:
             if heard:  # her own trouble: heard first, whether or not the documents speak of it
                 msg = HEARD_OPENING + msg
             return reply(raw, intent.kind, False, msg, hits if topics else [], view="none")
-        lead = HEARD + "文件里的相关规定：" if heard else ""
+        # Her trouble heard, or (…我该找谁) where to turn, before the rule.
+        opening = HEARD if heard else TURN_TO_LEAD if TURN_TO.search(q) else ""
+        lead = opening + "文件里的相关规定：" if opening else ""
         if intent.kind == "who" and hits[0].departments:
             lead = f"这项工作的责任单位是：{'、'.join(hits[0].departments)}。"
             lead = HEARD + lead if heard else lead
@@ -535,7 +583,7 @@ class QA:
             if second is not None:
                 index = next(i for i, r in enumerate(ranked) if r is second)
                 hits.insert(1, hits.pop(index))
-                lead = (HEARD + "文件里有两条规定都相关：") if heard else "有两条规定都相关："
+                lead = opening + ("文件里有两条规定都相关：" if opening else "有两条规定都相关：")
                 return reply(raw, intent.kind, True, lead, hits, view="quotes")
         return reply(raw, intent.kind, True, lead, hits)
 

@@ -24,7 +24,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from bot.core.answer import QA
+from bot.core.answer import ASKS_WHERE_TO_TURN, QA, WHERE_TO_TURN
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, normalise_query
 from bot.core.replies import Answer, Hit, reply
@@ -89,20 +89,6 @@ FRAME_RE = re.compile(
 ELLIPSIS_RE = re.compile(
     r"^(?:那|那么|还有|那要是|要是)?(?P<subject>.{1,24}?)(?:呢|怎么样|怎么说|如何)$"
 )
-# Asking where to turn, in her own words (我该怎么办, 有没有电话可以打, 我该找谁): told where a
-# person can help, whatever the conversation was about. 那谁负责 (no 我) asks for 责任单位.
-HELP_RE = re.compile(
-    r"(我|俺|咱)?(们)?(该|应该|要|能|可以)?(怎么办|咋办|怎么做|咋整)(才好)?"
-    r"|(有没有|有|给个|留个)(什么)?(电话|热线)(可以打)?"
-    r"|(打|拨)(什么|哪个|啥)(电话|热线)"
-    r"|(我|俺|咱)(们)?(该|应该|要|能|可以)?(去)?(找谁|找哪里|去哪里|去哪儿|找哪儿)"
-    r"(帮忙|求助|反映|投诉|说理)?"
-)
-WHERE_TO_TURN = (
-    "可以先找单位工会（女职工委员会）反映，也可以拨打职工服务热线 12351，工会的工作人员会帮您。"
-    "涉及劳动合同、工资、社保的争议，还可以拨打 12333 咨询，"
-    "或向当地劳动人事争议仲裁委员会申请仲裁。"
-)
 # One of the clauses just listed, by its place in the list (第二个, 第3个详细说说); 第3条 names
 # a clause of a document instead.
 PICK_RE = re.compile(
@@ -110,7 +96,7 @@ PICK_RE = re.compile(
     r"(吧|呢)?(详细|具体)?(说说|讲讲|看看|展开|是什么|全文)?(一下)?"
 )
 CLARIFY = "不太确定您指的是哪一项工作。请把问题说完整一些，例如：婚恋交友服务由哪个部门负责？"
-QUESTION_WORDS_RE = re.compile(r"能|可以|会不会|吗|什么|怎么|怎样|有没有|是否|多少|几|谁|哪")
+QUESTION_WORDS_RE = re.compile(r"能|可以|会不会|吗|什么|怎么|怎样|有没有|是否|是不是|多少|几|谁|哪")
 LEADING_RE = re.compile(r"^(那么?|好的?|嗯|哦|那请问|请问)[，,]?")
 TRAILING_RE = re.compile(r"[呢吗么啊呀吧][？?]?$|[？?。!！]+$")
 
@@ -130,6 +116,9 @@ class Context:
     # so a follow-up quotes the 婚恋 sentence of a clause found for 相亲, not its first one.
     # Absent in a context stored before it was kept: follow-ups then quote as they did.
     sentences: dict[str, int] = field(default_factory=dict)
+    # The last answer listed its clauses one a line (第二个 then picks one of them). Absent in
+    # a context stored before it was kept: nothing to pick from.
+    listed: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -217,7 +206,11 @@ class Dialogue:
             context = None
         q = normalise_query(text if isinstance(text, str) else "")
         kind, rest = self.smalltalk(q)
-        if INTRO_RE.fullmatch(rest) and not self.qa.topical(rest):
+        if (
+            INTRO_RE.fullmatch(_strip(rest))
+            and not QUESTION_WORDS_RE.search(rest)
+            and not self.qa.topical(rest)
+        ):
             kind, rest = "intro", ""
         if kind and not rest:
             answer = reply(text, "smalltalk", True, self.smalltalk_reply(kind), view="none")
@@ -226,7 +219,7 @@ class Dialogue:
             return Turn(answer, context, followup="smalltalk", farewell=kind == "bye")
         if kind:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
-        if HELP_RE.fullmatch(_strip(q)):
+        if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该找谁 is hers, not a follow-up's 谁负责
             answer = reply(text, "search", True, WHERE_TO_TURN, view="none")
             if context is not None:
                 context.at = now
@@ -358,6 +351,7 @@ class Dialogue:
             shown=shown,
             department=department,
             sentences={_key(h): h.sentence for h in ranked},
+            listed=answer.view == "list",
         )
 
     # ------------------------------------------------------------------ follow-ups
@@ -392,7 +386,10 @@ class Dialogue:
         kind = self.follow_up_kind(q)
         named = [m.code for m in find_docs(q, self.qa.docs)]
         pick = PICK_RE.fullmatch(_strip(q))
-        if pick and len(context.ranking) > 1:  # 第二个详细说说, after a list
+        if pick and not context.listed:
+            lead = "上一条回答没有列出可选的条款；想看更多相关条款，可以说“还有吗”。"
+            return self.nothing(text, "full", context, focus.place, lead)
+        if pick and pick["n"] not in ("0", "零"):  # 第二个详细说说, after a list
             n = int(pick["n"]) if pick["n"].isdigit() else cn_to_int(pick["n"]) or 0
             about = f"上面列出的第 {n} 条"
             if not 1 <= n <= len(context.ranking):

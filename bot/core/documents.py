@@ -68,8 +68,11 @@ DOC_TYPES = (
 # one built by another version is rebuilt where it lies. 2: numbered headings with their
 # 责任单位 on the line, docx tables read in place. 3: a notice without its addressees.
 PARSER_VERSION = 3
-# A notice's addressees (主送机关): units, separated by 、，, ending in a colon, no sentence.
-ADDRESSEES_RE = re.compile(r"[^。！？；]{2,300}[：:]")
+# A notice's addressees (主送机关): units separated by 、 or ，, ending in a colon, no sentence
+# (现将有关事项通知如下： is not one).
+ADDRESSEES_RE = re.compile(
+    r"(?!.*(?:如下|现将|特此))(?:各[^。！？；]{1,300}|[^。！？；]{2,300}[、，][^。！？；]{1,300})[：:]"
+)
 DEPT_LABELS = ("责任单位", "牵头单位", "责任部门", "负责单位", "责任处室")
 # Where a heading's title ends: a sentence end or a bracket opening its 责任单位.
 TITLE_END_RE = re.compile(rf"[。！？；]|[\[【（(［]\s*(?:{'|'.join(DEPT_LABELS)})\s*[:：]")
@@ -377,22 +380,30 @@ def strip_marker(line: str) -> tuple[str, str]:
     return number, line[m.end() :]
 
 
+def top_heading(clause: Clause) -> str:
+    """The outermost heading a clause stands under, as written (五、强化组织实施), or ""."""
+    return clause.section.split(" / ")[0].strip()
+
+
 def section_names(clause: Clause) -> list[str]:
     """The headings a clause stands under, outermost first, without their numbers
     (二、主要任务 / （一）聚焦基本职责… → 主要任务, 聚焦基本职责…)."""
     return [strip_marker(part.strip())[1] for part in clause.section.split(" / ") if part.strip()]
 
 
+def heading_forms(heading: str) -> list[str]:
+    """How a text may name a heading: a part of it between commas, whole or without its
+    leading verb (总体要求 for 把握总体要求, 组织基础 for 夯实组织基础), four characters or more."""
+    forms = []
+    for part in (p.strip() for p in re.split(r"[，,；;]", heading)):
+        forms += [f for f in ([part, part[2:]] if len(part) >= 6 else [part]) if len(f) >= 4]
+    return forms
+
+
 def names_heading(text: str, heading: str) -> bool:
-    """Whether ``text`` names a heading: some part of it between commas, whole or without its
-    leading verb (总体要求 for 把握总体要求, 组织基础 for 夯实组织基础), at least four characters;
-    a word that merely starts like one (创新工作室 for 创新工作方式) does not."""
-    for part in re.split(r"[，,；;]", heading):
-        part = part.strip()
-        forms = [part, part[2:]] if len(part) >= 6 else [part]
-        if any(len(form) >= 4 and form in text for form in forms):
-            return True
-    return False
+    """Whether ``text`` names a heading (``heading_forms``); a word that merely starts like one
+    (创新工作室 for 创新工作方式) does not."""
+    return any(form in text for form in heading_forms(heading))
 
 
 def issuer_of(title: str) -> str:

@@ -13,7 +13,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.core.documents import CN_DIGITS, Clause, Document, number_key, strip_marker
+from bot.core.documents import (
+    CN_DIGITS,
+    Clause,
+    Document,
+    number_key,
+    strip_marker,
+    top_heading,
+)
 
 WHO_RE = re.compile(
     r"(哪个|哪些|哪几个|什么|何|啥|那些)(部门|单位|科室|处室|机构)"
@@ -307,7 +314,7 @@ def resolve_part(number: str, docs: list[Document], doc_code: str | None) -> lis
             if not clause.number:
                 continue
             if clause.section:
-                top = strip_marker(clause.section.split(" / ")[0].strip())[0]
+                top = strip_marker(top_heading(clause))[0]
                 if top and number_key(top) == ("cn", value):
                     out.append(clause)
             elif number_key(clause.number) == ("cn", value):
