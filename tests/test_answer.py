@@ -137,6 +137,8 @@ def test_a_part_with_more_clauses_than_an_answer_quotes_is_listed_and_a_missing_
     assert not answer.answered and "湖北方案没有第九部分" in answer.message
     answer = qa.ask("湖北方案保障措施第五条")  # not 第5项 elsewhere in the plan
     assert not answer.answered and "湖北方案这一部分没有第五条" in answer.message
+    answer = qa.ask("湖北方案保障措施第5项")  # named as asked
+    assert not answer.answered and "湖北方案这一部分没有第5项" in answer.message
 
 
 def test_the_items_of_a_heading_asked_for_are_listed(qa):

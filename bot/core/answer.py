@@ -367,7 +367,8 @@ class QA:
                     matches = inside
                     if not inside:
                         where = self.doc_name(under[0].doc_code)
-                        missing.append(f"{where}这一部分没有第{mention.number.strip('（）')}条")
+                        number = mention.number.strip("（）")
+                        missing.append(f"{where}这一部分没有第{number}{mention.unit}")
                         continue
             if not matches:
                 where = self.doc_name(owner) if owner else "文件"

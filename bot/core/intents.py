@@ -81,6 +81,7 @@ class ClauseMention:
     doc_code: str | None  # the document named just before it, if any
     start: int
     part: bool = False  # 第五部分: a top-level part (五、…), whatever clauses stand under it
+    unit: str = "条"  # as written: 条, 项, 款 or 点
 
 
 @dataclass
@@ -240,7 +241,8 @@ def parse_intent(text: str, docs: list[Document], departments: DepartmentDirecto
         # 意见第3条 names its document even after another one (湖北方案第5项和意见第3条).
         owner = by_type(masked_q[: m.start()], docs) or (before[-1].code if before else None)
         part = m.group(2) == "部分" and not paren
-        clause_mentions.append(ClauseMention(number, owner, m.start(), part))
+        unit = m.group(2) if m.group(2) and m.group(2) != "部分" else "条"
+        clause_mentions.append(ClauseMention(number, owner, m.start(), part, unit))
 
     topic = masked_q
     for m in CLAUSE_NO_RE.finditer(masked_q):
