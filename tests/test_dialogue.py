@@ -238,7 +238,7 @@ def test_who_she_is_with_something_the_documents_speak_of_is_a_question(dialogue
     "message", ["我该怎么办？", "有没有电话可以打", "我该找谁呢", "俺们去哪里反映"]
 )
 def test_asking_where_to_turn_is_told_where_a_person_can_help_and_keeps_the_talk(dialogue, message):
-    from bot.core.dialogue import WHERE_TO_TURN
+    from bot.core.answer import WHERE_TO_TURN
 
     turns = talk(dialogue, "全总意见第（六）条", message, "那谁负责")
     assert turns[1].followup == "help" and turns[1].answer.message == WHERE_TO_TURN
@@ -249,7 +249,7 @@ def test_asking_where_to_turn_is_told_where_a_person_can_help_and_keeps_the_talk
 
 
 def test_how_to_do_it_after_a_clause_is_not_where_to_turn(dialogue):
-    from bot.core.dialogue import WHERE_TO_TURN
+    from bot.core.answer import WHERE_TO_TURN
 
     for message in ("那要怎么做", "怎么办"):
         turns = talk(dialogue, "湖北方案第4项", message)

@@ -94,10 +94,6 @@ OUTSIDE = (
     "工资、假期这类具体待遇，可以咨询单位工会或拨打职工服务热线 12351。"
 )
 HEARD_OPENING = "您说的难处，娘家人听到了。"
-HEARD = (
-    HEARD_OPENING + "遇到具体的事，可以先找单位工会（女职工委员会）反映，"
-    "也可以拨打职工服务热线 12351。"
-)
 
 
 # The hotlines the answers name, and what each is, for 12351是什么.
@@ -127,6 +123,7 @@ WHERE_TO_TURN = (
     "或向当地劳动人事争议仲裁委员会申请仲裁。"
 )
 TURN_TO_LEAD = "可以先找单位工会（女职工委员会）反映，也可以拨打职工服务热线 12351。"
+HEARD = HEARD_OPENING + "遇到具体的事，" + TURN_TO_LEAD
 # A question asking for the items of something (包括哪几项, 有哪些, 几条).
 ASKS_LIST = re.compile(
     r"(包括|包含|分为|有|是)(哪几|哪些|几)(项|条|个方面|方面|部分|内容|原则|措施|任务)?"

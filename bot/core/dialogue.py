@@ -24,7 +24,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from bot.core.answer import ASKS_WHERE_TO_TURN, QA, WHERE_TO_TURN
+from bot.core.answer import ASKS_WHERE_TO_TURN, QA
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, normalise_query
 from bot.core.replies import Answer, Hit, reply
@@ -220,7 +220,7 @@ class Dialogue:
         if kind:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
         if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该找谁 is hers, not a follow-up's 谁负责
-            answer = reply(text, "search", True, WHERE_TO_TURN, view="none")
+            answer = self.qa.ask(text)  # where a person can help, as ``ask`` says it
             if context is not None:
                 context.at = now
             return Turn(answer, context, followup="help")

@@ -300,13 +300,12 @@ class Retriever:
         qvec = self.encoder.encode_queries([text])[0]
         dense_c = self.dense_clauses.scores(qvec)
         dense_s = self.dense_sentences.scores(qvec)
-        best_s = np.full(len(self.clauses), -1.0, dtype=np.float32)
-        np.maximum.at(best_s, self.sentence_owner_arr, dense_s)
-        return np.maximum(dense_c, best_s), dense_s
+        return np.maximum(dense_c, self.best_of_sentences(dense_s, floor=-1.0)), dense_s
 
-    def best_of_sentences(self, scores: np.ndarray) -> np.ndarray:
-        """Per clause, the best score of its sentences."""
-        best = np.zeros(len(self.clauses), dtype=np.float32)
+    def best_of_sentences(self, scores: np.ndarray, floor: float = 0.0) -> np.ndarray:
+        """Per clause, the best score of its sentences (``floor`` for a clause without one:
+        0 for BM25, -1 for a cosine)."""
+        best = np.full(len(self.clauses), floor, dtype=np.float32)
         np.maximum.at(best, self.sentence_owner_arr, scores)
         return best
 
