@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -90,8 +91,8 @@ def test_methods_rank_clauses(fake_retriever, method):
 
 @pytest.mark.parametrize(
     "field, why",
-    [("tokens", "cut"), ("encoder", "embedded")],
-    ids=["how words were cut", "how passages were embedded"],
+    [("tokens", "cut"), ("encoder", "embedded"), ("keywords", "keyword scoring")],
+    ids=["how words were cut", "how passages were embedded", "how keywords were scored"],
 )
 def test_an_index_from_before_a_field_was_recorded_is_rebuilt_where_it_lies(settings, field, why):
     open_live(settings, encoder=FakeEncoder())
@@ -163,6 +164,24 @@ def test_a_long_question_is_matched_by_its_key_words(fake_retriever):
     key_text = " ".join(key)
     assert focused == pytest.approx(fake_retriever._dense(key_text)[0])
     assert not np.allclose(focused, whole)
+
+
+def test_another_length_normalisation_rescores_the_keyword_channels(fake_retriever):
+    """The tuning tries several BM25 length normalisations on one index: setting the fusion
+    rebuilds the keyword indexes in memory, and setting it back gives the same scores."""
+    q = "女职工休息哺乳室建设和托育服务"
+    kept = fake_retriever.fusion
+    before = fake_retriever.channel_scores(q)
+    try:
+        fake_retriever.fusion = replace(kept, bm25_b=0.0 if kept.bm25_b else 0.75)
+        assert fake_retriever.words.b == fake_retriever.fusion.bm25_b
+        other = fake_retriever.channel_scores(q)
+        assert not np.allclose(other["words"], before["words"])
+        assert other["dense"] == pytest.approx(before["dense"])  # the vectors stay
+    finally:
+        fake_retriever.fusion = kept
+    assert fake_retriever.channel_scores(q)["words"] == pytest.approx(before["words"])
+    assert fake_retriever.manifest.keywords == kept.keywords
 
 
 def test_an_index_of_the_first_format_is_rebuilt_where_it_lies(settings):

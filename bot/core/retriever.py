@@ -33,6 +33,8 @@ SHORT_QUESTION_WORDS = 2
 # The raw channel scores a ScoredClause keeps (``_clause_bigrams``: for the decline evidence).
 CHANNELS = ("words", "bigrams", "dense", "_clause_bigrams")
 METHODS = ("bm25", "dense", "hybrid")
+# BM25's term-frequency saturation (the usual value; the length normalisation is fitted).
+BM25_K1 = 1.2
 # What ``bot.core.tuning`` fitted by cross-validation: the fusion below and the decline model.
 TUNING_FILE = Path(__file__).resolve().parent / "data" / "tuning.json"
 
@@ -48,10 +50,18 @@ class Fusion:
     scores: float = 0.0  # weight of the channels' scaled scores beside their ranks
     focus: float = 0.0  # share of a long question's dense score taken from its key words alone
     focus_length: int = 40  # characters from which a question counts as long
+    # BM25's length normalisation in the keyword channels (0: none, 1: full). A clause here is
+    # a list of tasks; full normalisation counts a word once in a long clause as less about it.
+    bm25_b: float = 0.75
 
     @property
     def weights(self) -> dict[str, float]:
         return {"words": self.words, "bigrams": self.bigrams, "dense": self.dense}
+
+    @property
+    def keywords(self) -> str:
+        """How the keyword indexes score, as the manifest records it."""
+        return f"bm25 k1={BM25_K1} b={self.bm25_b}"
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> Fusion:
@@ -78,6 +88,8 @@ class Manifest:
     tokens: str = ""
     # How the passages were embedded (onnx-int8, onnx-fp32, torch); "" likewise.
     encoder: str = ""
+    # How the keyword indexes score (``Fusion.keywords``); "" likewise.
+    keywords: str = ""
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
@@ -124,10 +136,16 @@ def sentence_text(clause: Clause, sentence: str) -> str:
 
 
 def staleness(
-    manifest: Manifest, docs: list[Document], model: str, variant: str, dim: int | None = None
+    manifest: Manifest,
+    docs: list[Document],
+    model: str,
+    variant: str,
+    dim: int | None = None,
+    keywords: str | None = None,
 ) -> str | None:
     """Why an index built as ``manifest`` does not fit these documents and this model run this
-    way (``variant``), or None."""
+    way (``variant``), with keyword indexes scoring as ``keywords`` (default: the fitted
+    fusion's), or None."""
     if manifest.format != INDEX_FORMAT:
         return f"index format {manifest.format} is not {INDEX_FORMAT}"
     if manifest.model != model:
@@ -142,6 +160,9 @@ def staleness(
         )
     if dim is not None and manifest.dim != dim:
         return "embedding dimension changed"
+    keywords = Fusion.load().keywords if keywords is None else keywords
+    if manifest.keywords != keywords:
+        return f"keyword scoring is {keywords}, not {manifest.keywords or 'as before'}"
     return None
 
 
@@ -166,7 +187,7 @@ class Retriever:
     ) -> None:
         self.docs = docs
         self.encoder = encoder
-        self.fusion = fusion or Fusion.load()
+        self._fusion = fusion or Fusion.load()
         self.clauses: list[Clause] = [c for d in docs for c in d.clauses]
         self.sentence_owner: list[int] = []
         self.sentence_pos: list[int] = []
@@ -195,22 +216,9 @@ class Retriever:
         passages) may answer from a cache."""
         started = time.perf_counter()
         report = progress or (lambda stage, done, total: None)
-        clause_texts = [clause_text(c) for c in self.clauses]
-        sentence_texts = [
-            sentence_text(self.clauses[ci], self.clauses[ci].sentences[si])
-            for ci, si in zip(self.sentence_owner, self.sentence_pos, strict=True)
-        ]
+        clause_texts, sentence_texts = self.texts()
         report("关键词索引", 0, 3)
-        self.words = KeywordIndex("bm25_words").build(
-            [self.tokenizer.words(t) for t in clause_texts]
-        )
-        self.bigrams = KeywordIndex("bm25_bigrams").build([bigrams(t) for t in clause_texts])
-        self.sentence_bigrams = KeywordIndex("bm25_sentence_bigrams").build(
-            [bigrams(t) for t in sentence_texts]
-        )
-        self.sentence_words = KeywordIndex("bm25_sentence_words").build(
-            [self.tokenizer.words(t) for t in sentence_texts]
-        )
+        self.build_keywords(clause_texts, sentence_texts)
         report("条款向量", 1, 3)
         embed = embed or self.encoder.encode_passages
         self.dense_clauses = DenseIndex("dense_clauses").build(embed(clause_texts))
@@ -228,8 +236,49 @@ class Retriever:
             sentences=len(self.sentence_owner),
             tokens=cut_fingerprint(),
             encoder=self.encoder.variant,
+            keywords=self.fusion.keywords,
         )
         return self
+
+    def texts(self) -> tuple[list[str], list[str]]:
+        """The text of each clause and of each sentence, as indexed."""
+        return [clause_text(c) for c in self.clauses], [
+            sentence_text(self.clauses[ci], self.clauses[ci].sentences[si])
+            for ci, si in zip(self.sentence_owner, self.sentence_pos, strict=True)
+        ]
+
+    def build_keywords(
+        self, clause_texts: list[str] | None = None, sentence_texts: list[str] | None = None
+    ) -> None:
+        """The four BM25 indexes (words and bigrams, of clauses and of sentences), scoring as
+        the fusion says."""
+        if clause_texts is None or sentence_texts is None:
+            clause_texts, sentence_texts = self.texts()
+        k1, b = BM25_K1, self.fusion.bm25_b
+        self.words = KeywordIndex("bm25_words", k1, b).build(
+            [self.tokenizer.words(t) for t in clause_texts]
+        )
+        self.bigrams = KeywordIndex("bm25_bigrams", k1, b).build([bigrams(t) for t in clause_texts])
+        self.sentence_bigrams = KeywordIndex("bm25_sentence_bigrams", k1, b).build(
+            [bigrams(t) for t in sentence_texts]
+        )
+        self.sentence_words = KeywordIndex("bm25_sentence_words", k1, b).build(
+            [self.tokenizer.words(t) for t in sentence_texts]
+        )
+
+    @property
+    def fusion(self) -> Fusion:
+        """How the channels are scored and combined (the fitted one unless set)."""
+        return self._fusion
+
+    @fusion.setter
+    def fusion(self, value: Fusion) -> None:
+        """Set another fusion; keyword indexes already built are rebuilt in memory when it
+        scores keywords otherwise (the tuning tries several)."""
+        rescore = value.bm25_b != self._fusion.bm25_b and self.words is not None
+        self._fusion = value
+        if rescore:
+            self.build_keywords()
 
     def save(self, directory: Path) -> None:
         """Write every component and the manifest into ``directory`` (which must exist)."""
@@ -248,7 +297,12 @@ class Retriever:
         directory = Path(directory)
         manifest = Manifest.read(directory)
         problem = staleness(
-            manifest, self.docs, self.encoder.name, self.encoder.variant, self.encoder.dim
+            manifest,
+            self.docs,
+            self.encoder.name,
+            self.encoder.variant,
+            self.encoder.dim,
+            self.fusion.keywords,
         )
         if problem:
             raise IndexStateError(problem)
