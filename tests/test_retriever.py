@@ -172,6 +172,7 @@ def test_another_length_normalisation_rescores_the_keyword_channels(fake_retriev
     q = "女职工休息哺乳室建设和托育服务"
     kept = fake_retriever.fusion
     before = fake_retriever.channel_scores(q)
+    words = fake_retriever.words
     try:
         fake_retriever.fusion = replace(kept, bm25_b=0.0 if kept.bm25_b else 0.75)
         assert fake_retriever.words.b == fake_retriever.fusion.bm25_b
@@ -180,6 +181,7 @@ def test_another_length_normalisation_rescores_the_keyword_channels(fake_retriev
         assert other["dense"] == pytest.approx(before["dense"])  # the vectors stay
     finally:
         fake_retriever.fusion = kept
+    assert fake_retriever.words is words  # kept, not built again
     assert fake_retriever.channel_scores(q)["words"] == pytest.approx(before["words"])
     assert fake_retriever.manifest.keywords == kept.keywords
 

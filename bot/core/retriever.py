@@ -201,6 +201,8 @@ class Retriever:
         self.bigrams: KeywordIndex | None = None
         self.sentence_bigrams: KeywordIndex | None = None
         self.sentence_words: KeywordIndex | None = None
+        # Keyword indexes scored with another length normalisation, kept when the fusion changed.
+        self._keyword_sets: dict[float, tuple[KeywordIndex, ...]] = {}
         self.dense_clauses: DenseIndex | None = None
         self.dense_sentences: DenseIndex | None = None
         self.manifest: Manifest | None = None
@@ -218,6 +220,7 @@ class Retriever:
         report = progress or (lambda stage, done, total: None)
         clause_texts, sentence_texts = self.texts()
         report("关键词索引", 0, 3)
+        self._keyword_sets.clear()
         self.build_keywords(clause_texts, sentence_texts)
         report("条款向量", 1, 3)
         embed = embed or self.encoder.encode_passages
@@ -274,16 +277,27 @@ class Retriever:
     @fusion.setter
     def fusion(self, value: Fusion) -> None:
         """Set another fusion; keyword indexes already built are rebuilt in memory when it
-        scores keywords otherwise (the tuning tries several)."""
+        scores keywords otherwise, and kept for when it comes back (the tuning tries several,
+        the fusion benchmark alternates two)."""
         rescore = value.bm25_b != self._fusion.bm25_b and self.words is not None
+        if rescore:
+            self._keyword_sets[self._fusion.bm25_b] = self._keyword_indexes
         self._fusion = value
         if rescore:
-            self.build_keywords()
+            kept = self._keyword_sets.get(value.bm25_b)
+            if kept is None:
+                self.build_keywords()
+            else:
+                self.words, self.bigrams, self.sentence_bigrams, self.sentence_words = kept
+
+    @property
+    def _keyword_indexes(self) -> tuple[KeywordIndex, ...]:
+        return (self.words, self.bigrams, self.sentence_bigrams, self.sentence_words)
 
     def save(self, directory: Path) -> None:
         """Write every component and the manifest into ``directory`` (which must exist)."""
         directory = Path(directory)
-        for part in (self.words, self.bigrams, self.sentence_bigrams, self.sentence_words):
+        for part in self._keyword_indexes:
             part.save(directory)
         for part in (self.dense_clauses, self.dense_sentences):
             part.save(directory)
