@@ -365,6 +365,21 @@ def test_the_first_clauses_counterpart_comes_second_when_found(qa):
     )
 
 
+def test_a_who_answer_has_the_first_clauses_counterpart_second_though_it_names_no_one(qa):
+    """A who-question searches the clauses that name departments (the plan's); the opinion's
+    item, the same work, comes second as in a search answer, and is not listed twice."""
+    for q in ("哺乳室建设由谁负责", "哪个部门负责两癌筛查", "女职工组织覆盖谁来抓"):
+        answer = qa.ask(q)
+        assert answer.intent == "who" and answer.answered
+        first, second = answer.hits[0], answer.hits[1]
+        assert first.departments and first.parallel is not None
+        assert (second.doc_code, second.number) == (first.parallel.doc_code, first.parallel.number)
+        assert not second.departments  # the opinion names no 责任单位
+        assert answer.lead.startswith("这项工作的责任单位是：" + "、".join(first.departments))
+        places = [h.place for h in answer.hits]
+        assert len(places) == len(set(places)) == 3
+
+
 def test_the_decline_evidence_reads_the_same_clauses_whatever_the_depth_asked(qa):
     from bot.core.answer import EVIDENCE_DEPTH
     from bot.core.intents import parse_intent

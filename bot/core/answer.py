@@ -549,7 +549,10 @@ class QA:
         ranked, evidence = self.rank(q, intent, k, method)
         if not ranked or evidence is None:
             return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
-        ranked = self.counterpart_second(ranked)[:k]
+        ranked = self.counterpart_second(ranked)
+        if intent.kind == "who":  # searched among clauses with departments: the twin was not
+            ranked = self.with_counterpart(ranked)
+        ranked = ranked[:k]
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked]
         if asks_list and is_list(hits[0].text):  # 基本原则有哪些: every item, not the first
             hits[0] = replace(hits[0], quote=hits[0].text, sentence=0)
@@ -595,6 +598,20 @@ class QA:
         if twin is None:
             return ranked
         return [ranked[0], twin, *(r for r in ranked[1:] if r is not twin)]
+
+    def with_counterpart(self, ranked: list[ScoredClause]) -> list[ScoredClause]:
+        """The first clause's counterpart second, found or not, as a search answer has it (a
+        who-question searches only the clauses that name departments, so the opinion's item is
+        never found): the same item of work, which the answer names under the first."""
+        if not ranked or ranked[0].clause.parallel is None:
+            return ranked
+        if len(ranked) > 1 and ranked[1].clause.ref == ranked[0].clause.parallel:
+            return ranked
+        twin = self.clause_of(ranked[0].clause.parallel)
+        if twin is None:
+            return ranked
+        second = ScoredClause(clause=twin, score=ranked[0].score)
+        return [ranked[0], second, *(r for r in ranked[1:] if r.clause is not twin)]
 
     @staticmethod
     def close_second(ranked: list[ScoredClause]) -> ScoredClause | None:
