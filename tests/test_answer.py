@@ -378,6 +378,20 @@ def test_a_who_answer_has_the_first_clauses_counterpart_second_though_it_names_n
         assert answer.lead.startswith("这项工作的责任单位是：" + "、".join(first.departments))
         places = [h.place for h in answer.hits]
         assert len(places) == len(set(places)) == 3
+    # Its quote is the sentence that answers, not the clause's first.
+    twin = qa.ask("哪个部门负责两癌筛查").hits[1]
+    assert "筛查" in twin.quote and twin.sentence > 0
+
+
+def test_who_is_responsible_in_the_opinion_is_told_its_counterparts_departments(qa):
+    """The opinion lists no 责任单位: asked of it, the answer names its counterpart's."""
+    answer = qa.ask("全总意见里两癌筛查由谁负责")
+    assert answer.intent == "who" and answer.answered
+    first = answer.hits[0]
+    assert first.doc_code == "总工发〔2022〕5号" and not first.departments
+    twin = qa.clause_of(first.parallel)
+    assert answer.lead.startswith("这项工作的责任单位是：" + "、".join(twin.departments))
+    assert "全总意见没有列责任单位" in answer.lead
 
 
 def test_the_decline_evidence_reads_the_same_clauses_whatever_the_depth_asked(qa):

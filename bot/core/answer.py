@@ -500,16 +500,21 @@ class QA:
         # asked (湖北方案讲了什么: the 前言 says).
         topic_only = intent.docs and self.topical(intent.topic)
         query = intent.topic if intent.kind == "who" or topic_only else q
+        channels = self.retriever.channel_scores(query)
         ranked = self.retriever.search(
             query,
             k=max(k, EVIDENCE_DEPTH) + COUNTERPART_DEPTH,
             method=method,
             mask=mask,
             boost=boost,
+            channels=channels,
         )
         # The evidence reads the same first clauses however many the caller wants (the dialogue
         # asks for eight, the fit saw three).
-        return ranked, (self.evidence(query, ranked[:EVIDENCE_DEPTH]) if ranked else None)
+        evidence = self.evidence(query, ranked[:EVIDENCE_DEPTH]) if ranked else None
+        if mask is not None:  # a who-question searched only the clauses naming departments
+            ranked = self.with_counterpart(query, ranked, method, mask, channels)
+        return ranked, evidence
 
     def evidence(self, query: str, ranked: list[ScoredClause]) -> Evidence:
         """What the decline model reads about the best clause found for ``query``."""
@@ -549,10 +554,7 @@ class QA:
         ranked, evidence = self.rank(q, intent, k, method)
         if not ranked or evidence is None:
             return reply(raw, intent.kind, False, "没有找到相关条款。", view="none")
-        ranked = self.counterpart_second(ranked)
-        if intent.kind == "who":  # searched among clauses with departments: the twin was not
-            ranked = self.with_counterpart(ranked)
-        ranked = ranked[:k]
+        ranked = self.counterpart_second(ranked)[:k]
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked]
         if asks_list and is_list(hits[0].text):  # 基本原则有哪些: every item, not the first
             hits[0] = replace(hits[0], quote=hits[0].text, sentence=0)
@@ -576,8 +578,8 @@ class QA:
         # Her trouble heard, or (…我该找谁) where to turn, before the rule.
         opening = HEARD if heard else TURN_TO_LEAD if TURN_TO.search(q) else ""
         lead = opening + "文件里的相关规定：" if opening else ""
-        if intent.kind == "who" and hits[0].departments:
-            lead = f"这项工作的责任单位是：{'、'.join(hits[0].departments)}。"
+        if intent.kind == "who":  # 全总意见里…由谁负责: the opinion lists none; its counterpart
+            _, lead = self.responsible(ranked[0].clause)
             lead = HEARD + lead if heard else lead
         else:
             second = self.close_second(ranked[:k])
@@ -599,19 +601,31 @@ class QA:
             return ranked
         return [ranked[0], twin, *(r for r in ranked[1:] if r is not twin)]
 
-    def with_counterpart(self, ranked: list[ScoredClause]) -> list[ScoredClause]:
-        """The first clause's counterpart second, found or not, as a search answer has it (a
-        who-question searches only the clauses that name departments, so the opinion's item is
-        never found): the same item of work, which the answer names under the first."""
+    def with_counterpart(
+        self,
+        query: str,
+        ranked: list[ScoredClause],
+        method: str,
+        mask: np.ndarray,
+        channels: dict[str, np.ndarray],
+    ) -> list[ScoredClause]:
+        """The first clause's counterpart second, as a search answer has it: a who-question
+        searches only the clauses that name departments (``mask``), so the opinion's item (the
+        same work, which the answer names under the first) is never found. It comes scored and
+        quoted as that search would have found it had it been among them."""
         if not ranked or ranked[0].clause.parallel is None:
             return ranked
-        if len(ranked) > 1 and ranked[1].clause.ref == ranked[0].clause.parallel:
-            return ranked
         twin = self.clause_of(ranked[0].clause.parallel)
-        if twin is None:
+        if twin is None or any(r.clause is twin for r in ranked):
             return ranked
-        second = ScoredClause(clause=twin, score=ranked[0].score)
-        return [ranked[0], second, *(r for r in ranked[1:] if r.clause is not twin)]
+        among = mask | np.array([c is twin for c in self.retriever.clauses])
+        found = self.retriever.search(
+            query, k=len(ranked) + 1, method=method, mask=among, channels=channels
+        )
+        scored = next((r for r in found if r.clause is twin), None)
+        if scored is None:
+            return ranked
+        return [ranked[0], scored, *ranked[1:]]
 
     @staticmethod
     def close_second(ranked: list[ScoredClause]) -> ScoredClause | None:
