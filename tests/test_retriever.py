@@ -114,6 +114,31 @@ def test_an_index_from_before_a_field_was_recorded_is_rebuilt_where_it_lies(sett
     )
 
 
+def test_an_index_scored_with_another_length_normalisation_is_stale(settings):
+    """A refit that moves BM25's b (a newer tuning file) makes the index stale, in the status
+    and on loading; a running bot, which opens versions with the fusion it read at start, refuses
+    one built for another b rather than mixing it with its decline model."""
+    from bot.core.live import open_version
+
+    open_live(settings, encoder=FakeEncoder())
+    version = current(settings.index_dir)
+    fitted = Fusion.load()
+    other = replace(fitted, bm25_b=0.75 if fitted.bm25_b != 0.75 else 0.3)
+    manifest = Manifest.read(version)
+    assert manifest.keywords == fitted.keywords != other.keywords
+    problem = "keyword scoring"
+    assert index_status(settings, "fake-bigram-hash", "fake")["state"] == "ok"  # as fitted
+    with pytest.raises(IndexStateError, match=problem):
+        open_version(version, FakeEncoder(), other)
+    assert open_version(version, FakeEncoder()).words.b == fitted.bm25_b
+    docs = load_knowledge(settings.knowledge_dir)
+    with pytest.raises(IndexStateError, match=problem):
+        Retriever(docs, FakeEncoder(), fusion=other).load(version)
+    from bot.core.retriever import staleness
+
+    assert problem in staleness(manifest, docs, "fake-bigram-hash", "fake", keywords=other.keywords)
+
+
 def test_an_index_from_an_older_parser_is_rebuilt_where_it_lies(settings):
     from bot.core.tokens import tokens_fingerprint
 
@@ -175,7 +200,14 @@ def test_another_length_normalisation_rescores_the_keyword_channels(fake_retriev
     words = fake_retriever.words
     try:
         fake_retriever.fusion = replace(kept, bm25_b=0.0 if kept.bm25_b else 0.75)
-        assert fake_retriever.words.b == fake_retriever.fusion.bm25_b
+        indexes = (
+            fake_retriever.words,
+            fake_retriever.bigrams,
+            fake_retriever.sentence_words,
+            fake_retriever.sentence_bigrams,
+        )
+        assert {index.b for index in indexes} == {fake_retriever.fusion.bm25_b}
+        assert fake_retriever.manifest.keywords == fake_retriever.fusion.keywords  # saved so
         other = fake_retriever.channel_scores(q)
         assert not np.allclose(other["words"], before["words"])
         assert other["dense"] == pytest.approx(before["dense"])  # the vectors stay

@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core.encoders import Encoder, encoder_variant, load_encoder
 from bot.core.knowledge import load_knowledge
-from bot.core.retriever import Manifest, Retriever, staleness, tokenizer_for
+from bot.core.retriever import Fusion, Manifest, Retriever, staleness, tokenizer_for
 from bot.errors import IndexCorruptError, IndexStateError
 
 CURRENT = "current"
@@ -55,13 +55,14 @@ def unloaded_retriever(
     return Retriever(docs, encoder, tokenizer)
 
 
-def open_version(version: Path, encoder: Encoder) -> Retriever:
+def open_version(version: Path, encoder: Encoder, fusion: Fusion | None = None) -> Retriever:
     """A built version opened for answering, over the copy of the documents it was built
-    from."""
+    from, scoring as ``fusion`` (default: the fitted one; a running bot passes its own, read
+    once, so that a version scored otherwise is refused as stale)."""
     docs = load_knowledge(Path(version) / SNAPSHOT)
     tokenizer = tokenizer_for(docs)
     tokenizer.warm()
-    return Retriever(docs, encoder, tokenizer).load(version)
+    return Retriever(docs, encoder, tokenizer, fusion).load(version)
 
 
 def index_status(

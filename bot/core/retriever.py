@@ -9,7 +9,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -61,7 +61,7 @@ class Fusion:
     @property
     def keywords(self) -> str:
         """How the keyword indexes score, as the manifest records it."""
-        return f"bm25 k1={BM25_K1} b={self.bm25_b}"
+        return f"bm25 k1={float(BM25_K1)} b={float(self.bm25_b)}"
 
     @classmethod
     def load(cls, path: Path = TUNING_FILE) -> Fusion:
@@ -289,6 +289,8 @@ class Retriever:
                 self.build_keywords()
             else:
                 self.words, self.bigrams, self.sentence_bigrams, self.sentence_words = kept
+            if self.manifest is not None:  # saved now, the index says how it scores
+                self.manifest = replace(self.manifest, keywords=value.keywords)
 
     @property
     def _keyword_indexes(self) -> tuple[KeywordIndex, ...]:
@@ -320,6 +322,7 @@ class Retriever:
         )
         if problem:
             raise IndexStateError(problem)
+        self._keyword_sets.clear()
         self.words = KeywordIndex.load(directory, "bm25_words")
         self.bigrams = KeywordIndex.load(directory, "bm25_bigrams")
         self.sentence_bigrams = KeywordIndex.load(directory, "bm25_sentence_bigrams")

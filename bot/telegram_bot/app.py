@@ -157,7 +157,9 @@ def live_name(index_dir: Path) -> str | None:
 async def follow_live_index(state: BotState) -> None:
     """Every ``index_poll_seconds``, look whether ``current`` moved (a change made by the CLI or
     another process) and, if so, load that version in a worker thread and answer from it; the
-    questions in flight finish on the old one."""
+    questions in flight finish on the old one. The version is opened with the fusion this bot
+    read at start, which its decline model was fitted with: one built to score otherwise (a
+    newer tuning file) is refused as stale, and the old one kept until a restart."""
     failed: str | None = None
     while True:
         await asyncio.sleep(state.settings.index_poll_seconds)
@@ -167,7 +169,9 @@ async def follow_live_index(state: BotState) -> None:
             continue
         folder = state.settings.index_dir / name
         try:
-            retriever = await state.run(open_version, folder, old.retriever.encoder)
+            retriever = await state.run(
+                open_version, folder, old.retriever.encoder, old.retriever.fusion
+            )
         except Exception:  # a version half-pruned or corrupt: keep serving, try the next move
             log.exception("could not load the index version %s", name)
             failed = name
