@@ -494,18 +494,22 @@ def test_thoughts_of_ending_ones_life_are_met_by_a_person_first(qa, question):
         assert OUTSIDE not in answer.message and "没有直接规定" not in answer.message
         if not answer.answered:  # nothing from the documents: no rule, no topics
             assert answer.hits == [] and "12351" in answer.message
+        if not answerer.topical(question):  # 不想活了: no rule quoted at her, however found
+            assert not answer.answered and answer.hits == []
+        assert "娘家人听到了" not in answer.message  # one opening, not two
 
 
 @pytest.mark.parametrize(
-    ("question", "heard"),
-    [("被领导性骚扰怎么办", True), ("车间主任老是对我动手动脚", True), ("工会管不管性骚扰", False)],
+    "question", ["被领导性骚扰怎么办", "车间主任老是对我动手动脚", "工会管不管性骚扰"]
 )
-def test_harassment_is_met_with_what_to_do_then_the_rule(qa, question, heard):
+def test_harassment_is_met_with_what_to_do_then_the_rule(qa, question):
     from bot.core.answer import HARASSMENT_HELP, OUTSIDE
 
     answer = qa.ask(question)
     assert answer.message.startswith(HARASSMENT_HELP) and OUTSIDE not in answer.message
-    assert ("娘家人听到了" in answer.message) is heard  # her own trouble, or a question
+    # What to do, and where to turn, is said once: not again as her trouble heard.
+    assert "娘家人听到了" not in answer.message and answer.message.count("12351") == 1
+    assert answer.hits  # then the rule
 
 
 @pytest.mark.parametrize(

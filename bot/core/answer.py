@@ -270,6 +270,7 @@ class QA:
             return reply(raw, "search", True, HOTLINES[hotline["line"]], view="none")
         if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该怎么办, 有没有电话可以打
             return reply(raw, "search", True, WHERE_TO_TURN, view="none")
+        helped = False  # help for a crisis, danger or harassment said before the rules
         intent = parse_intent(q, self.docs, self.departments)
         if intent.kind == "who" and TURN_TO.search(q):
             intent.kind = "search"  # her trouble, then 我该找谁: where to turn, not 责任单位
@@ -281,23 +282,28 @@ class QA:
         else:
             answer = self.answer_search(raw, q, intent, k, method)
         if CRISIS.search(q):  # a person first; nothing the documents say comes before
-            if not answer.answered:
+            if not answer.answered or not self.topical(q):  # 不想活了: no rule to quote at her
                 return reply(
                     raw, answer.intent, False, CRISIS_CARE + "\n" + CRISIS_MORE, view="none"
                 )
             note = "\n".join(part for part in (CRISIS_CARE, note) if part)
+            helped = True
         elif DANGER.search(q):  # before any rule: where to get help now
             if not self.topical(q):  # 老公打我: no clause speaks of it; help, and someone to tell
                 return reply(raw, answer.intent, False, SAFETY + "\n" + HEARD, view="none")
             note = "\n".join(part for part in (SAFETY, note) if part)
+            helped = True
         elif HARASSMENT.search(q):
             note = "\n".join(part for part in (HARASSMENT_HELP, note) if part)
+            helped = True
         if note:
+            # The help said first already tells where to turn: the lead does not say it again.
+            lead = answer.lead.removeprefix(HEARD) if helped else answer.lead
             return reply(
                 raw,
                 answer.intent,
                 answer.answered,
-                "\n".join(part for part in (note, answer.lead) if part),
+                "\n".join(part for part in (note, lead) if part),
                 answer.hits,
                 answer.view,
             )
