@@ -185,6 +185,15 @@ def test_a_missing_unit_is_named_as_asked_and_near_names_are_offered(qa, docs, d
     assert "“财务部”" in message and "财务资产管理部" in message
 
 
+@pytest.mark.parametrize("q", ["没有女工委", "女工委", "女工委负责什么"])
+def test_everyday_words_for_what_the_documents_name_are_searched_not_taken_for_a_unit(qa, q):
+    """女工委 ends like a unit (…委) but is everyday speech for the 女职工委员会 the documents
+    speak of: searched, not told there is no such department (财务部 still is)."""
+    answer = qa.ask(q)
+    assert answer.intent == "search" and answer.answered and "这个部门" not in answer.message
+    assert any("女职工委员会" in h.text for h in answer.hits)
+
+
 def test_a_kind_of_document_names_its_number_even_after_another_document(docs, directory):
     intent = parse_intent("湖北方案第5项和意见第3条有什么不同", docs, directory)
     assert [(c.number, c.doc_code) for c in intent.clauses] == [("5", HUBEI), ("3", NATIONAL)]
