@@ -508,13 +508,8 @@ class Dialogue:
         return self.answered(text, "full", "clause", context, focus.place, [focus], view="full")
 
     def more(self, text: str, context: Context, focus: Clause) -> Turn:
-        """还有吗: the next clauses of the last ranking not yet shown, nor the counterpart of
-        one shown (named under it as 对应条款, and saying much the same: 湖北怎么落实的 asks
-        for it)."""
-        said = {
-            tuple(_ref(c.parallel)) for c in map(self.clause, context.shown) if c and c.parallel
-        }
-        fresh = [r for r in context.ranking if r not in context.shown and tuple(r) not in said]
+        """还有吗: the next clauses of the last ranking not yet shown."""
+        fresh = [r for r in context.ranking if r not in context.shown]
         clauses = [c for c in (self.clause(r) for r in fresh[:MORE]) if c is not None]
         if not clauses:
             return self.nothing(text, "more", context, focus.place, "没有更多相关条款了。")
