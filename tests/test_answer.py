@@ -576,7 +576,11 @@ def test_her_own_trouble_the_documents_say_nothing_of_is_still_heard(fake_retrie
     from bot.core.decline import DeclineModel
 
     qa = QA(fake_retriever, DeclineModel(intercept=-10.0, threshold=0.5))  # declines everything
-    answer = qa.ask("我被老板骂哭了，好委屈")
+    answer = qa.ask("我被老板骂哭了")
     assert not answer.answered and answer.message != OUTSIDE
     assert answer.message.startswith("您说的难处，娘家人听到了。") and "12351" in answer.message
     assert "相近的话题" not in answer.message and not answer.hits  # nothing near to offer
+    # 委屈 is distress, which the documents do speak of (心理疏导): offered as a near topic.
+    hurt = qa.ask("我被老板骂哭了，好委屈")
+    assert hurt.message.startswith("您说的难处，娘家人听到了。") and "相近的话题" in hurt.message
+    assert any("心理疏导" in h.text for h in hurt.hits)
