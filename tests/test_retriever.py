@@ -11,7 +11,7 @@ import pytest
 from bot.core.knowledge import load_knowledge
 from bot.core.live import current_version as current
 from bot.core.live import index_status
-from bot.core.retriever import Fusion, Manifest, Retriever
+from bot.core.retriever import Fusion, Manifest, Retriever, staleness
 from bot.errors import IndexCorruptError, IndexStateError
 from bot.ingest.changes import open_live
 from tests.conftest import FakeEncoder
@@ -134,8 +134,6 @@ def test_an_index_scored_with_another_length_normalisation_is_stale(settings):
     docs = load_knowledge(settings.knowledge_dir)
     with pytest.raises(IndexStateError, match=problem):
         Retriever(docs, FakeEncoder(), fusion=other).load(version)
-    from bot.core.retriever import staleness
-
     assert problem in staleness(manifest, docs, "fake-bigram-hash", "fake", keywords=other.keywords)
 
 

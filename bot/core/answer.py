@@ -239,11 +239,6 @@ class QA:
         synonym or mended spelling of one): 红烧肉 and 天气 hold none."""
         return bool(self.retriever.key_words(q) or self.retriever.tokenizer.expand(q))
 
-    def tokenizer_knows(self, q: str) -> bool:
-        """The question says, in everyday words the synonym table maps, something the
-        documents name."""
-        return bool(self.retriever.tokenizer.expand(q))
-
     def nearest_topics(self, hits: list[ScoredClause]) -> str:
         titles: list[str] = []
         for h in hits:
@@ -279,8 +274,14 @@ class QA:
         intent = parse_intent(q, self.docs, self.departments)
         if intent.kind == "who" and TURN_TO.search(q):
             intent.kind = "search"  # her trouble, then 我该找谁: where to turn, not 责任单位
-        if intent.kind == "dept" and intent.department is None and self.tokenizer_knows(q):
-            intent.kind = "search"  # 没有女工委: everyday speech for 女职工委员会, not a unit
+        if (
+            intent.kind == "dept"
+            and intent.department is None
+            and self.retriever.tokenizer.expand(q)
+        ):
+            # 没有女工委: a word the synonym table reads as something the documents name
+            # (女职工委员会), not a unit they do not list
+            intent.kind = "search"
         k = max(1, min(int(k), 20))
         if intent.kind == "dept":
             answer = self.answer_department(raw, intent)
