@@ -531,6 +531,15 @@ def test_the_crisis_words_are_phrases_not_characters(qa, question, crisis):
     assert qa.ask(question).message.startswith(CRISIS_CARE) is crisis
 
 
+@pytest.mark.parametrize("question", ["老板老是骚扰我", "被经理骚扰了怎么办"])
+def test_harassment_in_plain_words_is_met_with_what_to_do_even_without_a_rule(qa, question):
+    from bot.core.answer import HARASSMENT_HELP
+
+    answer = qa.ask(question)
+    assert answer.message.startswith(HARASSMENT_HELP)
+    assert answer.message.count("12351") == 1 and "娘家人听到了" not in answer.message
+
+
 @pytest.mark.parametrize("question", ["老是接到骚扰电话怎么办", "同事摸我的头安慰我"])
 def test_what_is_not_harassment_gets_no_harassment_advice(qa, question):
     from bot.core.answer import HARASSMENT_HELP

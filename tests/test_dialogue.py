@@ -210,11 +210,36 @@ def test_json_gains_the_context_field(dialogue):
         ("你号", "您好"),  # the pinyin typo of 你好
         ("您好，我是护士", "尽管说"),
         ("俺是厂里的女工", "尽管说"),
+        ("😊", "好的"),
+        ("😭", "抱抱您"),
+        ("😢😢", "抱抱您"),
+        ("唉", "抱抱您"),
+        ("唉……", "抱抱您"),
+        ("呜呜呜", "抱抱您"),
+        ("好难受啊", "抱抱您"),
+        ("请问", "您请说"),
+        ("我想问一下", "您请说"),
+        ("咨询一下", "您请说"),
     ],
 )
 def test_small_talk_however_it_is_dressed(dialogue, message, says):
     (turn,) = talk(dialogue, message)
     assert turn.answer.intent == "smalltalk" and says in turn.answer.message
+
+
+def test_a_sigh_before_a_question_is_heard_then_the_question_answered(dialogue, qa):
+    (turn,) = talk(dialogue, "唉，单位有没有哺乳室")
+    plain = qa.ask("单位有没有哺乳室")
+    assert turn.answer.lead.startswith("抱抱您。")
+    assert [h.title for h in turn.answer.hits] == [h.title for h in plain.hits]
+    assert turn.answer.message.startswith("抱抱您。")
+
+
+def test_comfort_is_said_once_where_the_answer_already_opens_with_it(dialogue):
+    from bot.core.answer import CRISIS_CARE
+
+    (turn,) = talk(dialogue, "😭我不想活了")
+    assert turn.answer.message.startswith(CRISIS_CARE) and "抱抱您" not in turn.answer.message
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,9 @@ CRISIS_CARE = (
 )
 CRISIS_MORE = "等您愿意的时候，也可以找单位工会（女职工委员会）说一说，或拨打职工服务热线 12351。"
 # Sexual harassment: what to do first, then what the documents say.
-HARASSMENT = re.compile(r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍")
+HARASSMENT = re.compile(
+    r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍|骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}骚扰"
+)
 HARASSMENT_HELP = (
     "遇到性骚扰，不是您的错。可以先保留证据（聊天记录、录音、证人），"
     "向单位工会女职工委员会或妇联反映，也可以拨打 12351、12338；情况严重请报警（110）。"
@@ -302,6 +304,8 @@ class QA:
             note = "\n".join(part for part in (SAFETY, note) if part)
             helped = True
         elif HARASSMENT.search(q):
+            if not answer.answered:  # 老板骚扰我: no rule found; what to do is the answer
+                return reply(raw, answer.intent, False, HARASSMENT_HELP, view="none")
             note = "\n".join(part for part in (HARASSMENT_HELP, note) if part)
             helped = True
         if note:

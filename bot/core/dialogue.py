@@ -24,7 +24,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from bot.core.answer import ASKS_WHERE_TO_TURN, QA
+from bot.core.answer import ASKS_WHERE_TO_TURN, CRISIS_CARE, HEARD_OPENING, QA
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, normalise_query
 from bot.core.replies import Answer, Hit, reply
@@ -52,8 +52,20 @@ SMALLTALK = {  # in order of precedence when a message has several
     "blame": r"你?(真|好|太)?(笨|傻|没用|不行|垃圾|废物|差劲)(了)?|没用|你有病|滚|"
     r"什么破(玩意|东西)?",
     "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
+    # A sigh or tears, with nothing said yet: heard first, then asked what is wrong.
+    "sad": r"唉+|哎+|哎呀|唉呀|哎哟|呜+|嘤+|哭了?|想哭|好难|好烦|烦死了|难受|好难受",
+    # Only the opening of a question (请问, 我想问一下, 咨询一下): the question is still to come.
+    "ask": r"请问|我?想?问(一?下|个(问题|事)?)|咨询(一?下|个(问题|事)?)|我想咨询|"
+    r"有个问题|有事想问",
     "ok": r"好的?|好嘞|嗯|哦|收到|明白了?|知道了|了解了?|ok|行|哈|嘿|呵",
 }
+SAD_OPENING = "抱抱您。"
+CARE_OPENINGS = (SAD_OPENING, HEARD_OPENING, CRISIS_CARE)
+# Faces of sadness or distress (😭, 😢, 💔…): said alone, a sigh in a picture.
+SAD_FACES_RE = re.compile(
+    "[\U0001f622\U0001f62d\U0001f61e\U0001f614\U0001f61f\U0001f625"
+    "\U0001f630\U0001f629\U0001f62b\U0001f616\U0001f623\U0001f97a\U0001f494\u2639\U0001f641\U0001f63f]"
+)
 # Who the asker is, said alone (我是护士, 俺是厂里的女工): nothing asked yet.
 INTRO_RE = re.compile(r"(我|俺)(是|在)(一[名个位]|个)?[\u3400-\u9fff]{1,10}(的)?")
 SMALLTALK_RE = {kind: re.compile(rf"(?:{pattern})", re.I) for kind, pattern in SMALLTALK.items()}
@@ -217,6 +229,8 @@ class Dialogue:
             if context is not None:
                 context.at = now
             return Turn(answer, context, followup="smalltalk", farewell=kind == "bye")
+        if kind == "sad":  # 唉，孩子没人带怎么办: heard first, then answered
+            return self.heard(self.respond(rest, context, now), text)
         if kind:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
         if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该找谁 is hers, not a follow-up's 谁负责
@@ -260,12 +274,15 @@ class Dialogue:
     @staticmethod
     def smalltalk_kind(segment: str) -> str:
         """The kind of chat a segment is, however it is dressed (谢谢啦😊, 多谢多谢, 哦哦好的)."""
+        sad_face = bool(SAD_FACES_RE.search(segment))
         segment = NOT_WORDS_RE.sub("", segment.lower())
+        if SMALLTALK_RE["ask"].fullmatch(segment):
+            return "ask"
         segment = re.sub(r"^(请问|我想问一?下?)", "", segment)
         segment = re.sub(r"(.{2,3})\1+", r"\1", segment)  # 多谢多谢, 哈哈哈哈
         segment = re.sub(r"([哈嗯哦呵嘿])\1+", r"\1", segment)  # 嗯嗯, 哦哦
         if not segment:
-            return "ok"  # only emoji or laughter
+            return "sad" if sad_face else "ok"  # only emoji or laughter
         forms = [segment]
         for _ in range(2):
             forms.append(PARTICLES_RE.sub("", forms[-1]))
@@ -278,6 +295,18 @@ class Dialogue:
             return Dialogue.smalltalk_kind(head.group(2))
         return ""
 
+    @staticmethod
+    def heard(turn: Turn, text: str) -> Turn:
+        """The turn's answer opened with a word of comfort, unless it already opens with one."""
+        answer = turn.answer
+        if answer.intent == "smalltalk" or answer.lead.startswith(CARE_OPENINGS):
+            return turn
+        lead = SAD_OPENING + answer.lead
+        turn.answer = reply(
+            text, answer.intent, answer.answered, lead, answer.hits, answer.view, answer.context
+        )
+        return turn
+
     def smalltalk_reply(self, kind: str) -> str:
         examples = "\n".join(f"· {e}" for e in self.examples)
         replies = {
@@ -286,6 +315,11 @@ class Dialogue:
             "night": "晚安，早点休息！有事随时来问。",
             "intro": f"您好！有什么想问的，尽管说，娘家人听着。比如：\n{examples}",
             "ok": "好的。还有什么想问的吗？",
+            "sad": (
+                "抱抱您。遇到什么难处了？愿意的话跟娘家人说说：文件里有相关规定的，我帮您找出来。"
+                "心里难受的时候，也可以拨打心理援助热线 12356，或职工服务热线 12351。"
+            ),
+            "ask": f"您请说，想问什么都可以。比如：\n{examples}",
             "praise": "谢谢夸奖！能帮上忙就好。还有想问的，随时找娘家人。",
             "blame": (
                 "抱歉没帮上忙。可以换个说法再问一次，或者说说具体遇到了什么事；"
