@@ -238,7 +238,9 @@ def test_her_own_where_to_turn_is_not_a_departments_question(qa):
         assert qa.ask(who).lead.startswith("这项工作的责任单位是")
 
 
-@pytest.mark.parametrize("question", ["我该怎么办", "有没有热线电话", "我该找谁？"])
+@pytest.mark.parametrize(
+    "question", ["我该怎么办", "有没有热线电话", "我该找谁？", "怎么办", "那咋办嘛", "咋弄"]
+)
 def test_asking_only_where_to_turn_is_told_where_a_person_can_help(qa, question):
     from bot.core.answer import WHERE_TO_TURN
 
@@ -247,7 +249,12 @@ def test_asking_only_where_to_turn_is_told_where_a_person_can_help(qa, question)
 
 @pytest.mark.parametrize(
     ("question", "says"),
-    [("12351是什么", "全国总工会"), ("12338是干什么的", "妇联"), ("12356热线是啥", "心理援助")],
+    [
+        ("12351是什么", "全国总工会"),
+        ("12338是干什么的", "妇联"),
+        ("12356热线是啥", "心理援助"),
+        ("那12338呢", "妇联"),
+    ],
 )
 def test_a_hotline_the_answers_name_is_explained_when_asked(qa, question, says):
     answer = qa.ask(question)
@@ -517,6 +524,8 @@ def test_harassment_is_met_with_what_to_do_then_the_rule(qa, question):
     [
         ("活着真没意思", True),
         ("我不想活了", True),
+        ("上班好累，真想一了百了", True),
+        ("干脆死了算了", True),
         ("我想了解一下心理疏导", False),
         ("想死你了", False),
         ("跳楼价促销", False),
@@ -531,7 +540,9 @@ def test_the_crisis_words_are_phrases_not_characters(qa, question, crisis):
     assert qa.ask(question).message.startswith(CRISIS_CARE) is crisis
 
 
-@pytest.mark.parametrize("question", ["老板老是骚扰我", "被经理骚扰了怎么办"])
+@pytest.mark.parametrize(
+    "question", ["老板老是骚扰我", "被经理骚扰了怎么办", "车间里总有男同事摸我屁股"]
+)
 def test_harassment_in_plain_words_is_met_with_what_to_do_even_without_a_rule(qa, question):
     from bot.core.answer import HARASSMENT_HELP
 
@@ -593,3 +604,25 @@ def test_her_own_trouble_the_documents_say_nothing_of_is_still_heard(fake_retrie
     hurt = qa.ask("我被老板骂哭了，好委屈")
     assert hurt.message.startswith("您说的难处，娘家人听到了。") and "相近的话题" in hurt.message
     assert any("心理疏导" in h.text for h in hurt.hits)
+
+
+@pytest.mark.parametrize("question", ["我好累，没人理解我", "压力好大，我快撑不住了"])
+def test_her_distress_with_nothing_the_documents_say_is_heard_not_refused(qa, question):
+    from bot.core.answer import HEARD_OPENING, OUTSIDE
+
+    answer = qa.ask(question)
+    assert answer.message.startswith(HEARD_OPENING) and OUTSIDE not in answer.message
+
+
+@pytest.mark.parametrize("question", ["单位", "有没有", "请问是不是"])
+def test_a_message_of_only_question_words_is_asked_what_it_is_about(qa, question):
+    from bot.core.answer import ASK_MORE
+
+    answer = qa.ask(question)
+    assert answer.message == ASK_MORE and not answer.answered and not answer.hits
+
+
+@pytest.mark.parametrize("question", ["那湖北的呢", "湖北方案呢", "全总意见的呢"])
+def test_a_document_named_with_nothing_asked_of_it_gets_its_outline(qa, question):
+    answer = qa.ask(question)
+    assert answer.view == "list" and "共" in answer.lead and len(answer.hits) >= 10

@@ -217,6 +217,11 @@ def test_json_gains_the_context_field(dialogue):
         ("唉……", "抱抱您"),
         ("呜呜呜", "抱抱您"),
         ("好难受啊", "抱抱您"),
+        ("老师你好", "您好"),
+        ("亲，在不", "您好"),
+        ("在嘛在嘛", "您好"),
+        ("你这答的什么啊，看不懂", "抱歉"),
+        ("能说人话吗", "抱歉"),
         ("请问", "您请说"),
         ("我想问一下", "您请说"),
         ("咨询一下", "您请说"),
@@ -279,6 +284,18 @@ def test_how_to_do_it_after_a_clause_is_not_where_to_turn(dialogue):
     for message in ("那要怎么做", "怎么办"):
         turns = talk(dialogue, "湖北方案第4项", message)
         assert turns[1].answer.message != WHERE_TO_TURN
+        # what the clause sets out to do, in full
+        assert turns[1].followup == "full" and turns[1].answer.hits[0].place == CARE_H
+
+
+@pytest.mark.parametrize("trouble", ["我不想活了", "我老公打我", "唉", "俺被辞退了，心里难受"])
+def test_how_to_go_on_after_her_trouble_is_where_to_turn(dialogue, trouble):
+    from bot.core.answer import WHERE_TO_TURN
+
+    turns = talk(dialogue, "湖北方案第4项", trouble, "那怎么办")
+    assert turns[2].answer.message == WHERE_TO_TURN
+    (alone,) = talk(dialogue, "咋办嘛")  # with nothing before, the same
+    assert alone.answer.message == WHERE_TO_TURN
 
 
 def test_a_whole_part_is_listed_in_a_conversation_too(dialogue):
@@ -387,9 +404,9 @@ def test_a_follow_up_quotes_the_sentence_that_answered_the_question(dialogue, qa
 def test_a_context_stored_before_sentences_were_kept_still_reads(dialogue):
     context = talk(dialogue, "会聚良缘婚恋交友服务")[0].context
     old = context.to_dict()
-    del old["sentences"]
+    del old["sentences"], old["helped"]
     restored = Context.from_dict(old)
-    assert restored is not None and restored.sentences == {}
+    assert restored is not None and restored.sentences == {} and not restored.helped
     turn = dialogue.respond("那谁负责", restored, now=1000.0)
     assert turn.followup == "who" and turn.answer.answered
     assert Context.from_dict({**old, "sentences": {"x": "one"}}) is None  # malformed: none
@@ -414,3 +431,10 @@ def test_that_unit_then_after_a_department_says_it_is_not_listed(dialogue):
     assert turns[2].answer.answered and "组织部是以下" in turns[2].answer.message
     (alone,) = talk(dialogue, "财务部呢")
     assert "没有“财务部”" in alone.answer.message
+
+
+@pytest.mark.parametrize("national", ["那全国呢", "全国的规定呢", "国家的呢"])
+def test_a_level_of_the_union_named_after_an_answer_is_that_level_s_document(dialogue, national):
+    turns = talk(dialogue, "湖北方案第4项", national, "省里的呢")
+    assert turns[1].followup == "parallel" and turns[1].answer.hits[0].place == CARE_N
+    assert turns[2].followup == "parallel" and turns[2].answer.hits[0].place == CARE_H

@@ -26,6 +26,8 @@ def directory(docs):
         ("外卖骑手的权益", "search"),
         ("职工心灵驿站建设由哪个部门负责", "who"),
         ("婚恋交友服务谁来牵头", "who"),
+        ("哺乳室建设哪个管", "who"),
+        ("婚恋交友边个负责", "who"),
         ("宣传部负责什么", "dept"),
         ("法律工作部要承担哪些任务", "dept"),
         ("全总意见第（八）条", "clause"),
@@ -76,6 +78,7 @@ def test_comparison_focuses_on_the_subject(docs, directory):
 def test_who_frame_is_removed_from_topic(docs, directory):
     intent = parse_intent("落实科技创新巾帼行动由哪些部门负责", docs, directory)
     assert intent.topic == "落实科技创新巾帼行动"
+    assert parse_intent("哺乳室建设哪个管", docs, directory).topic == "哺乳室建设"
 
 
 def test_resolve_clause_number(docs):
@@ -84,6 +87,12 @@ def test_resolve_clause_number(docs):
     ]
     assert [c.title for c in resolve_clause_number("4", docs, HUBEI)] == ["提升女职工生活品质"]
     assert resolve_clause_number("（二十）", docs, NATIONAL) == []
+
+
+def test_a_clause_number_without_a_document_is_found_in_each_that_has_it(docs):
+    found = {(c.doc_code, c.title) for c in resolve_clause_number("六", docs, None)}
+    assert found == {(NATIONAL, "提升女职工生活品质"), (HUBEI, "加强工会女职工组织机构建设")}
+    assert resolve_clause_number("二十", docs, None) == []
 
 
 @pytest.mark.parametrize(

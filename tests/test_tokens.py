@@ -59,6 +59,21 @@ def test_a_nursery_is_childcare_not_children_in_general(tokenizer):
     assert "子女" in tokenizer.expand("孩子放暑假没人看")
 
 
+@pytest.mark.parametrize(
+    ("question", "meant"),
+    [
+        ("哺乳", "哺乳室"),
+        ("车间里有人摸屁股", "调查处理"),
+        ("领导老讲黄段子", "侵犯"),
+        ("被性骚扰了", "案件"),
+    ],
+)
+def test_everyday_words_of_nursing_and_harassment_reach_the_documents_words(
+    tokenizer, question, meant
+):
+    assert meant in tokenizer.expand(question)
+
+
 def test_a_synonym_counts_only_where_it_is_said_as_a_word(tokenizer):
     assert "网上工会" not in tokenizer.expand("我在电子厂流水线上班")  # not 线上
     assert "经费" not in tokenizer.expand("雇主硬是不给结钱")  # not 钱

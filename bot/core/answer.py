@@ -54,13 +54,18 @@ COUNTERPART_DEPTH = 5
 QUOTED_AT_MOST = 3  # clauses an answer quotes in full; more are listed one a line
 CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
+# A message of nothing but question words and filler (单位, 有没有): what is it about?
+ASK_MORE = "您想问哪方面的事？说得具体一点，娘家人帮您查。例如：单位有没有哺乳室？"
+# What is left of 那湖北的呢 once the document's name is gone.
+BARE_FRAME = re.compile(r"^(那么?|还有|那个)\s*|\s*的?(呢|吧|啊|呀)?$")
 # A worker telling of her own trouble (我/俺/咱 and a hardship) is answered as a person first:
 # where to turn, then what the documents say. General language only, no document's wording.
 FIRST_PERSON = re.compile(r"[我俺咱]")
 # Words of a hardship suffered, not of a rule asked about (不管是…, 会不会不发 are questions).
 HARDSHIP = re.compile(
     r"不批|没人管|没人带|辞退|开除|解雇|炒了我|降薪|扣钱|扣工资|拖欠|欠薪|不给结|不发工资|"
-    r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|焦虑|失眠|掉眼泪|哭"
+    r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|好累|累死|累垮|焦虑|失眠|"
+    r"掉眼泪|哭|没人理解|没人管我|没人帮我|好苦|压力(好|太|很|特别)大"
 )
 # Violence against the asker: the way to help comes before anything the documents say.
 DANGER = re.compile(
@@ -75,7 +80,8 @@ SAFETY = (
 # "cannot answer".
 CRISIS = re.compile(
     r"不想活|活不下去|想死(?![你您他她])|寻死|轻生|自杀|自尽|了结自己|结束(自己的)?生命"
-    r"|活着(真)?没(意思|劲)|跳楼(?!价)|割腕|吃安眠药"
+    r"|活着(真)?没(意思|劲)|跳楼(?!价)|割腕|吃安眠药|一了百了|活够了|不想再活"
+    r"|(不如|还不如|干脆)死了?算了|死了算了"
 )
 CRISIS_CARE = (
     "娘家人很担心您。您现在的感受很重要，请不要一个人扛着：马上拨打心理援助热线 12356"
@@ -84,7 +90,8 @@ CRISIS_CARE = (
 CRISIS_MORE = "等您愿意的时候，也可以找单位工会（女职工委员会）说一说，或拨打职工服务热线 12351。"
 # Sexual harassment: what to do first, then what the documents say.
 HARASSMENT = re.compile(
-    r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍|骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}骚扰"
+    r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍|骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}骚扰|"
+    r"摸(我|俺)?的?(屁股|胸|大腿|腰)|黄段子|荤段子|开黄腔|黄色笑话"
 )
 HARASSMENT_HELP = (
     "遇到性骚扰，不是您的错。可以先保留证据（聊天记录、录音、证人），"
@@ -106,18 +113,18 @@ HOTLINES = {
     "12333": "12333 是人力资源和社会保障部门的咨询热线：劳动合同、工资、社保的政策都可以问。",
 }
 HOTLINE_ASKED = re.compile(
-    r"(?P<line>12351|12338|12356|12333)(热线|电话)?(是|是个)?"
-    r"(什么|啥|干什么的|干嘛的|干什么用的?|哪里的|管什么的?)(电话|热线)?(呀|啊)?[？?。]*"
+    r"(那|还有)?(?P<line>12351|12338|12356|12333)(热线|电话)?((是|是个)?"
+    r"(什么|啥|干什么的|干嘛的|干什么用的?|哪里的|管什么的?)(电话|热线)?|呢)(呀|啊)?[？?。]*"
 )
 # Asking where to turn herself (我该找谁, 俺去找谁), not which department is responsible.
 TURN_TO = re.compile(r"[我俺咱](们)?(该|应该|要|能|可以)?(去)?(找谁|找哪里|去哪里|去哪儿|找哪儿)")
 # ... in so many words, and nothing else (我该怎么办, 有没有电话可以打, 我该找谁).
 ASKS_WHERE_TO_TURN = re.compile(
-    r"(那)?([我俺咱](们)?(该|应该|要|能|可以)?(怎么办|咋办|咋整)(才好)?"
+    r"(那)?(([我俺咱](们)?)?(该|应该|要|能|可以)?(怎么办|咋办|咋整|咋弄|怎么弄)(才好)?"
     r"|(有没有|有|给个|留个)(什么)?(热线)?(电话|热线)(可以打)?"
     r"|(打|拨)(什么|哪个|啥)(电话|热线)"
     rf"|(?:{TURN_TO.pattern})(帮忙|求助|反映|投诉|说理)?)"
-    r"(呢|吗|啊|呀)?[？?。！!]*"
+    r"(呢|吗|啊|呀|嘛)?[？?。！!]*"
 )
 WHERE_TO_TURN = (
     "可以先找单位工会（女职工委员会）反映，也可以拨打职工服务热线 12351，工会的工作人员会帮您。"
@@ -560,8 +567,12 @@ class QA:
         # The question without the document's name (the topic is the whole question when
         # nothing is left of it).
         rest = "" if intent.topic == q else intent.topic.strip(" ？?。！!，,")
+        rest = BARE_FRAME.sub("", rest)  # 那湖北的呢: the document, and nothing asked of it
         if len(intent.docs) == 1 and (not rest or ASKS_OUTLINE.fullmatch(rest)):
             return self.outline(raw, intent.docs[0])  # 全总意见有几条, 湖北方案讲了什么
+        tokenizer = self.retriever.tokenizer
+        if not intent.docs and not tokenizer.words(q) and not tokenizer.expand(q):
+            return reply(raw, intent.kind, False, ASK_MORE, view="none")  # 单位, 有没有
         asks_list = intent.kind == "search" and bool(ASKS_LIST.search(q))
         if asks_list:  # 夯实组织基础包括哪几项: the clauses under the heading named
             codes = intent.docs or [d.code for d in self.docs]

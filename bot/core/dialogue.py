@@ -24,7 +24,13 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from bot.core.answer import ASKS_WHERE_TO_TURN, CRISIS_CARE, HEARD_OPENING, QA
+from bot.core.answer import (
+    ASKS_WHERE_TO_TURN,
+    CRISIS_CARE,
+    HEARD_OPENING,
+    QA,
+    personal_trouble,
+)
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, normalise_query
 from bot.core.replies import Answer, Hit, reply
@@ -44,13 +50,15 @@ SMALLTALK = {  # in order of precedence when a message has several
     "help": r"你(都|还)?(能|会|可以)(做|干|回答|帮我|帮)(些)?(什么|啥|哪些)(问题|事)?|"
     r"(这个)?(怎么|如何|咋)(用|使用)(你)?|有(什么|哪些|啥)(功能|用)|你(都)?(能|会)(做|干)?(什么|啥|嘛)",
     "human": r"(转|找|要)?人工(客服|服务)?|(找|要)真人|客服",
-    "greeting": r"你好|您好|你号|hi|hello|hey|哈喽|嗨|(早上|上午|中午|下午|晚上)好|早(安)?|"
-    r"(老师|大家|各位|姐妹们?|同志|领导|师傅|亲|娘家人)(们)?好|在[吗么]|在不在|有人[吗么]",
+    "greeting": r"(老师|姐|大姐|亲|领导|师傅|娘家人)?(你好|您好|你号)|hi|hello|hey|哈喽|嗨|"
+    r"(早上|上午|中午|下午|晚上)好|早(安)?|(老师|大家|各位|姐妹们?|同志|领导|师傅|亲|娘家人)(们)?好|"
+    r"(亲|老师|姐)?(在[吗么嘛不]|在不在|有人[吗么嘛]?)|亲亲?|老师|大姐|师傅|娘家人",
     "night": r"晚安",
     "thanks": r"(好的|好|嗯|收到)?(谢谢|多谢|感谢|辛苦)(你|您|了|姐|娘家人|大家)*",
     "praise": r"你?(真|好|太)?(棒|厉害|聪明|贴心|给力)(了)?",
     "blame": r"你?(真|好|太)?(笨|傻|没用|不行|垃圾|废物|差劲)(了)?|没用|你有病|滚|"
-    r"什么破(玩意|东西)?",
+    r"什么破(玩意|东西)?|(看|听)不(懂|明白)|能(不能)?说人话[吗么]?|说人话|"
+    r"(你|你这)?(答|回答|说)的(是)?(什么|啥)(啊|呀)?",
     "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
     # A sigh or tears, with nothing said yet: heard first, then asked what is wrong.
     "sad": r"唉+|哎+|哎呀|唉呀|哎哟|呜+|嘤+|哭了?|想哭|好难|好烦|烦死了|难受|好难受",
@@ -59,6 +67,11 @@ SMALLTALK = {  # in order of precedence when a message has several
     r"有个问题|有事想问",
     "ok": r"好的?|好嘞|嗯|哦|收到|明白了?|知道了|了解了?|ok|行|哈|嘿|呵",
 }
+# 怎么办, 那要怎么做, with no one named: after her trouble, where to turn; after a clause, the
+# clause in full (what it sets out to do).
+HOW_ALONE = re.compile(
+    r"(那)?(该|应该|要|得)?(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做)(才好)?(呢|吗|啊|呀|嘛)?[？?。！!]*"
+)
 SAD_OPENING = "抱抱您。"
 CARE_OPENINGS = (SAD_OPENING, HEARD_OPENING, CRISIS_CARE)
 # Faces of sadness or distress (😭, 😢, 💔…): said alone, a sigh in a picture.
@@ -96,8 +109,11 @@ FRAME_RE = re.compile(
     r"这件事|这事|这个|这些|这项工作|这项|这条|这一条|这块|这方面|这里|此事|此项|它们?|那个|那|这|"
     r"的|是|在|里|中|上|方案|文件|意见|规定|工作|事情?|问题|部门|单位|负责|管|谁|哪些|哪个|"
     r"什么|怎么|如何|由|归|来|呢|吗|啊|呀|吧|了|有|都|又|再|还|要|给|我|看看|说说|讲讲|一下|"
-    r"内容|省里|省总|全国|他们|搞|么样|咋样|咋|具体|措施|做法|举措"
+    r"内容|省里|省总|省级|本省|全国|国家|中央|他们|搞|么样|咋样|咋|具体|措施|做法|举措"
 )
+# A level of the union named for a document (全国的呢, 省里怎么说): the document issued there.
+NATIONAL_LEVEL_RE = re.compile(r"全国|国家|中央")
+PROVINCIAL_LEVEL_RE = re.compile(r"省里|省总|省级|本省")
 ELLIPSIS_RE = re.compile(
     r"^(?:那|那么|还有|那要是|要是)?(?P<subject>.{1,24}?)(?:呢|怎么样|怎么说|如何)$"
 )
@@ -131,6 +147,10 @@ class Context:
     # The last answer listed its clauses one a line (第二个 then picks one of them). Absent in
     # a context stored before it was kept: nothing to pick from.
     listed: bool = False
+    # The last message told of her own trouble (a crisis, violence, harassment, a hardship, a
+    # sigh): 怎么办 then asks where to turn, not what the clause sets out. Absent in a context
+    # stored before it was kept: no trouble told.
+    helped: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -216,6 +236,13 @@ class Dialogue:
         now = time.time() if now is None else now
         if context is not None and now - context.at > self.ttl:
             context = None
+        turn = self.answer_message(text, context, now)
+        if turn.context is not None:
+            q = normalise_query(text if isinstance(text, str) else "")
+            turn.context.helped = personal_trouble(q) or self.smalltalk(q)[0] == "sad"
+        return turn
+
+    def answer_message(self, text: str, context: Context | None, now: float) -> Turn:
         q = normalise_query(text if isinstance(text, str) else "")
         kind, rest = self.smalltalk(q)
         if (
@@ -233,6 +260,9 @@ class Dialogue:
             return self.heard(self.respond(rest, context, now), text)
         if kind:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
+        focus = self.clause(context.focus) if context is not None else None
+        if focus is not None and not context.helped and HOW_ALONE.fullmatch(q):
+            return self.whole(text, context, focus)  # 怎么办 after a clause: what it sets out
         if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该找谁 is hers, not a follow-up's 谁负责
             answer = self.qa.ask(text)  # where a person can help, as ``ask`` says it
             if context is not None:
@@ -407,7 +437,7 @@ class Dialogue:
             return "full"
         if (WHO_RE.search(q) or DUTY_WORDS_RE.search(q)) and not self.has_topic(q):
             return "who"
-        named = find_docs(q, self.qa.docs)
+        named = find_docs(q, self.qa.docs) or self.level_docs(q)
         if (named or OTHER_DOCUMENT_RE.search(q)) and not self.has_topic(q):
             return "parallel"
         return ""
@@ -418,7 +448,7 @@ class Dialogue:
         if focus is None:
             return None
         kind = self.follow_up_kind(q)
-        named = [m.code for m in find_docs(q, self.qa.docs)]
+        named = [m.code for m in find_docs(q, self.qa.docs)] or self.level_docs(q)
         pick = PICK_RE.fullmatch(_strip(q))
         if pick and not context.listed:
             lead = "上一条回答没有列出可选的条款；想看更多相关条款，可以说“还有吗”。"
@@ -448,6 +478,16 @@ class Dialogue:
         if match and self.is_subject(match.group("subject")):
             return self.ellipsis(text, context, focus, match.group("subject"))
         return None
+
+    def level_docs(self, q: str) -> list[str]:
+        """The documents a level named in ``q`` stands for: 全国 / 国家 the national union's,
+        省里 a province's (by the names the documents answer to)."""
+        codes = []
+        if NATIONAL_LEVEL_RE.search(q):
+            codes += [d.code for d in self.qa.docs if "全国总工会" in d.aliases]
+        if PROVINCIAL_LEVEL_RE.search(q):
+            codes += [d.code for d in self.qa.docs if any(a.endswith("省") for a in d.aliases)]
+        return codes
 
     def is_subject(self, subject: str) -> bool:
         """Whether the X of 那X呢 is a subject to carry the last question over to (组织部,

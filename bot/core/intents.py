@@ -24,7 +24,7 @@ from bot.core.documents import (
 
 WHO_RE = re.compile(
     r"(哪个|哪些|哪几个|什么|何|啥|那些)(部门|单位|科室|处室|机构)"
-    r"|谁(来)?(负责|管|牵头|抓|落实|主管|承担)|归谁|由谁|找谁"
+    r"|谁(来)?(负责|管|牵头|抓|落实|主管|承担)|归谁|由谁|找谁|(哪个|边个)(来)?(负责|管)"
     r"|(责任|牵头|负责|主管)(单位|部门)是"
 )
 # The question frame of a who-question, removed before searching for its topic.
@@ -33,7 +33,7 @@ WHO_FRAME_RE = re.compile(
     r"(湖北|省里|省总)?(是|都是|应该|应当|主要)?(由|归|找)?"
     r"(哪个|哪些|哪几个|什么|何|啥)(部门|单位|科室|处室|机构)"
     r"(来|去)?(负责|牵头|主管|管|抓|落实|承担|建立|推动|负责落实)?.{0,6}$"
-    r"|[，,]?\s*(由|归)?谁(来)?(负责|管|牵头|抓|落实|主管|承担).{0,6}$"
+    r"|[，,]?\s*(由|归)?(谁|哪个|边个)(来)?(负责|管|牵头|抓|落实|主管|承担).{0,6}$"
 )
 DUTY_RE = re.compile(
     r"负责|承担|职责|任务|分工|管(什么|哪|啥|些)|干(什么|啥)|做(什么|哪|啥)|工作|事|活|"
@@ -332,8 +332,9 @@ def resolve_clause_number(number: str, docs: list[Document], doc_code: str | Non
         clause = doc.clause_by_number(number)
         if clause is not None:
             out.append(clause)
-    if not out and doc_code is not None:
-        # 第4条 written for an item numbered 4. (or 第八条 for （八）): match by value alone.
+    if not out:
+        # 第4条 written for an item numbered 4. (or 第八条 for （八）): match by value alone; with
+        # no document named, in each document that has such a number (第六条: both are shown).
         value = number_key(number)[1]
         for doc in pool:
             for clause in doc.clauses:
