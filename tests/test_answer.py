@@ -254,6 +254,7 @@ def test_asking_only_where_to_turn_is_told_where_a_person_can_help(qa, question)
         ("12338是干什么的", "妇联"),
         ("12356热线是啥", "心理援助"),
         ("那12338呢", "妇联"),
+        ("12356", "心理援助"),
     ],
 )
 def test_a_hotline_the_answers_name_is_explained_when_asked(qa, question, says):
@@ -529,6 +530,9 @@ def test_harassment_is_met_with_what_to_do_then_the_rule(qa, question):
         ("我想了解一下心理疏导", False),
         ("想死你了", False),
         ("跳楼价促销", False),
+        ("每天干活够了八小时还要加班吗", False),
+        ("年底活动太多，不想再活动了", False),
+        ("干脆辞职一了百了", False),
         ("失去死亡赔偿金怎么算", False),
         ("去死皮怎么弄", False),
     ],
@@ -551,7 +555,16 @@ def test_harassment_in_plain_words_is_met_with_what_to_do_even_without_a_rule(qa
     assert answer.message.count("12351") == 1 and "娘家人听到了" not in answer.message
 
 
-@pytest.mark.parametrize("question", ["老是接到骚扰电话怎么办", "同事摸我的头安慰我"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "老是接到骚扰电话怎么办",
+        "同事摸我的头安慰我",
+        "经常被骚扰电话打扰怎么办",
+        "老是被推销电话骚扰",
+        "乳腺癌筛查医生会摸胸吗",
+    ],
+)
 def test_what_is_not_harassment_gets_no_harassment_advice(qa, question):
     from bot.core.answer import HARASSMENT_HELP
 
@@ -626,3 +639,10 @@ def test_a_message_of_only_question_words_is_asked_what_it_is_about(qa, question
 def test_a_document_named_with_nothing_asked_of_it_gets_its_outline(qa, question):
     answer = qa.ask(question)
     assert answer.view == "list" and "共" in answer.lead and len(answer.hits) >= 10
+
+
+def test_a_number_in_each_document_is_shown_from_each_and_said_to_be_so(qa):
+    answer = qa.ask("第六条")
+    assert answer.lead == "两份文件里各有这一条："
+    assert {h.doc_code for h in answer.hits} == {NATIONAL, HUBEI}
+    assert qa.ask("全总意见第（六）条").lead == ""

@@ -217,6 +217,9 @@ def test_json_gains_the_context_field(dialogue):
         ("唉……", "抱抱您"),
         ("呜呜呜", "抱抱您"),
         ("好难受啊", "抱抱您"),
+        ("工作累死了", "抱抱您"),
+        ("我好累😭😭", "抱抱您"),
+        ("压力好大", "抱抱您"),
         ("老师你好", "您好"),
         ("亲，在不", "您好"),
         ("在嘛在嘛", "您好"),
@@ -240,11 +243,23 @@ def test_a_sigh_before_a_question_is_heard_then_the_question_answered(dialogue, 
     assert turn.answer.message.startswith("抱抱您。")
 
 
+@pytest.mark.parametrize("message", ["产假多少天，唉，算了", "单位有没有哺乳室，唉，怎么办"])
+def test_a_sigh_inside_a_message_is_part_of_the_question(dialogue, message):
+    (turn,) = talk(dialogue, message)  # answered (it once recursed without end)
+    assert turn.answer.intent != "smalltalk" and not turn.answer.message.startswith("抱抱您")
+
+
+def test_tears_stuck_to_a_question_are_heard_before_it(dialogue):
+    (turn,) = talk(dialogue, "😭单位有没有哺乳室")
+    assert turn.answer.message.startswith("抱抱您。") and turn.answer.hits
+
+
 def test_comfort_is_said_once_where_the_answer_already_opens_with_it(dialogue):
     from bot.core.answer import CRISIS_CARE
 
-    (turn,) = talk(dialogue, "😭我不想活了")
-    assert turn.answer.message.startswith(CRISIS_CARE) and "抱抱您" not in turn.answer.message
+    for message in ("唉，我不想活了", "😭我不想活了"):
+        (turn,) = talk(dialogue, message)
+        assert turn.answer.message.startswith(CRISIS_CARE) and "抱抱您" not in turn.answer.message
 
 
 @pytest.mark.parametrize(
@@ -294,8 +309,20 @@ def test_how_to_go_on_after_her_trouble_is_where_to_turn(dialogue, trouble):
 
     turns = talk(dialogue, "湖北方案第4项", trouble, "那怎么办")
     assert turns[2].answer.message == WHERE_TO_TURN
+    # thanks in between keep what she told; a sigh with the question counts as telling
+    turns = talk(dialogue, "湖北方案第4项", trouble, "好的谢谢", "那怎么办")
+    assert turns[3].answer.message == WHERE_TO_TURN
     (alone,) = talk(dialogue, "咋办嘛")  # with nothing before, the same
     assert alone.answer.message == WHERE_TO_TURN
+
+
+def test_how_to_go_on_after_a_search_or_with_a_sigh_is_where_to_turn(dialogue):
+    from bot.core.answer import WHERE_TO_TURN
+
+    turns = talk(dialogue, "单位没有哺乳室", "怎么办")  # her question, not a clause looked up
+    assert turns[1].answer.message == WHERE_TO_TURN
+    turns = talk(dialogue, "湖北方案第4项", "唉，怎么办")
+    assert turns[1].answer.message == "抱抱您。" + WHERE_TO_TURN
 
 
 def test_a_whole_part_is_listed_in_a_conversation_too(dialogue):
@@ -410,6 +437,7 @@ def test_a_context_stored_before_sentences_were_kept_still_reads(dialogue):
     turn = dialogue.respond("那谁负责", restored, now=1000.0)
     assert turn.followup == "who" and turn.answer.answered
     assert Context.from_dict({**old, "sentences": {"x": "one"}}) is None  # malformed: none
+    assert Context.from_dict({**old, "helped": "yes"}) is None
 
 
 def test_a_declined_question_after_an_answer_is_not_read_as_its_follow_up(qa):
@@ -431,6 +459,12 @@ def test_that_unit_then_after_a_department_says_it_is_not_listed(dialogue):
     assert turns[2].answer.answered and "组织部是以下" in turns[2].answer.message
     (alone,) = talk(dialogue, "财务部呢")
     assert "没有“财务部”" in alone.answer.message
+
+
+@pytest.mark.parametrize("question", ["国家有什么规定", "全国有哪些政策", "省里有什么政策"])
+def test_a_level_named_first_is_a_question_not_a_follow_up(dialogue, question):
+    (turn,) = talk(dialogue, question)
+    assert turn.followup != "clarify" and "不太确定" not in turn.answer.message
 
 
 @pytest.mark.parametrize("national", ["那全国呢", "全国的规定呢", "国家的呢"])

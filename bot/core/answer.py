@@ -80,8 +80,9 @@ SAFETY = (
 # "cannot answer".
 CRISIS = re.compile(
     r"不想活|活不下去|想死(?![你您他她])|寻死|轻生|自杀|自尽|了结自己|结束(自己的)?生命"
-    r"|活着(真)?没(意思|劲)|跳楼(?!价)|割腕|吃安眠药|一了百了|活够了|不想再活"
-    r"|(不如|还不如|干脆)死了?算了|死了算了"
+    r"|活着(真)?没(意思|劲)|跳楼(?!价)|割腕|吃安眠药|(想|真想|不如|干脆)一了百了"
+    r"|(?<![干做])活够了|不想再活(?![动跃])|(不如|还不如|干脆)死了?算了"
+    r"|(?<![累烦气笑热冷饿困])死了算了"
 )
 CRISIS_CARE = (
     "娘家人很担心您。您现在的感受很重要，请不要一个人扛着：马上拨打心理援助热线 12356"
@@ -90,8 +91,10 @@ CRISIS_CARE = (
 CRISIS_MORE = "等您愿意的时候，也可以找单位工会（女职工委员会）说一说，或拨打职工服务热线 12351。"
 # Sexual harassment: what to do first, then what the documents say.
 HARASSMENT = re.compile(
-    r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍|骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}骚扰|"
-    r"摸(我|俺)?的?(屁股|胸|大腿|腰)|黄段子|荤段子|开黄腔|黄色笑话"
+    r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍|黄段子|荤段子|开黄腔|黄色笑话|摸屁股|"
+    # said plainly, and harassment only where nothing says it is a call, an advert or a doctor
+    r"^(?!.*(电话|短信|信息|推销|广告|催收|检查|筛查|医生|按摩))"
+    r"(?:.*(骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}(骚扰|摸)|摸(我|俺)的?(屁股|胸|大腿|腰)))"
 )
 HARASSMENT_HELP = (
     "遇到性骚扰，不是您的错。可以先保留证据（聊天记录、录音、证人），"
@@ -114,7 +117,7 @@ HOTLINES = {
 }
 HOTLINE_ASKED = re.compile(
     r"(那|还有)?(?P<line>12351|12338|12356|12333)(热线|电话)?((是|是个)?"
-    r"(什么|啥|干什么的|干嘛的|干什么用的?|哪里的|管什么的?)(电话|热线)?|呢)(呀|啊)?[？?。]*"
+    r"(什么|啥|干什么的|干嘛的|干什么用的?|哪里的|管什么的?)(电话|热线)?|呢)?(呀|啊)?[？?。]*"
 )
 # Asking where to turn herself (我该找谁, 俺去找谁), not which department is responsible.
 TURN_TO = re.compile(r"[我俺咱](们)?(该|应该|要|能|可以)?(去)?(找谁|找哪里|去哪里|去哪儿|找哪儿)")
@@ -267,6 +270,9 @@ class QA:
         if len(q) > MAX_QUERY_CHARS:
             q = q[:MAX_QUERY_CHARS]
             note = f"（问题较长，只按前 {MAX_QUERY_CHARS} 个字查找。）"
+        hotline = HOTLINE_ASKED.fullmatch(q)
+        if hotline:  # 12351是什么, 那12338呢, 12356: said plainly, not declined with the number
+            return reply(raw, "search", True, HOTLINES[hotline["line"]], view="none")
         if not HAS_CJK.search(q) or (len(q) >= 20 and len(set(q)) <= 3):  # 我我我我…
             if not re.search(r"[A-Za-z0-9]", q):
                 msg = "没看懂这条消息。请用文字描述您的问题，例如：单位有没有哺乳室？"
@@ -274,9 +280,6 @@ class QA:
                 msg = "目前只能回答关于工会女职工工作文件的中文问题，请用中文提问。"
             return reply(raw, "search", False, msg, view="none")
 
-        hotline = HOTLINE_ASKED.fullmatch(q)
-        if hotline:  # 12351是什么: said plainly, not declined with the number itself
-            return reply(raw, "search", True, HOTLINES[hotline["line"]], view="none")
         if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该怎么办, 有没有电话可以打
             return reply(raw, "search", True, WHERE_TO_TURN, view="none")
         helped = False  # help for a crisis, danger or harassment said before the rules
@@ -392,6 +395,8 @@ class QA:
                         number = mention.number.strip("（）")
                         missing.append(f"{where}这一部分没有第{number}{mention.unit}")
                         continue
+            if owner is None and intent.wants_parallel:
+                matches = matches[:1]  # 第六条对应哪一条: the first document's, then its match
             if not matches:
                 where = self.doc_name(owner) if owner else "文件"
                 what = f"第{mention.number}部分" if mention.part else f"{mention.number}这一条"
@@ -442,7 +447,12 @@ class QA:
         if len(found) == 1 and WHO_RE.search(q):  # 全总意见第（十三）条由谁负责
             target, lead = self.responsible(found[0], intent.docs[1:])
             return reply(raw, "who", bool(target.departments), lead, [self.hit(target)])
-        return reply(raw, "clause", True, hits=[self.hit(c) for c in found], view="full")
+        # 第六条, no document named: each document's, said to be two
+        several = len({c.doc_code for c in found}) > 1 and not intent.docs
+        count = len({c.doc_code for c in found})
+        each = "两份文件里各有这一条：" if count == 2 else f"{count} 份文件里各有这一条："
+        lead = each if several and len(intent.clauses) == 1 else ""
+        return reply(raw, "clause", True, lead, [self.hit(c) for c in found], view="full")
 
     def responsible(self, clause: Clause, named: list[str] | None = None) -> tuple[Clause, str]:
         """The clause whose 责任单位 answer 谁负责 for ``clause`` (itself, or its counterpart when

@@ -61,7 +61,8 @@ SMALLTALK = {  # in order of precedence when a message has several
     r"(你|你这)?(答|回答|说)的(是)?(什么|啥)(啊|呀)?",
     "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
     # A sigh or tears, with nothing said yet: heard first, then asked what is wrong.
-    "sad": r"唉+|哎+|哎呀|唉呀|哎哟|呜+|嘤+|哭了?|想哭|好难|好烦|烦死了|难受|好难受",
+    "sad": r"唉+|唉呀|呜+|嘤+|哭了?|哭哭|想哭|(我|俺)?(好难|好烦|烦死了|难受|好难受|心好累)|"
+    r"(我|俺)?(工作|上班|干活|每天)?(好累|太累了?|累死了?|压力(好|太)大)",
     # Only the opening of a question (请问, 我想问一下, 咨询一下): the question is still to come.
     "ask": r"请问|我?想?问(一?下|个(问题|事)?)|咨询(一?下|个(问题|事)?)|我想咨询|"
     r"有个问题|有事想问",
@@ -74,6 +75,8 @@ HOW_ALONE = re.compile(
 )
 SAD_OPENING = "抱抱您。"
 CARE_OPENINGS = (SAD_OPENING, HEARD_OPENING, CRISIS_CARE)
+# A run of emoji or pictographs: a segment of its own (😭孩子没人带 is a sigh, then a question).
+EMOJI_RUN_RE = re.compile("([\U0001f300-\U0001faff\u2600-\u27bf]+)")
 # Faces of sadness or distress (😭, 😢, 💔…): said alone, a sigh in a picture.
 SAD_FACES_RE = re.compile(
     "[\U0001f622\U0001f62d\U0001f61e\U0001f614\U0001f61f\U0001f625"
@@ -171,6 +174,7 @@ class Context:
         ok = all(isinstance(r, list) and len(r) == 3 for r in refs)
         ok = ok and isinstance(context.sentences, dict)
         ok = ok and all(isinstance(v, int) for v in context.sentences.values())
+        ok = ok and isinstance(context.listed, bool) and isinstance(context.helped, bool)
         return context if ok and isinstance(context.at, int | float) else None
 
     def sentence(self, clause: Clause) -> int | None:
@@ -236,10 +240,15 @@ class Dialogue:
         now = time.time() if now is None else now
         if context is not None and now - context.at > self.ttl:
             context = None
+        q = normalise_query(text if isinstance(text, str) else "")
+        sighed = self.smalltalk(q)[0] == "sad"
+        told = sighed or personal_trouble(q)
+        if told and context is not None:
+            context.helped = True  # 唉，怎么办: where to turn, whatever was read before
         turn = self.answer_message(text, context, now)
-        if turn.context is not None:
-            q = normalise_query(text if isinstance(text, str) else "")
-            turn.context.helped = personal_trouble(q) or self.smalltalk(q)[0] == "sad"
+        # Other small talk (好的, 谢谢) leaves what she told as it was.
+        if turn.context is not None and (turn.followup != "smalltalk" or sighed):
+            turn.context.helped = told
         return turn
 
     def answer_message(self, text: str, context: Context | None, now: float) -> Turn:
@@ -256,20 +265,21 @@ class Dialogue:
             if context is not None:
                 context.at = now
             return Turn(answer, context, followup="smalltalk", farewell=kind == "bye")
-        if kind == "sad":  # 唉，孩子没人带怎么办: heard first, then answered
+        if kind == "sad" and rest != q:  # 唉，孩子没人带怎么办: heard first, then answered
             return self.heard(self.respond(rest, context, now), text)
         if kind:
             text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
-        focus = self.clause(context.focus) if context is not None else None
-        if focus is not None and not context.helped and HOW_ALONE.fullmatch(q):
-            return self.whole(text, context, focus)  # 怎么办 after a clause: what it sets out
+        read = context is not None and context.intent == "clause" and not context.helped
+        focus = self.clause(context.focus) if read else None
+        if focus is not None and HOW_ALONE.fullmatch(q):
+            return self.whole(text, context, focus)  # 怎么办 after a clause read: what it sets
         if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该找谁 is hers, not a follow-up's 谁负责
             answer = self.qa.ask(text)  # where a person can help, as ``ask`` says it
             if context is not None:
                 context.at = now
             return Turn(answer, context, followup="help")
         turn = self.follow_up(text, q, context) if context is not None and q else None
-        kind = self.follow_up_kind(q) if turn is None and context is None else ""
+        kind = self.follow_up_kind(q, in_context=False) if turn is None and context is None else ""
         if kind and not find_docs(q, self.qa.docs):  # a follow-up with nothing to follow
             answer = reply(text, "search", False, self.clarify(kind), view="none")
             return Turn(answer, None, followup="clarify")
@@ -286,7 +296,7 @@ class Dialogue:
     def smalltalk(self, q: str) -> tuple[str, str]:
         """(kind of small talk, the question left), or ("", q) when there is no small talk.
         Small talk counts only as whole phrases at the start or the end of a message."""
-        segments = [seg for seg in SEGMENT_RE.split(q) if seg]
+        segments = [seg for seg in SEGMENT_RE.split(EMOJI_RUN_RE.sub(r"，\1，", q)) if seg]
         if segments and GREETING_PREFIX_RE.match(segments[0]):
             segments[:1] = ["你好", GREETING_PREFIX_RE.sub("", segments[0])]
         kinds = [self.smalltalk_kind(seg) for seg in segments]
@@ -295,7 +305,8 @@ class Dialogue:
             start += 1
         while end > start and kinds[end - 1]:
             end -= 1
-        found = [k for k in kinds if k]
+        # Small talk counts at the ends only (产假多少天，唉，算了 is a question with a sigh in it).
+        found = [k for k in kinds[:start] + kinds[end:] if k]
         if not found:
             return "", q
         kind = min(found, key=list(SMALLTALK).index)  # 你好，你是谁: introduce yourself
@@ -420,8 +431,10 @@ class Dialogue:
 
     # ------------------------------------------------------------------ follow-ups
 
-    def follow_up_kind(self, q: str) -> str:
-        """What kind of follow-up a message is, when it has no topic of its own ("" if none)."""
+    def follow_up_kind(self, q: str, in_context: bool = True) -> str:
+        """What kind of follow-up a message is, when it has no topic of its own ("" if none).
+        A level named (全国的呢) stands for a document only after an answer (国家有什么规定,
+        asked first, is a question)."""
         if CLAUSE_NO_RE.search(q):
             return ""  # 湖北方案第4项 names its clause
         core = _strip(q)
@@ -437,7 +450,7 @@ class Dialogue:
             return "full"
         if (WHO_RE.search(q) or DUTY_WORDS_RE.search(q)) and not self.has_topic(q):
             return "who"
-        named = find_docs(q, self.qa.docs) or self.level_docs(q)
+        named = find_docs(q, self.qa.docs) or (self.level_docs(q) if in_context else [])
         if (named or OTHER_DOCUMENT_RE.search(q)) and not self.has_topic(q):
             return "parallel"
         return ""
