@@ -239,7 +239,17 @@ def test_her_own_where_to_turn_is_not_a_departments_question(qa):
 
 
 @pytest.mark.parametrize(
-    "question", ["我该怎么办", "有没有热线电话", "我该找谁？", "怎么办", "那咋办嘛", "咋弄"]
+    "question",
+    [
+        "我该怎么办",
+        "有没有热线电话",
+        "我该找谁？",
+        "怎么办",
+        "那咋办嘛",
+        "咋弄",
+        "找谁投诉",
+        "有人管吗",
+    ],
 )
 def test_asking_only_where_to_turn_is_told_where_a_person_can_help(qa, question):
     from bot.core.answer import WHERE_TO_TURN
@@ -533,6 +543,10 @@ def test_harassment_is_met_with_what_to_do_then_the_rule(qa, question):
         ("每天干活够了八小时还要加班吗", False),
         ("年底活动太多，不想再活动了", False),
         ("干脆辞职一了百了", False),
+        ("我最近总想从楼上跳下去", True),
+        ("我买了安眠药", True),
+        ("失眠能吃安眠药吗", False),
+        ("这月加班加到想死😂", False),
         ("失去死亡赔偿金怎么算", False),
         ("去死皮怎么弄", False),
     ],
@@ -545,7 +559,15 @@ def test_the_crisis_words_are_phrases_not_characters(qa, question, crisis):
 
 
 @pytest.mark.parametrize(
-    "question", ["老板老是骚扰我", "被经理骚扰了怎么办", "车间里总有男同事摸我屁股"]
+    "question",
+    [
+        "老板老是骚扰我",
+        "被经理骚扰了怎么办",
+        "车间里总有男同事摸我屁股",
+        "他老是在没人的时候蹭我",
+        "要我陪他去酒店，不去就扣奖金",
+        "领导关上门说暧昧的话",
+    ],
 )
 def test_harassment_in_plain_words_is_met_with_what_to_do_even_without_a_rule(qa, question):
     from bot.core.answer import HARASSMENT_HELP
@@ -563,6 +585,7 @@ def test_harassment_in_plain_words_is_met_with_what_to_do_even_without_a_rule(qa
         "经常被骚扰电话打扰怎么办",
         "老是被推销电话骚扰",
         "乳腺癌筛查医生会摸胸吗",
+        "周末和同事去蹭饭",
     ],
 )
 def test_what_is_not_harassment_gets_no_harassment_advice(qa, question):
@@ -646,3 +669,8 @@ def test_a_number_in_each_document_is_shown_from_each_and_said_to_be_so(qa):
     assert answer.lead == "两份文件里各有这一条："
     assert {h.doc_code for h in answer.hits} == {NATIONAL, HUBEI}
     assert qa.ask("全总意见第（六）条").lead == ""
+
+
+def test_a_level_named_before_a_number_is_that_level_s_document(qa):
+    answer = qa.ask("全国第6条讲什么")
+    assert [(h.doc_code, h.number) for h in answer.hits] == [(NATIONAL, "（六）")]

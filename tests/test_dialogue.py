@@ -220,6 +220,11 @@ def test_json_gains_the_context_field(dialogue):
         ("工作累死了", "抱抱您"),
         ("我好累😭😭", "抱抱您"),
         ("压力好大", "抱抱您"),
+        ("我只是想有人听我说说话", "抱抱您"),
+        ("侬好", "您好"),
+        ("老铁你好", "您好"),
+        ("唔该", "不客气"),
+        ("谢谢你听我说", "不客气"),
         ("老师你好", "您好"),
         ("亲，在不", "您好"),
         ("在嘛在嘛", "您好"),
@@ -472,3 +477,32 @@ def test_a_level_of_the_union_named_after_an_answer_is_that_level_s_document(dia
     turns = talk(dialogue, "湖北方案第4项", national, "省里的呢")
     assert turns[1].followup == "parallel" and turns[1].answer.hits[0].place == CARE_N
     assert turns[2].followup == "parallel" and turns[2].answer.hits[0].place == CARE_H
+
+
+@pytest.mark.parametrize(
+    ("trouble", "then"),
+    [("我不想活了", "你能帮我吗"), ("我老公打我", "有没有人能帮帮我"), ("唉", "你会告诉别人吗")],
+)
+def test_after_her_trouble_what_no_document_answers_is_met_by_someone_to_turn_to(
+    dialogue, trouble, then
+):
+    from bot.core.dialogue import STILL_HEARD
+
+    turns = talk(dialogue, trouble, then)
+    assert turns[1].answer.message == STILL_HEARD and "12356" in STILL_HEARD
+    (alone,) = talk(dialogue, then)  # with nothing told before: as any question
+    assert alone.answer.message != STILL_HEARD
+
+
+def test_who_is_responsible_after_her_trouble_also_says_where_she_can_go(dialogue):
+    from bot.core.dialogue import WHO_FOR_HER
+
+    turns = talk(dialogue, "俺被辞退了，心里难受", "那谁负责")
+    assert turns[1].followup == "who" and WHO_FOR_HER in turns[1].answer.message
+    plain = talk(dialogue, "湖北方案第4项", "那谁负责")[1]
+    assert WHO_FOR_HER not in plain.answer.message
+
+
+def test_an_emoji_inside_a_question_is_no_part_of_it(dialogue):
+    (turn,) = talk(dialogue, "哺乳室😭谁负责")
+    assert turn.answer.intent == "who" and turn.answer.hits

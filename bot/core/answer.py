@@ -30,6 +30,7 @@ from bot.core.intents import (
     WHO_RE,
     DepartmentDirectory,
     Intent,
+    level_docs,
     normalise_query,
     parse_intent,
     resolve_clause_number,
@@ -65,7 +66,7 @@ FIRST_PERSON = re.compile(r"[我俺咱]")
 HARDSHIP = re.compile(
     r"不批|没人管|没人带|辞退|开除|解雇|炒了我|降薪|扣钱|扣工资|拖欠|欠薪|不给结|不发工资|"
     r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|好累|累死|累垮|焦虑|失眠|"
-    r"掉眼泪|哭|没人理解|没人管我|没人帮我|好苦|压力(好|太|很|特别)大"
+    r"掉眼泪|哭|没人理解|没人管我|没人帮我|好苦|压力(好|太|很|特别)大|撑不下去|撑不住|害怕|不敢说"
 )
 # Violence against the asker: the way to help comes before anything the documents say.
 DANGER = re.compile(
@@ -79,8 +80,9 @@ SAFETY = (
 # Thoughts of ending one's life: a person first, and where to reach one now; no rule, no
 # "cannot answer".
 CRISIS = re.compile(
-    r"不想活|活不下去|想死(?![你您他她])|寻死|轻生|自杀|自尽|了结自己|结束(自己的)?生命"
-    r"|活着(真)?没(意思|劲)|跳楼(?!价)|割腕|吃安眠药|(想|真想|不如|干脆)一了百了"
+    r"不想活|活不下去|想死(?![你您他她])(?![了啦]?[😂🤣])|寻死|轻生|自杀|自尽|了结自己"
+    r"|结束(自己的)?生命|活着(真)?没(意思|劲)|跳楼(?!价)|从楼上跳|割腕|(想|真想|不如|干脆)一了百了"
+    r"|(吃|吞)了?(一瓶|整瓶|很多|好多|一把)安眠药|(买|攒|囤|存)了?(很多|一堆|好多|一些|一瓶)?安眠药"
     r"|(?<![干做])活够了|不想再活(?![动跃])|(不如|还不如|干脆)死了?算了"
     r"|(?<![累烦气笑热冷饿困])死了算了"
 )
@@ -94,7 +96,8 @@ HARASSMENT = re.compile(
     r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍|黄段子|荤段子|开黄腔|黄色笑话|摸屁股|"
     # said plainly, and harassment only where nothing says it is a call, an advert or a doctor
     r"^(?!.*(电话|短信|信息|推销|广告|催收|检查|筛查|医生|按摩))"
-    r"(?:.*(骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}(骚扰|摸)|摸(我|俺)的?(屁股|胸|大腿|腰)))"
+    r"(?:.*(骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}(骚扰|摸|蹭)|摸过?(我|俺)的?(屁股|胸|大腿|腰|手|脸)"
+    r"|蹭(我|俺)|陪(他|领导|老板|客户|经理)?去?(酒店|开房)|暧昧|露骨|下流|色眯眯|占(我|俺)便宜))"
 )
 HARASSMENT_HELP = (
     "遇到性骚扰，不是您的错。可以先保留证据（聊天记录、录音、证人），"
@@ -126,6 +129,8 @@ ASKS_WHERE_TO_TURN = re.compile(
     r"(那)?(([我俺咱](们)?)?(该|应该|要|能|可以)?(怎么办|咋办|咋整|咋弄|怎么弄)(才好)?"
     r"|(有没有|有|给个|留个)(什么)?(热线)?(电话|热线)(可以打)?"
     r"|(打|拨)(什么|哪个|啥)(电话|热线)"
+    r"|找哪个|揾边个|找谁好使|(找谁|向谁|去哪儿?|到哪儿?)投诉|(能|可以)投诉[吗么]|有(没有)?人管[吗么]?"
+    r"|咋个搞|咋搞"
     rf"|(?:{TURN_TO.pattern})(帮忙|求助|反映|投诉|说理)?)"
     r"(呢|吗|啊|呀|嘛)?[？?。！!]*"
 )
@@ -378,6 +383,8 @@ class QA:
         missing: list[str] = []
         for mention in intent.clauses:
             owner = mention.doc_code or (intent.docs[0] if len(intent.docs) == 1 else None)
+            levels = level_docs(q, self.docs) if owner is None and not intent.docs else []
+            owner = owner or (levels[0] if len(levels) == 1 else None)  # 全国第6条
             resolve = resolve_part if mention.part else resolve_clause_number
             matches = resolve(mention.number, self.docs, owner)
             if not mention.part:

@@ -28,11 +28,13 @@ from bot.core.answer import (
     ASKS_WHERE_TO_TURN,
     CRISIS_CARE,
     HEARD_OPENING,
+    OUTSIDE,
     QA,
+    TURN_TO_LEAD,
     personal_trouble,
 )
 from bot.core.documents import Clause, ClauseRef, cn_to_int
-from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, normalise_query
+from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, level_docs, normalise_query
 from bot.core.replies import Answer, Hit, reply
 
 DEFAULT_TTL = 30 * 60  # seconds of silence after which a conversation starts afresh
@@ -50,18 +52,22 @@ SMALLTALK = {  # in order of precedence when a message has several
     "help": r"你(都|还)?(能|会|可以)(做|干|回答|帮我|帮)(些)?(什么|啥|哪些)(问题|事)?|"
     r"(这个)?(怎么|如何|咋)(用|使用)(你)?|有(什么|哪些|啥)(功能|用)|你(都)?(能|会)(做|干)?(什么|啥|嘛)",
     "human": r"(转|找|要)?人工(客服|服务)?|(找|要)真人|客服",
-    "greeting": r"(老师|姐|大姐|亲|领导|师傅|娘家人)?(你好|您好|你号)|hi|hello|hey|哈喽|嗨|"
+    "greeting": r"(老师|姐|大姐|亲|领导|师傅|娘家人|老铁)?(你好|您好|你号|侬好)|"
+    r"hi|hello|hey|哈喽|嗨|老铁|嘎哈呢|干啥呢|搞么(斯|事)撒?|"
     r"(早上|上午|中午|下午|晚上)好|早(安)?|(老师|大家|各位|姐妹们?|同志|领导|师傅|亲|娘家人)(们)?好|"
     r"(亲|老师|姐)?(在[吗么嘛不]|在不在|有人[吗么嘛]?)|亲亲?|老师|大姐|师傅|娘家人",
     "night": r"晚安",
-    "thanks": r"(好的|好|嗯|收到)?(谢谢|多谢|感谢|辛苦)(你|您|了|姐|娘家人|大家)*",
+    "thanks": r"(好的|好|嗯|收到)?(谢谢|多谢|感谢|辛苦|唔该)(你|您|了|姐|娘家人|大家)*"
+    r"(听我说(完|话)?|陪我(聊天?)?|愿意听)?",
     "praise": r"你?(真|好|太)?(棒|厉害|聪明|贴心|给力)(了)?",
     "blame": r"你?(真|好|太)?(笨|傻|没用|不行|垃圾|废物|差劲)(了)?|没用|你有病|滚|"
     r"什么破(玩意|东西)?|(看|听)不(懂|明白)|能(不能)?说人话[吗么]?|说人话|"
     r"(你|你这)?(答|回答|说)的(是)?(什么|啥)(啊|呀)?",
     "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
     # A sigh or tears, with nothing said yet: heard first, then asked what is wrong.
-    "sad": r"唉+|唉呀|呜+|嘤+|哭了?|哭哭|想哭|(我|俺)?(好难|好烦|烦死了|难受|好难受|心好累)|"
+    "sad": r"唉+|唉呀|呜+|嘤+|哭了?|哭哭|想哭|"
+    r"(我|俺)?(好难|好烦|烦死了|难受|好难受|心好累|好怕|好害怕)|"
+    r"(我|俺)?(只是)?想(有人|找人)(听我)?(说说话|说话|聊聊|说说)|"
     r"(我|俺)?(工作|上班|干活|每天)?(好累|太累了?|累死了?|压力(好|太)大)",
     # Only the opening of a question (请问, 我想问一下, 咨询一下): the question is still to come.
     "ask": r"请问|我?想?问(一?下|个(问题|事)?)|咨询(一?下|个(问题|事)?)|我想咨询|"
@@ -74,6 +80,12 @@ HOW_ALONE = re.compile(
     r"(那)?(该|应该|要|得)?(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做)(才好)?(呢|吗|啊|呀|嘛)?[？?。！!]*"
 )
 SAD_OPENING = "抱抱您。"
+STILL_HEARD = (
+    "娘家人一直在听。心里难受的时候，可以拨打心理援助热线 12356（随时可以打）；遇到具体的难处，"
+    "可以找单位工会（女职工委员会），或拨打职工服务热线 12351；有危险请拨打 110。"
+    "您愿意的话，跟我说说发生了什么。"
+)
+WHO_FOR_HER = "这些是文件里负责这项工作的部门；您遇到具体的事，" + TURN_TO_LEAD
 CARE_OPENINGS = (SAD_OPENING, HEARD_OPENING, CRISIS_CARE)
 # A run of emoji or pictographs: a segment of its own (😭孩子没人带 is a sigh, then a question).
 EMOJI_RUN_RE = re.compile("([\U0001f300-\U0001faff\u2600-\u27bf]+)")
@@ -114,9 +126,6 @@ FRAME_RE = re.compile(
     r"什么|怎么|如何|由|归|来|呢|吗|啊|呀|吧|了|有|都|又|再|还|要|给|我|看看|说说|讲讲|一下|"
     r"内容|省里|省总|省级|本省|全国|国家|中央|他们|搞|么样|咋样|咋|具体|措施|做法|举措"
 )
-# A level of the union named for a document (全国的呢, 省里怎么说): the document issued there.
-NATIONAL_LEVEL_RE = re.compile(r"全国|国家|中央")
-PROVINCIAL_LEVEL_RE = re.compile(r"省里|省总|省级|本省")
 ELLIPSIS_RE = re.compile(
     r"^(?:那|那么|还有|那要是|要是)?(?P<subject>.{1,24}?)(?:呢|怎么样|怎么说|如何)$"
 )
@@ -243,12 +252,35 @@ class Dialogue:
         q = normalise_query(text if isinstance(text, str) else "")
         sighed = self.smalltalk(q)[0] == "sad"
         told = sighed or personal_trouble(q)
+        was_told = context is not None and context.helped
         if told and context is not None:
             context.helped = True  # 唉，怎么办: where to turn, whatever was read before
         turn = self.answer_message(text, context, now)
+        if was_told:
+            turn = self.still_heard(turn, text)
+            told = told or turn.answer.message == STILL_HEARD
+        if told and turn.context is None:  # 不想活了 with nothing before: the talk remembers it
+            turn.context = Context(intent="search", at=now)
         # Other small talk (好的, 谢谢) leaves what she told as it was.
         if turn.context is not None and (turn.followup != "smalltalk" or sighed):
             turn.context.helped = told
+        return turn
+
+    def still_heard(self, turn: Turn, text: str) -> Turn:
+        """The turn after she told of her trouble (a crisis, violence, harassment, a hardship):
+        what the documents cannot answer (你能帮我吗, 我好怕) is met with someone to turn to, not
+        "答不上来"; 那谁负责 names the departments as the documents' and says where she can go."""
+        answer = turn.answer
+        q = normalise_query(text if isinstance(text, str) else "")
+        # nothing the documents speak of, declined or (a clause found for 你能帮我吗) not
+        unasked = turn.followup == "" and answer.hits and not self.qa.topical(q)
+        if answer.message == OUTSIDE or unasked:
+            turn.answer = reply(text, answer.intent, False, STILL_HEARD, view="none")
+        elif turn.followup == "who" and answer.answered:
+            lead = f"{answer.lead}\n{WHO_FOR_HER}" if answer.lead else WHO_FOR_HER
+            turn.answer = reply(
+                text, answer.intent, True, lead, answer.hits, answer.view, answer.context
+            )
         return turn
 
     def answer_message(self, text: str, context: Context | None, now: float) -> Turn:
@@ -267,8 +299,8 @@ class Dialogue:
             return Turn(answer, context, followup="smalltalk", farewell=kind == "bye")
         if kind == "sad" and rest != q:  # 唉，孩子没人带怎么办: heard first, then answered
             return self.heard(self.respond(rest, context, now), text)
-        if kind:
-            text = q = rest  # 你好，请问有哺乳室吗: the question is what follows
+        if kind or EMOJI_RUN_RE.search(q):  # 你好，请问有哺乳室吗: what follows is asked
+            text = q = EMOJI_RUN_RE.sub("", rest)
         read = context is not None and context.intent == "clause" and not context.helped
         focus = self.clause(context.focus) if read else None
         if focus is not None and HOW_ALONE.fullmatch(q):
@@ -279,7 +311,8 @@ class Dialogue:
                 context.at = now
             return Turn(answer, context, followup="help")
         turn = self.follow_up(text, q, context) if context is not None and q else None
-        kind = self.follow_up_kind(q, in_context=False) if turn is None and context is None else ""
+        nothing_before = context is None or context.focus is None
+        kind = self.follow_up_kind(q, in_context=False) if turn is None and nothing_before else ""
         if kind and not find_docs(q, self.qa.docs):  # a follow-up with nothing to follow
             answer = reply(text, "search", False, self.clarify(kind), view="none")
             return Turn(answer, None, followup="clarify")
@@ -450,7 +483,7 @@ class Dialogue:
             return "full"
         if (WHO_RE.search(q) or DUTY_WORDS_RE.search(q)) and not self.has_topic(q):
             return "who"
-        named = find_docs(q, self.qa.docs) or (self.level_docs(q) if in_context else [])
+        named = find_docs(q, self.qa.docs) or (level_docs(q, self.qa.docs) if in_context else [])
         if (named or OTHER_DOCUMENT_RE.search(q)) and not self.has_topic(q):
             return "parallel"
         return ""
@@ -461,7 +494,7 @@ class Dialogue:
         if focus is None:
             return None
         kind = self.follow_up_kind(q)
-        named = [m.code for m in find_docs(q, self.qa.docs)] or self.level_docs(q)
+        named = [m.code for m in find_docs(q, self.qa.docs)] or level_docs(q, self.qa.docs)
         pick = PICK_RE.fullmatch(_strip(q))
         if pick and not context.listed:
             lead = "上一条回答没有列出可选的条款；想看更多相关条款，可以说“还有吗”。"
@@ -491,16 +524,6 @@ class Dialogue:
         if match and self.is_subject(match.group("subject")):
             return self.ellipsis(text, context, focus, match.group("subject"))
         return None
-
-    def level_docs(self, q: str) -> list[str]:
-        """The documents a level named in ``q`` stands for: 全国 / 国家 the national union's,
-        省里 a province's (by the names the documents answer to)."""
-        codes = []
-        if NATIONAL_LEVEL_RE.search(q):
-            codes += [d.code for d in self.qa.docs if "全国总工会" in d.aliases]
-        if PROVINCIAL_LEVEL_RE.search(q):
-            codes += [d.code for d in self.qa.docs if any(a.endswith("省") for a in d.aliases)]
-        return codes
 
     def is_subject(self, subject: str) -> bool:
         """Whether the X of 那X呢 is a subject to carry the last question over to (组织部,

@@ -217,6 +217,23 @@ def find_docs(text: str, docs: list[Document]) -> list[DocMention]:
     return sorted(spans, key=lambda s: s.start)
 
 
+# A level of the union named for a document (全国的呢, 省里怎么说, 全国第6条): the document issued
+# there, known by the names the documents answer to.
+NATIONAL_LEVEL_RE = re.compile(r"全国|国家|中央")
+PROVINCIAL_LEVEL_RE = re.compile(r"省里|省总|省级|本省")
+
+
+def level_docs(text: str, docs: list[Document]) -> list[str]:
+    """The documents a level named in ``text`` stands for: 全国 / 国家 the national union's,
+    省里 a province's."""
+    codes = []
+    if NATIONAL_LEVEL_RE.search(text):
+        codes += [d.code for d in docs if "全国总工会" in d.aliases]
+    if PROVINCIAL_LEVEL_RE.search(text):
+        codes += [d.code for d in docs if any(a.endswith("省") for a in d.aliases)]
+    return codes
+
+
 def parse_intent(text: str, docs: list[Document], departments: DepartmentDirectory) -> Intent:
     """Classify a question and pull out the documents, clause numbers and department it names."""
     q = normalise_query(text)
