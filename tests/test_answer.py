@@ -248,7 +248,7 @@ def test_her_own_where_to_turn_is_not_a_departments_question(qa):
         "那咋办嘛",
         "咋弄",
         "找谁投诉",
-        "有人管吗",
+        "找谁",
     ],
 )
 def test_asking_only_where_to_turn_is_told_where_a_person_can_help(qa, question):
@@ -546,6 +546,8 @@ def test_harassment_is_met_with_what_to_do_then_the_rule(qa, question):
         ("我最近总想从楼上跳下去", True),
         ("我买了安眠药", True),
         ("失眠能吃安眠药吗", False),
+        ("买安眠药需要处方吗", False),
+        ("我从楼上跳下来摔伤了算工伤吗", False),
         ("这月加班加到想死😂", False),
         ("失去死亡赔偿金怎么算", False),
         ("去死皮怎么弄", False),
@@ -567,6 +569,7 @@ def test_the_crisis_words_are_phrases_not_characters(qa, question, crisis):
         "他老是在没人的时候蹭我",
         "要我陪他去酒店，不去就扣奖金",
         "领导关上门说暧昧的话",
+        "领导给我发暧昧短信",
     ],
 )
 def test_harassment_in_plain_words_is_met_with_what_to_do_even_without_a_rule(qa, question):
@@ -586,6 +589,9 @@ def test_harassment_in_plain_words_is_met_with_what_to_do_even_without_a_rule(qa
         "老是被推销电话骚扰",
         "乳腺癌筛查医生会摸胸吗",
         "周末和同事去蹭饭",
+        "同事天天蹭我饭卡",
+        "女职工上下流动有什么政策",
+        "出差陪客户去酒店吃饭算加班吗",
     ],
 )
 def test_what_is_not_harassment_gets_no_harassment_advice(qa, question):
@@ -674,3 +680,6 @@ def test_a_number_in_each_document_is_shown_from_each_and_said_to_be_so(qa):
 def test_a_level_named_before_a_number_is_that_level_s_document(qa):
     answer = qa.ask("全国第6条讲什么")
     assert [(h.doc_code, h.number) for h in answer.hits] == [(NATIONAL, "（六）")]
+    # a level elsewhere in the question names no document (国家生育政策 is a topic)
+    answer = qa.ask("第4项里的国家生育政策是什么")
+    assert [(h.doc_code, h.number) for h in answer.hits] == [(HUBEI, "4")]

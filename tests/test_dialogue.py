@@ -506,3 +506,50 @@ def test_who_is_responsible_after_her_trouble_also_says_where_she_can_go(dialogu
 def test_an_emoji_inside_a_question_is_no_part_of_it(dialogue):
     (turn,) = talk(dialogue, "哺乳室😭谁负责")
     assert turn.answer.intent == "who" and turn.answer.hits
+    turns = talk(dialogue, "湖北方案第4项", "那谁😭负责")
+    assert turns[1].followup == "who"
+
+
+def test_a_laugh_is_no_crisis_in_a_conversation_either(dialogue):
+    from bot.core.answer import CRISIS_CARE
+
+    for message in ("这月加班加到想死😂", "累得想死😂😂"):
+        (turn,) = talk(dialogue, message)
+        assert not turn.answer.message.startswith(CRISIS_CARE)
+
+
+def test_after_a_crisis_a_follow_up_with_nothing_to_follow_is_still_heard(dialogue):
+    from bot.core.dialogue import STILL_HEARD
+
+    turns = talk(dialogue, "我不想活了", "那谁负责", "你能帮我吗")
+    assert turns[1].answer.message == STILL_HEARD and turns[2].answer.message == STILL_HEARD
+    (turn,) = talk(dialogue, "唉，你能帮我吗")  # told in the same message
+    assert turn.answer.message == "抱抱您。" + STILL_HEARD
+
+
+def test_what_she_asks_after_her_trouble_is_answered_when_it_is_asked(dialogue):
+    from bot.core.dialogue import STILL_HEARD
+
+    turns = talk(dialogue, "唉", "湖北方案第6项", "全总意见有几条", "12356是什么")
+    assert all(t.answer.message != STILL_HEARD for t in turns[1:])
+    assert turns[1].answer.hits and turns[2].answer.view == "list"
+
+
+def test_who_for_her_is_said_once_and_her_trouble_outlasts_it(dialogue):
+    from bot.core.dialogue import STILL_HEARD, WHO_FOR_HER
+
+    turns = talk(dialogue, "我被辞退了，心里难受", "唉，那谁负责", "你能帮我吗")
+    assert turns[1].answer.message.count(WHO_FOR_HER) == 1
+    assert turns[2].answer.message == STILL_HEARD
+
+
+@pytest.mark.parametrize("message", ["有人管吗", "找哪个"])
+def test_who_manages_it_after_a_clause_is_its_departments_and_alone_where_to_turn(
+    dialogue, message
+):
+    from bot.core.answer import WHERE_TO_TURN
+
+    turns = talk(dialogue, "湖北方案第4项", message)
+    assert turns[1].followup == "who"
+    (alone,) = talk(dialogue, message)
+    assert alone.answer.message == WHERE_TO_TURN

@@ -55,6 +55,7 @@ COUNTERPART_DEPTH = 5
 QUOTED_AT_MOST = 3  # clauses an answer quotes in full; more are listed one a line
 CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
+LEVEL_BEFORE = re.compile(r"(全国|国家|中央|省里|省总|省级|本省)的?\s*$")
 # A message of nothing but question words and filler (单位, 有没有): what is it about?
 ASK_MORE = "您想问哪方面的事？说得具体一点，娘家人帮您查。例如：单位有没有哺乳室？"
 # What is left of 那湖北的呢 once the document's name is gone.
@@ -80,9 +81,10 @@ SAFETY = (
 # Thoughts of ending one's life: a person first, and where to reach one now; no rule, no
 # "cannot answer".
 CRISIS = re.compile(
-    r"不想活|活不下去|想死(?![你您他她])(?![了啦]?[😂🤣])|寻死|轻生|自杀|自尽|了结自己"
-    r"|结束(自己的)?生命|活着(真)?没(意思|劲)|跳楼(?!价)|从楼上跳|割腕|(想|真想|不如|干脆)一了百了"
-    r"|(吃|吞)了?(一瓶|整瓶|很多|好多|一把)安眠药|(买|攒|囤|存)了?(很多|一堆|好多|一些|一瓶)?安眠药"
+    r"不想活|活不下去|想死(?![你您他她])(?![了啦]?([😂🤣]|哈))|寻死|轻生|自杀|自尽|了结自己"
+    r"|结束(自己的)?生命|活着(真)?没(意思|劲)|跳楼(?!价)|(想|要)从楼上跳|从楼上跳下?去|割腕"
+    r"|(想|真想|不如|干脆)一了百了|(吃|吞)了?(一瓶|整瓶|很多|好多|一把)安眠药"
+    r"|(买|攒|囤|存)(了(很多|一堆|好多|一些|一瓶)?|(很多|一堆|好多|一瓶))安眠药"
     r"|(?<![干做])活够了|不想再活(?![动跃])|(不如|还不如|干脆)死了?算了"
     r"|(?<![累烦气笑热冷饿困])死了算了"
 )
@@ -93,11 +95,12 @@ CRISIS_CARE = (
 CRISIS_MORE = "等您愿意的时候，也可以找单位工会（女职工委员会）说一说，或拨打职工服务热线 12351。"
 # Sexual harassment: what to do first, then what the documents say.
 HARASSMENT = re.compile(
-    r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍|黄段子|荤段子|开黄腔|黄色笑话|摸屁股|"
+    r"性骚扰|动手动脚|咸猪手|揩油|猥亵|偷拍|黄段子|荤段子|开黄腔|黄色笑话|摸屁股|暧昧|露骨|色眯眯|"
     # said plainly, and harassment only where nothing says it is a call, an advert or a doctor
     r"^(?!.*(电话|短信|信息|推销|广告|催收|检查|筛查|医生|按摩))"
-    r"(?:.*(骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}(骚扰|摸|蹭)|摸过?(我|俺)的?(屁股|胸|大腿|腰|手|脸)"
-    r"|蹭(我|俺)|陪(他|领导|老板|客户|经理)?去?(酒店|开房)|暧昧|露骨|下流|色眯眯|占(我|俺)便宜))"
+    r"(?:.*(骚扰(我|俺|女)|被[^，,。？?！!\s]{0,4}(骚扰|摸)|摸过?(我|俺)的?(屁股|胸|大腿|腰|手|脸)"
+    r"|蹭(我|俺)(?!的?(饭|车|卡|网))|(要|逼|让|叫)(我|俺)陪[^，,。？?！!\s]{0,6}(酒店|宾馆|开房)|开房"
+    r"|(?<!上)下流(?!动)))"
 )
 HARASSMENT_HELP = (
     "遇到性骚扰，不是您的错。可以先保留证据（聊天记录、录音、证人），"
@@ -122,6 +125,11 @@ HOTLINE_ASKED = re.compile(
     r"(那|还有)?(?P<line>12351|12338|12356|12333)(热线|电话)?((是|是个)?"
     r"(什么|啥|干什么的|干嘛的|干什么用的?|哪里的|管什么的?)(电话|热线)?|呢)?(呀|啊)?[？?。]*"
 )
+# 找谁, 有人管吗 said alone: where she can turn when she told of trouble or nothing was asked
+# before; after a clause, who is responsible for it.
+TURN_OR_WHO = re.compile(
+    r"(那)?(找谁|找哪个|揾边个|有(没有)?人管[吗么]?|有没有人管)(呢|啊|呀)?[？?。！!]*"
+)
 # Asking where to turn herself (我该找谁, 俺去找谁), not which department is responsible.
 TURN_TO = re.compile(r"[我俺咱](们)?(该|应该|要|能|可以)?(去)?(找谁|找哪里|去哪里|去哪儿|找哪儿)")
 # ... in so many words, and nothing else (我该怎么办, 有没有电话可以打, 我该找谁).
@@ -129,8 +137,7 @@ ASKS_WHERE_TO_TURN = re.compile(
     r"(那)?(([我俺咱](们)?)?(该|应该|要|能|可以)?(怎么办|咋办|咋整|咋弄|怎么弄)(才好)?"
     r"|(有没有|有|给个|留个)(什么)?(热线)?(电话|热线)(可以打)?"
     r"|(打|拨)(什么|哪个|啥)(电话|热线)"
-    r"|找哪个|揾边个|找谁好使|(找谁|向谁|去哪儿?|到哪儿?)投诉|(能|可以)投诉[吗么]|有(没有)?人管[吗么]?"
-    r"|咋个搞|咋搞"
+    r"|找谁好使|(找谁|向谁|去哪儿?|到哪儿?)投诉|(能|可以)投诉[吗么]"
     rf"|(?:{TURN_TO.pattern})(帮忙|求助|反映|投诉|说理)?)"
     r"(呢|吗|啊|呀|嘛)?[？?。！!]*"
 )
@@ -285,7 +292,7 @@ class QA:
                 msg = "目前只能回答关于工会女职工工作文件的中文问题，请用中文提问。"
             return reply(raw, "search", False, msg, view="none")
 
-        if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该怎么办, 有没有电话可以打
+        if ASKS_WHERE_TO_TURN.fullmatch(q) or TURN_OR_WHO.fullmatch(q):  # 我该怎么办, 找谁
             return reply(raw, "search", True, WHERE_TO_TURN, view="none")
         helped = False  # help for a crisis, danger or harassment said before the rules
         intent = parse_intent(q, self.docs, self.departments)
@@ -383,7 +390,9 @@ class QA:
         missing: list[str] = []
         for mention in intent.clauses:
             owner = mention.doc_code or (intent.docs[0] if len(intent.docs) == 1 else None)
-            levels = level_docs(q, self.docs) if owner is None and not intent.docs else []
+            before = q[: mention.start]  # 全国第6条: a level said just before the number
+            said = LEVEL_BEFORE.search(before) if owner is None and not intent.docs else None
+            levels = level_docs(said.group(0), self.docs) if said else []
             owner = owner or (levels[0] if len(levels) == 1 else None)  # 全国第6条
             resolve = resolve_part if mention.part else resolve_clause_number
             matches = resolve(mention.number, self.docs, owner)

@@ -30,6 +30,7 @@ from bot.core.answer import (
     HEARD_OPENING,
     OUTSIDE,
     QA,
+    TURN_OR_WHO,
     TURN_TO_LEAD,
     personal_trouble,
 )
@@ -77,7 +78,8 @@ SMALLTALK = {  # in order of precedence when a message has several
 # 怎么办, 那要怎么做, with no one named: after her trouble, where to turn; after a clause, the
 # clause in full (what it sets out to do).
 HOW_ALONE = re.compile(
-    r"(那)?(该|应该|要|得)?(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做)(才好)?(呢|吗|啊|呀|嘛)?[？?。！!]*"
+    r"(那)?(该|应该|要|得)?(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做|咋个?搞)(才好)?(呢|吗|啊|呀|嘛)?"
+    r"[？?。！!]*"
 )
 SAD_OPENING = "抱抱您。"
 STILL_HEARD = (
@@ -87,6 +89,8 @@ STILL_HEARD = (
 )
 WHO_FOR_HER = "这些是文件里负责这项工作的部门；您遇到具体的事，" + TURN_TO_LEAD
 CARE_OPENINGS = (SAD_OPENING, HEARD_OPENING, CRISIS_CARE)
+# Faces of laughter: 哈 when the emoji go (想死😂 is a laugh, not a crisis).
+LAUGH_RE = re.compile("[\U0001f602\U0001f923\U0001f604\U0001f601\U0001f606\U0001f605]")
 # A run of emoji or pictographs: a segment of its own (😭孩子没人带 is a sigh, then a question).
 EMOJI_RUN_RE = re.compile("([\U0001f300-\U0001faff\u2600-\u27bf]+)")
 # Faces of sadness or distress (😭, 😢, 💔…): said alone, a sigh in a picture.
@@ -258,7 +262,8 @@ class Dialogue:
         turn = self.answer_message(text, context, now)
         if was_told:
             turn = self.still_heard(turn, text)
-            told = told or turn.answer.message == STILL_HEARD
+            # still in her trouble: heard again, or asking who or where (那谁负责, 我该找谁)
+            told = told or turn.answer.message == STILL_HEARD or turn.followup in ("who", "help")
         if told and turn.context is None:  # 不想活了 with nothing before: the talk remembers it
             turn.context = Context(intent="search", at=now)
         # Other small talk (好的, 谢谢) leaves what she told as it was.
@@ -272,11 +277,14 @@ class Dialogue:
         "答不上来"; 那谁负责 names the departments as the documents' and says where she can go."""
         answer = turn.answer
         q = normalise_query(text if isinstance(text, str) else "")
-        # nothing the documents speak of, declined or (a clause found for 你能帮我吗) not
-        unasked = turn.followup == "" and answer.hits and not self.qa.topical(q)
-        if answer.message == OUTSIDE or unasked:
+        # nothing the documents speak of, declined or (a clause found for 你能帮我吗) not; a
+        # clause number or a document named (第6条, 全总意见有几条) is asked, not this
+        named = CLAUSE_NO_RE.search(q) or find_docs(q, self.qa.docs)
+        unasked = turn.followup == "" and answer.intent == "search" and not named
+        unasked = unasked and bool(answer.hits) and not self.qa.topical(q)
+        if answer.message == OUTSIDE or unasked or turn.followup == "clarify":
             turn.answer = reply(text, answer.intent, False, STILL_HEARD, view="none")
-        elif turn.followup == "who" and answer.answered:
+        elif turn.followup == "who" and answer.answered and WHO_FOR_HER not in answer.lead:
             lead = f"{answer.lead}\n{WHO_FOR_HER}" if answer.lead else WHO_FOR_HER
             turn.answer = reply(
                 text, answer.intent, True, lead, answer.hits, answer.view, answer.context
@@ -284,7 +292,8 @@ class Dialogue:
         return turn
 
     def answer_message(self, text: str, context: Context | None, now: float) -> Turn:
-        q = normalise_query(text if isinstance(text, str) else "")
+        # a laugh stays a laugh when the emoji go (加班加到想死😂 is no crisis)
+        q = LAUGH_RE.sub("哈", normalise_query(text if isinstance(text, str) else ""))
         kind, rest = self.smalltalk(q)
         if (
             INTRO_RE.fullmatch(_strip(rest))
@@ -298,6 +307,7 @@ class Dialogue:
                 context.at = now
             return Turn(answer, context, followup="smalltalk", farewell=kind == "bye")
         if kind == "sad" and rest != q:  # 唉，孩子没人带怎么办: heard first, then answered
+            context = context or Context(intent="search", at=now, helped=True)
             return self.heard(self.respond(rest, context, now), text)
         if kind or EMOJI_RUN_RE.search(q):  # 你好，请问有哺乳室吗: what follows is asked
             text = q = EMOJI_RUN_RE.sub("", rest)
@@ -305,7 +315,9 @@ class Dialogue:
         focus = self.clause(context.focus) if read else None
         if focus is not None and HOW_ALONE.fullmatch(q):
             return self.whole(text, context, focus)  # 怎么办 after a clause read: what it sets
-        if ASKS_WHERE_TO_TURN.fullmatch(q):  # 我该找谁 is hers, not a follow-up's 谁负责
+        about = context is not None and context.focus is not None and not context.helped
+        where = ASKS_WHERE_TO_TURN.fullmatch(q) or (TURN_OR_WHO.fullmatch(q) and not about)
+        if where:  # 我该找谁 is hers, not a follow-up's 谁负责 (找谁 after a clause is)
             answer = self.qa.ask(text)  # where a person can help, as ``ask`` says it
             if context is not None:
                 context.at = now
@@ -315,7 +327,7 @@ class Dialogue:
         kind = self.follow_up_kind(q, in_context=False) if turn is None and nothing_before else ""
         if kind and not find_docs(q, self.qa.docs):  # a follow-up with nothing to follow
             answer = reply(text, "search", False, self.clarify(kind), view="none")
-            return Turn(answer, None, followup="clarify")
+            return Turn(answer, context, followup="clarify")  # what she told stays
         if turn is None:
             turn = self.fresh(text)
             if turn.context is None and context is not None:
