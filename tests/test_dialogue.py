@@ -521,8 +521,9 @@ def test_a_laugh_is_no_crisis_in_a_conversation_either(dialogue):
 def test_after_a_crisis_a_follow_up_with_nothing_to_follow_is_still_heard(dialogue):
     from bot.core.dialogue import STILL_HEARD
 
-    turns = talk(dialogue, "我不想活了", "那谁负责", "你能帮我吗")
+    turns = talk(dialogue, "我不想活了", "那谁负责", "你能帮我吗", "详细说说")
     assert turns[1].answer.message == STILL_HEARD and turns[2].answer.message == STILL_HEARD
+    assert not turns[3].answer.hits  # no clause found for 你能帮我吗 to follow up
     (turn,) = talk(dialogue, "唉，你能帮我吗")  # told in the same message
     assert turn.answer.message == "抱抱您。" + STILL_HEARD
 

@@ -390,10 +390,10 @@ class QA:
         missing: list[str] = []
         for mention in intent.clauses:
             owner = mention.doc_code or (intent.docs[0] if len(intent.docs) == 1 else None)
-            before = q[: mention.start]  # 全国第6条: a level said just before the number
-            said = LEVEL_BEFORE.search(before) if owner is None and not intent.docs else None
-            levels = level_docs(said.group(0), self.docs) if said else []
-            owner = owner or (levels[0] if len(levels) == 1 else None)  # 全国第6条
+            if owner is None and not intent.docs:  # 全国第6条: a level said just before it
+                said = LEVEL_BEFORE.search(q[: mention.start])
+                levels = level_docs(said.group(0), self.docs) if said else []
+                owner = levels[0] if len(levels) == 1 else None
             resolve = resolve_part if mention.part else resolve_clause_number
             matches = resolve(mention.number, self.docs, owner)
             if not mention.part:
@@ -463,11 +463,11 @@ class QA:
         if len(found) == 1 and WHO_RE.search(q):  # 全总意见第（十三）条由谁负责
             target, lead = self.responsible(found[0], intent.docs[1:])
             return reply(raw, "who", bool(target.departments), lead, [self.hit(target)])
-        # 第六条, no document named: each document's, said to be two
-        several = len({c.doc_code for c in found}) > 1 and not intent.docs
+        # 第六条, no document named: each document's, said to be so
         count = len({c.doc_code for c in found})
-        each = "两份文件里各有这一条：" if count == 2 else f"{count} 份文件里各有这一条："
-        lead = each if several and len(intent.clauses) == 1 else ""
+        lead = ""
+        if count > 1 and not intent.docs and len(intent.clauses) == 1:
+            lead = "两份文件里各有这一条：" if count == 2 else f"{count} 份文件里各有这一条："
         return reply(raw, "clause", True, lead, [self.hit(c) for c in found], view="full")
 
     def responsible(self, clause: Clause, named: list[str] | None = None) -> tuple[Clause, str]:

@@ -261,7 +261,7 @@ class Dialogue:
             context.helped = True  # 唉，怎么办: where to turn, whatever was read before
         turn = self.answer_message(text, context, now)
         if was_told:
-            turn = self.still_heard(turn, text)
+            turn = self.still_heard(turn, text, context)
             # still in her trouble: heard again, or asking who or where (那谁负责, 我该找谁)
             told = told or turn.answer.message == STILL_HEARD or turn.followup in ("who", "help")
         if told and turn.context is None:  # 不想活了 with nothing before: the talk remembers it
@@ -271,10 +271,11 @@ class Dialogue:
             turn.context.helped = told
         return turn
 
-    def still_heard(self, turn: Turn, text: str) -> Turn:
+    def still_heard(self, turn: Turn, text: str, context: Context | None) -> Turn:
         """The turn after she told of her trouble (a crisis, violence, harassment, a hardship):
         what the documents cannot answer (你能帮我吗, 我好怕) is met with someone to turn to, not
-        "答不上来"; 那谁负责 names the departments as the documents' and says where she can go."""
+        "答不上来"; 那谁负责 names the departments as the documents' and says where she can go.
+        The talk stays where it was (no clause found for stray words to follow up)."""
         answer = turn.answer
         q = normalise_query(text if isinstance(text, str) else "")
         # nothing the documents speak of, declined or (a clause found for 你能帮我吗) not; a
@@ -284,6 +285,7 @@ class Dialogue:
         unasked = unasked and bool(answer.hits) and not self.qa.topical(q)
         if answer.message == OUTSIDE or unasked or turn.followup == "clarify":
             turn.answer = reply(text, answer.intent, False, STILL_HEARD, view="none")
+            turn.context = context
         elif turn.followup == "who" and answer.answered and WHO_FOR_HER not in answer.lead:
             lead = f"{answer.lead}\n{WHO_FOR_HER}" if answer.lead else WHO_FOR_HER
             turn.answer = reply(

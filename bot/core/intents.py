@@ -24,7 +24,8 @@ from bot.core.documents import (
 
 WHO_RE = re.compile(
     r"(哪个|哪些|哪几个|什么|何|啥|那些)(部门|单位|科室|处室|机构)"
-    r"|谁(来)?(负责|管|牵头|抓|落实|主管|承担)|归谁|由谁|找谁|(哪个|边个)(来)?(负责|管(?![用理道]))|找哪个|有(没有)?人管"
+    r"|谁(来)?(负责|管|牵头|抓|落实|主管|承担)|归谁|由谁|找谁"
+    r"|(哪个|边个)(来)?(负责|管(?![用理道]))|找哪个|有(没有)?人管"
     r"|(责任|牵头|负责|主管)(单位|部门)是"
 )
 # The question frame of a who-question, removed before searching for its topic.
