@@ -1,10 +1,11 @@
-"""The answer's plain-text parts that stand alone: a document's title in 书名号."""
+"""The answer's plain-text parts that stand alone: a document's title in 书名号, an answer
+given another lead."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.core.replies import book_title
+from bot.core.replies import Hit, book_title, relead, reply
 
 
 @pytest.mark.parametrize(
@@ -27,3 +28,30 @@ from bot.core.replies import book_title
 def test_a_title_is_wrapped_once_with_inner_marks_nested(title, shown):
     assert book_title(title) == shown
     assert book_title(shown) == shown
+
+
+def test_an_answer_given_another_lead_keeps_the_rest_and_renders_again():
+    hit = Hit(
+        "鄂",
+        "湖北方案",
+        "4",
+        "提升女职工生活品质",
+        "湖北方案 第4项",
+        "引文。",
+        "全文。",
+        [],
+        None,
+        1.0,
+    )
+    first = reply("单位有哺乳室吗", "search", True, "文件里的相关规定：", [hit], "quote", "c")
+    again = relead(first, "抱抱您。", "唉，单位有哺乳室吗")
+    assert (again.intent, again.answered, again.hits, again.view, again.context) == (
+        "search",
+        True,
+        [hit],
+        "quote",
+        "c",
+    )
+    assert again.query == "唉，单位有哺乳室吗" and again.message.startswith("抱抱您。")
+    assert "文件里的相关规定" not in again.message
+    assert relead(first, "").query == "单位有哺乳室吗"

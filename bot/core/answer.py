@@ -27,6 +27,7 @@ from bot.core.documents import (
 )
 from bot.core.intents import (
     GENERIC_UNIT_CHARS,
+    LEVEL_BEFORE,
     WHO_RE,
     DepartmentDirectory,
     Intent,
@@ -36,7 +37,7 @@ from bot.core.intents import (
     resolve_clause_number,
     resolve_part,
 )
-from bot.core.replies import Answer, Hit, reply
+from bot.core.replies import Answer, Hit, relead, reply
 from bot.core.retriever import TUNING_FILE, Retriever, ScoredClause
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ COUNTERPART_DEPTH = 5
 QUOTED_AT_MOST = 3  # clauses an answer quotes in full; more are listed one a line
 CLOSE_SECOND = 0.9  # share of the first clause's fused score at which the second is quoted too
 ASK_SOMETHING = "请输入您想问的问题，例如：单位有没有哺乳室？"
-LEVEL_BEFORE = re.compile(r"(全国|国家|中央|省里|省总|省级|本省)的?\s*$")
 # A message of nothing but question words and filler (单位, 有没有): what is it about?
 ASK_MORE = "您想问哪方面的事？说得具体一点，娘家人帮您查。例如：单位有没有哺乳室？"
 # What is left of 那湖北的呢 once the document's name is gone.
@@ -333,14 +333,7 @@ class QA:
         if note:
             # The help said first already tells where to turn: the lead does not say it again.
             lead = answer.lead.removeprefix(HEARD) if helped else answer.lead
-            return reply(
-                raw,
-                answer.intent,
-                answer.answered,
-                "\n".join(part for part in (note, lead) if part),
-                answer.hits,
-                answer.view,
-            )
+            return relead(answer, "\n".join(part for part in (note, lead) if part), raw)
         return answer
 
     def ask_department(self, name: str) -> Answer:

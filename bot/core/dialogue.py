@@ -36,7 +36,7 @@ from bot.core.answer import (
 )
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, level_docs, normalise_query
-from bot.core.replies import Answer, Hit, reply
+from bot.core.replies import Answer, Hit, relead, reply
 
 DEFAULT_TTL = 30 * 60  # seconds of silence after which a conversation starts afresh
 RANKING = 8  # clauses of a ranking kept for 还有吗 and 不对
@@ -253,15 +253,17 @@ class Dialogue:
         now = time.time() if now is None else now
         if context is not None and now - context.at > self.ttl:
             context = None
-        q = normalise_query(text if isinstance(text, str) else "")
-        sighed = self.smalltalk(q)[0] == "sad"
+        # a laugh stays a laugh when the emoji go (加班加到想死😂 is no crisis)
+        q = LAUGH_RE.sub("哈", normalise_query(text if isinstance(text, str) else ""))
+        kind, rest = self.smalltalk(q)
+        sighed = kind == "sad"
         told = sighed or personal_trouble(q)
         was_told = context is not None and context.helped
         if told and context is not None:
             context.helped = True  # 唉，怎么办: where to turn, whatever was read before
-        turn = self.answer_message(text, context, now)
+        turn = self.answer_message(text, q, kind, rest, context, now)
         if was_told:
-            turn = self.still_heard(turn, text, context)
+            turn = self.still_heard(turn, text, q, context)
             # still in her trouble: heard again, or asking who or where (那谁负责, 我该找谁)
             told = told or turn.answer.message == STILL_HEARD or turn.followup in ("who", "help")
         if told and turn.context is None:  # 不想活了 with nothing before: the talk remembers it
@@ -271,13 +273,12 @@ class Dialogue:
             turn.context.helped = told
         return turn
 
-    def still_heard(self, turn: Turn, text: str, context: Context | None) -> Turn:
+    def still_heard(self, turn: Turn, text: str, q: str, context: Context | None) -> Turn:
         """The turn after she told of her trouble (a crisis, violence, harassment, a hardship):
         what the documents cannot answer (你能帮我吗, 我好怕) is met with someone to turn to, not
         "答不上来"; 那谁负责 names the departments as the documents' and says where she can go.
         The talk stays where it was (no clause found for stray words to follow up)."""
         answer = turn.answer
-        q = normalise_query(text if isinstance(text, str) else "")
         # nothing the documents speak of, declined or (a clause found for 你能帮我吗) not; a
         # clause number or a document named (第6条, 全总意见有几条) is asked, not this
         named = CLAUSE_NO_RE.search(q) or find_docs(q, self.qa.docs)
@@ -288,15 +289,14 @@ class Dialogue:
             turn.context = context
         elif turn.followup == "who" and answer.answered and WHO_FOR_HER not in answer.lead:
             lead = f"{answer.lead}\n{WHO_FOR_HER}" if answer.lead else WHO_FOR_HER
-            turn.answer = reply(
-                text, answer.intent, True, lead, answer.hits, answer.view, answer.context
-            )
+            turn.answer = relead(answer, lead, text)
         return turn
 
-    def answer_message(self, text: str, context: Context | None, now: float) -> Turn:
-        # a laugh stays a laugh when the emoji go (加班加到想死😂 is no crisis)
-        q = LAUGH_RE.sub("哈", normalise_query(text if isinstance(text, str) else ""))
-        kind, rest = self.smalltalk(q)
+    def answer_message(
+        self, text: str, q: str, kind: str, rest: str, context: Context | None, now: float
+    ) -> Turn:
+        """The message's answer, ``q`` normalised and read for small talk (``kind``, the
+        ``rest``) once by ``respond``."""
         if (
             INTRO_RE.fullmatch(_strip(rest))
             and not QUESTION_WORDS_RE.search(rest)
@@ -389,10 +389,7 @@ class Dialogue:
         answer = turn.answer
         if answer.intent == "smalltalk" or answer.lead.startswith(CARE_OPENINGS):
             return turn
-        lead = SAD_OPENING + answer.lead
-        turn.answer = reply(
-            text, answer.intent, answer.answered, lead, answer.hits, answer.view, answer.context
-        )
+        turn.answer = relead(answer, SAD_OPENING + answer.lead, text)
         return turn
 
     def smalltalk_reply(self, kind: str) -> str:

@@ -222,6 +222,8 @@ def find_docs(text: str, docs: list[Document]) -> list[DocMention]:
 # there, known by the names the documents answer to.
 NATIONAL_LEVEL_RE = re.compile(r"全国|国家|中央")
 PROVINCIAL_LEVEL_RE = re.compile(r"省里|省总|省级|本省")
+# ... said just before a clause number (全国第6条, 省里的第6项).
+LEVEL_BEFORE = re.compile(rf"({NATIONAL_LEVEL_RE.pattern}|{PROVINCIAL_LEVEL_RE.pattern})的?\s*$")
 
 
 def level_docs(text: str, docs: list[Document]) -> list[str]:

@@ -100,6 +100,20 @@ def reply(
     return answer
 
 
+def relead(answer: Answer, lead: str, query: str | None = None) -> Answer:
+    """The same answer with another lead (help or comfort said first), its message rendered
+    again; ``query`` is the message asked when it is not the answer's own."""
+    return reply(
+        answer.query if query is None else query,
+        answer.intent,
+        answer.answered,
+        lead,
+        answer.hits,
+        answer.view,
+        answer.context,
+    )
+
+
 def book_title(title: str) -> str:
     """A document's title in 书名号, as print nests them: 《…〈…〉…》. The marks inside the
     title become the inner ones, and a title that already comes wrapped whole is not wrapped
