@@ -70,3 +70,25 @@ def test_a_heading_no_clause_names_leaves_a_clause_without_a_counterpart():
     rooms = plan.clause_by_number("一")
     assert rooms.parallel is not None and rooms.parallel.number == "（三）"
     assert base.clause_by_number("（一）").parallel is None  # no clause of the plan says 总体要求
+
+
+def test_a_clause_and_its_counterpart_differ_by_the_phrases_each_alone_says(by_code):
+    from bot.core.counterparts import differences
+
+    national = by_code[NATIONAL].clause_by_number("（九）")
+    hubei = by_code[HUBEI].clause_by_number("7")
+    diff = differences(national, hubei)
+    assert diff.only_first == []  # the plan says all the opinion says here
+    assert "加大女职工信息报送力度" in diff.only_second
+    assert "落实女职工委员会向同级工会委员会和上级工会女职工委员会报告工作制度" not in (
+        diff.only_second
+    )
+    same = differences(hubei, hubei)
+    assert same.only_first == same.only_second == []
+
+
+def test_phrases_are_cut_at_commas_and_stops_and_short_ones_dropped():
+    from bot.core.counterparts import phrases
+
+    text = "——坚持党的领导，推进母婴室建设；好的。深化“会聚良缘”服务"
+    assert phrases(text) == ["坚持党的领导", "推进母婴室建设", "深化“会聚良缘”服务"]

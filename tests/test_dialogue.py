@@ -554,3 +554,48 @@ def test_who_manages_it_after_a_clause_is_its_departments_and_alone_where_to_tur
     assert turns[1].followup == "who"
     (alone,) = talk(dialogue, message)
     assert alone.answer.message == WHERE_TO_TURN
+
+
+@pytest.mark.parametrize("message", ["出自哪一条", "这是哪个文件说的", "出处呢", "依据是什么"])
+def test_where_an_answer_comes_from_names_the_document_and_the_clause(dialogue, message):
+    turns = talk(dialogue, "单位没有哺乳室", message, "谁负责")
+    said = turns[1].answer.message
+    assert turns[1].followup == "source" and turns[1].answer.answered
+    assert CARE_H in said and HUBEI in said and CARE_N in said
+    assert turns[1].context.focus[:2] == [HUBEI, "4"]  # the talk stays on the clause
+    assert turns[2].followup == "who"
+
+
+def test_where_it_comes_from_with_nothing_before_asks_for_the_question(dialogue):
+    (turn,) = talk(dialogue, "出自哪一条")
+    assert turn.followup == "clarify" and not turn.answer.answered
+
+
+@pytest.mark.parametrize(
+    "message", ["两个有什么区别", "湖北的有什么不同", "对比一下", "有啥不一样"]
+)
+def test_the_difference_from_the_counterpart_is_what_each_alone_says(dialogue, message):
+    turns = talk(dialogue, "全总意见第（九）条", message, "第二个", "谁负责")
+    said = turns[1].answer.message
+    assert turns[1].followup == "compare" and turns[1].answer.answered
+    assert "湖北方案另外写了" in said and "加大女职工信息报送力度" in said
+    assert "全总意见写了、湖北方案没有写的" not in said  # the plan says all the opinion says
+    assert "湖北方案还写明了责任单位" in said
+    assert [(h.doc_code, h.number) for h in turns[1].answer.hits] == [
+        (NATIONAL, "（九）"),
+        (HUBEI, "7"),
+    ]
+    assert turns[2].answer.hits[0].number == "7"  # one of the two, picked by its place
+    assert turns[3].followup == "who" and turns[3].answer.hits[0].doc_code == HUBEI
+
+
+def test_a_clause_with_no_counterpart_has_nothing_to_compare(dialogue):
+    context = Context(intent="clause", focus=[NATIONAL, "", "前言"], at=1000.0)
+    turn = dialogue.respond("两个有什么区别", context, now=1000.0)
+    assert turn.followup == "compare" and not turn.answer.answered
+    assert "没有对应的条款" in turn.answer.message
+
+
+def test_a_difference_asked_about_a_topic_is_a_question_of_its_own(dialogue):
+    turns = talk(dialogue, "全总意见第（九）条", "托育和托管有什么区别")
+    assert turns[1].followup != "compare"

@@ -6,10 +6,16 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from bot.core.documents import Clause, Document, names_heading, section_names
 
 MIN_SIMILARITY = 0.35
+# A clause's phrases (cut at ，；。：) of four or more characters are what is compared; a phrase
+# whose character bigrams the other clause holds for the most part (SAID_SHARE) says nothing new.
+PHRASE_RE = re.compile(r"[，,；;。！!？?：:]")
+MIN_PHRASE_CHARS = 4
+SAID_SHARE = 0.6
 
 
 def _bigrams(text: str) -> Counter[str]:
@@ -89,3 +95,33 @@ def link_parallel_clauses(docs: list[Document], threshold: float = MIN_SIMILARIT
                     whole = [c for c in theirs if any(names_heading(c.title, h) for h in heads)]
                     if len(whole) == 1:
                         clause.parallel = whole[0].ref
+
+
+@dataclass
+class Differences:
+    """What each of two counterpart clauses says that the other does not, phrase by phrase,
+    in the order each says it."""
+
+    only_first: list[str]
+    only_second: list[str]
+
+
+def phrases(text: str) -> list[str]:
+    """A clause's phrases, cut at ，；。：, of ``MIN_PHRASE_CHARS`` characters or more."""
+    cut = (p.strip(' —-“”"') for p in PHRASE_RE.split(text))
+    return [p for p in cut if len(re.sub(r"[^\u3400-\u9fff\w]", "", p)) >= MIN_PHRASE_CHARS]
+
+
+def _unsaid(text: str, other: str) -> list[str]:
+    said = set(_bigrams(other))
+    out = []
+    for phrase in phrases(text):
+        grams = set(_bigrams(phrase))
+        if grams and len(grams & said) / len(grams) < SAID_SHARE:
+            out.append(phrase)
+    return out
+
+
+def differences(first: Clause, second: Clause) -> Differences:
+    """How two clauses on the same work differ: the phrases of each the other does not say."""
+    return Differences(_unsaid(first.text, second.text), _unsaid(second.text, first.text))

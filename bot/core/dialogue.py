@@ -34,9 +34,10 @@ from bot.core.answer import (
     TURN_TO_LEAD,
     personal_trouble,
 )
+from bot.core.counterparts import differences, implements
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, level_docs, normalise_query
-from bot.core.replies import Answer, Hit, relead, reply
+from bot.core.replies import Answer, Hit, book_title, relead, reply, shorten
 
 DEFAULT_TTL = 30 * 60  # seconds of silence after which a conversation starts afresh
 RANKING = 8  # clauses of a ranking kept for 还有吗 and 不对
@@ -81,6 +82,7 @@ HOW_ALONE = re.compile(
     r"(那)?(该|应该|要|得)?(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做|咋个?搞)(才好)?(呢|吗|啊|呀|嘛)?"
     r"[？?。！!]*"
 )
+COMPARED_PHRASES = 6  # phrases named on each side when two clauses are compared
 SAD_OPENING = "抱抱您。"
 STILL_HEARD = (
     "娘家人一直在听。心里难受的时候，可以拨打心理援助热线 12356（随时可以打）；遇到具体的难处，"
@@ -118,6 +120,18 @@ MORE_RE = re.compile(
 )
 WRONG_RE = re.compile(
     r"不对|不是(这个|这条|这一条|这样|我要的|我问的)|错了|答非所问|没回答(我的)?问题|换一(条|个)"
+)
+# 两个有什么区别, 有啥不一样, 对比一下: how the clause and its counterpart differ.
+COMPARE_RE = re.compile(
+    r"(这|那)?(两个|两条|两项|两份|两者|二者|它俩|俩|两边)?(文件|条款|规定)?(之间|相比)?"
+    r"(有|有没有)?(什么|啥|哪些|哪里|哪儿|多大)?(的)?(区别|不同|差别|差异|不一样|异同)"
+    r"|(比较|对比|比)(一下|一比)"
+)
+# 出自哪一条, 这是哪个文件说的, 出处, 依据是什么: where the answer comes from.
+SOURCE_RE = re.compile(
+    r"(出自|来自|摘自|引自)(哪|什么|那)(里|儿|个|份|一份|一条|一项|条|项)?(文件|条款|规定)?"
+    r"|出处|依据(是)?(什么?|啥|哪)|(哪|什么)(个|份|一份)?(文件|条款)(里)?(说|写|规定)的"
+    r"|(是|在)(哪|什么)(个|份|一份)(文件|条款)(里|上)?"
 )
 DUTY_WORDS_RE = re.compile(r"(责任|牵头|负责|主管|配合)(单位|部门)|归哪(个|些)?(部门|单位)")
 OTHER_DOCUMENT_RE = re.compile(
@@ -226,6 +240,12 @@ def _key(clause: Clause | Hit) -> str:
 def _following(about: str, lead: str) -> str:
     """A follow-up's lead: what it was resolved against, then what it says."""
     return "\n".join(p for p in (f"（接上一条：{about}）", lead) if p)
+
+
+def _phrase_list(phrases: list[str], n: int = COMPARED_PHRASES) -> str:
+    """At most ``n`` phrases, each at most 40 characters, with 等 when some are left out."""
+    shown = "；".join(shorten(p, 40) for p in phrases[:n])
+    return shown + ("等" if len(phrases) > n else "")
 
 
 def _strip(text: str) -> str:
@@ -490,6 +510,10 @@ class Dialogue:
             return "alternative"
         if MORE_RE.match(core) and not self.has_topic(MORE_RE.sub("", core)):
             return "more"
+        if SOURCE_RE.search(core) and not self.has_topic(SOURCE_RE.sub("", core)):
+            return "source"
+        if COMPARE_RE.search(core) and not self.has_topic(COMPARE_RE.sub("", core)):
+            return "compare"
         if FULL_RE.search(core) and not self.has_topic(FULL_RE.sub("", core)):
             return "full"
         if (WHO_RE.search(q) or DUTY_WORDS_RE.search(q)) and not self.has_topic(q):
@@ -527,6 +551,10 @@ class Dialogue:
             return self.more(text, context, focus)
         if kind == "full":
             return self.whole(text, context, focus)
+        if kind == "source":
+            return self.source(text, context, focus)
+        if kind == "compare":
+            return self.compare(text, context, focus)
         if kind == "who":
             return self.who(text, context, focus, named)
         if kind == "parallel" and (named or focus.parallel is not None):
@@ -549,7 +577,7 @@ class Dialogue:
     def clarify(self, kind: str) -> str:
         """What to say to a follow-up (of this kind) with nothing to follow; a message naming
         a document (湖北方案讲了什么) is a question of its own, never this."""
-        if kind in ("full", "next", "previous", "more", "alternative"):
+        if kind in ("full", "next", "previous", "more", "alternative", "source", "compare"):
             return (
                 f"您想看哪一条？可以先问一个问题，或者直接发条款编号，例如：{self.clause_example}。"
             )
@@ -627,6 +655,48 @@ class Dialogue:
     def whole(self, text: str, context: Context, focus: Clause) -> Turn:
         """详细说说 / 全文: the whole text of the clause discussed."""
         return self.answered(text, "full", "clause", context, focus.place, [focus], view="full")
+
+    def source(self, text: str, context: Context, focus: Clause) -> Turn:
+        """出自哪一条: the document and clause the answer comes from, and its counterpart."""
+        doc = self.qa.by_code[focus.doc_code]
+        lead = f"出自{focus.place}，即{book_title(doc.title)}（{doc.code}）。"
+        partner = self.clause(_ref(focus.parallel))
+        if partner is not None:
+            lead += f"对应的是{partner.place}。"
+        return self.answered(text, "source", "clause", context, focus.place, [focus], lead, "none")
+
+    def compare(self, text: str, context: Context, focus: Clause) -> Turn:
+        """两个有什么区别: what the clause and its counterpart each say that the other does not,
+        the document implemented first."""
+        partner = self.clause(_ref(focus.parallel))
+        if partner is None:
+            lead = "这一条在另一份文件里没有对应的条款，没有可以比较的。"
+            return self.nothing(text, "compare", context, focus.place, lead)
+        by_code = self.qa.by_code
+        first, second = (
+            (partner, focus)
+            if implements(by_code[focus.doc_code], by_code[partner.doc_code])
+            else (focus, partner)
+        )
+        diff = differences(first, second)
+        name1, name2 = self.qa.doc_name(first.doc_code), self.qa.doc_name(second.doc_code)
+        lines = [f"{first.place}和{second.place}讲的是同一项工作。"]
+        if diff.only_second:
+            lines.append(f"{name2}另外写了：{_phrase_list(diff.only_second)}。")
+        if diff.only_first:
+            lines.append(f"{name1}写了、{name2}没有写的：{_phrase_list(diff.only_first)}。")
+        if not diff.only_first and not diff.only_second:
+            lines.append("两条的内容基本一致。")
+        for clause, other, name in ((first, second, name1), (second, first, name2)):
+            if clause.departments and not other.departments:
+                lines.append(f"{name}还写明了责任单位：" + "、".join(clause.departments) + "。")
+        lead = "\n".join(lines)
+        turn = self.answered(
+            text, "compare", "clause", context, focus.place, [first, second], lead, "list"
+        )
+        context.focus = _ref(focus)  # still the clause discussed (谁负责 asks of it)
+        context.ranking, context.listed = [_ref(first), _ref(second)], True  # 第二个 picks one
+        return turn
 
     def more(self, text: str, context: Context, focus: Clause) -> Turn:
         """还有吗: the next clauses of the last ranking not yet shown."""

@@ -57,6 +57,8 @@ FOLLOWUP_LABELS = {
     "previous": "上一条/下一条",
     "ellipsis": "换个对象接着问",
     "alternative": "说“不对”",
+    "compare": "问两份文件的区别",
+    "source": "问出处",
 }
 # The follow-ups that show where the documents leave people wanting more, with the training
 # each suggests for the clauses that draw many of them.
