@@ -599,3 +599,39 @@ def test_a_clause_with_no_counterpart_has_nothing_to_compare(dialogue):
 def test_a_difference_asked_about_a_topic_is_a_question_of_its_own(dialogue):
     turns = talk(dialogue, "全总意见第（九）条", "托育和托管有什么区别")
     assert turns[1].followup != "compare"
+
+
+@pytest.mark.parametrize("question", ["单位没有哺乳室", "我们厂没地方喂奶", "俺想学点技术"])
+def test_who_after_a_question_about_her_own_work_also_says_where_she_can_go(dialogue, question):
+    from bot.core.dialogue import WHO_FOR_HER
+
+    turns = talk(dialogue, question, "那谁负责", "详细说说", "谁负责")
+    assert turns[1].followup == "who" and turns[1].answer.hits[0].departments
+    assert turns[1].answer.message.count(WHO_FOR_HER) == 1
+    assert WHO_FOR_HER in turns[3].answer.message  # still her question
+
+
+@pytest.mark.parametrize(
+    "question", ["哺乳室建设", "我们县总工会怎么扩大女职工组织覆盖", "湖北方案第4项"]
+)
+def test_who_after_a_cadre_s_question_is_the_departments_alone(dialogue, question):
+    from bot.core.dialogue import WHO_FOR_HER
+
+    turns = talk(dialogue, question, "谁负责")
+    assert turns[1].followup == "who" and WHO_FOR_HER not in turns[1].answer.message
+
+
+def test_a_new_question_of_a_cadre_s_after_hers_is_no_longer_hers(dialogue):
+    from bot.core.dialogue import WHO_FOR_HER
+
+    turns = talk(dialogue, "单位没有哺乳室", "婚恋交友服务", "谁负责")
+    assert turns[2].followup == "who" and WHO_FOR_HER not in turns[2].answer.message
+
+
+def test_a_context_stored_before_own_was_kept_reads_as_not_hers(dialogue):
+    context = talk(dialogue, "单位没有哺乳室")[0].context
+    old = context.to_dict()
+    assert old.pop("own") is True
+    restored = Context.from_dict(old)
+    assert restored is not None and not restored.own
+    assert Context.from_dict({**old, "own": 1}) is None

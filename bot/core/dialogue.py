@@ -109,6 +109,12 @@ PARTICLES_RE = re.compile(r"[啊啦呀哇哈嘞哟喔噢吧嘛哦呐]+$|(?<=.)[�
 NOT_WORDS_RE = re.compile(r"[^\w\u3400-\u9fff]+")
 GREETING_PREFIX_RE = re.compile(r"^(你好|您好|哈喽|嗨)[呀啊]?(?![呀啊])(?=[\u3400-\u9fff]{2})")
 
+# A question about her own work or life: 我 / 俺 / 咱 (not 我们县总工会, 我单位工会: a cadre's
+# union), or a workplace named first (单位没地方喂奶, 厂里…).
+OWN_RE = re.compile(
+    r"[我俺咱](?!们?(县|市|区|省|州|镇|乡|街道|单位工会|工会|总工会))|^(单位|厂里|公司|车间)"
+)
+
 # Follow-ups, matched on the message with its leading 那/那么 and trailing 呢/吗 taken off.
 NEXT_RE = re.compile(r"(再|接着)?下一(项|条|个|点|部分)|接着(往下)?(说|讲|看)|往下(说|讲)|继续")
 PREVIOUS_RE = re.compile(r"上一(项|条|个|点|部分)|前一(项|条|个)")
@@ -181,6 +187,9 @@ class Context:
     # sigh): 怎么办 then asks where to turn, not what the clause sets out. Absent in a context
     # stored before it was kept: no trouble told.
     helped: bool = False
+    # The question was about her own work or life (单位没有哺乳室, 我们厂…): 那谁负责 then also
+    # says where she can go. Absent in a context stored before it was kept: not hers.
+    own: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -201,7 +210,8 @@ class Context:
         ok = all(isinstance(r, list) and len(r) == 3 for r in refs)
         ok = ok and isinstance(context.sentences, dict)
         ok = ok and all(isinstance(v, int) for v in context.sentences.values())
-        ok = ok and isinstance(context.listed, bool) and isinstance(context.helped, bool)
+        flags = (context.listed, context.helped, context.own)
+        ok = ok and all(isinstance(flag, bool) for flag in flags)
         return context if ok and isinstance(context.at, int | float) else None
 
     def sentence(self, clause: Clause) -> int | None:
@@ -286,6 +296,10 @@ class Dialogue:
             turn = self.still_heard(turn, text, q, context)
             # still in her trouble: heard again, or asking who or where (那谁负责, 我该找谁)
             told = told or turn.answer.message == STILL_HEARD or turn.followup in ("who", "help")
+        elif context is not None and context.own and turn.followup == "who":
+            turn = self.for_her(turn, text)  # 单位没有哺乳室 → 那谁负责: and where she can go
+        if turn.followup == "" and turn.context is not None and turn.context is not context:
+            turn.context.own = bool(OWN_RE.search(q))  # a question of its own: whose it is
         if told and turn.context is None:  # 不想活了 with nothing before: the talk remembers it
             turn.context = Context(intent="search", at=now)
         # Other small talk (好的, 谢谢) leaves what she told as it was.
@@ -307,7 +321,16 @@ class Dialogue:
         if answer.message == OUTSIDE or unasked or turn.followup == "clarify":
             turn.answer = reply(text, answer.intent, False, STILL_HEARD, view="none")
             turn.context = context
-        elif turn.followup == "who" and answer.answered and WHO_FOR_HER not in answer.lead:
+        elif turn.followup == "who":
+            turn = self.for_her(turn, text)
+        return turn
+
+    @staticmethod
+    def for_her(turn: Turn, text: str) -> Turn:
+        """A who-answer given to a woman about her own case: the departments are the
+        documents', and she is told where she can go (said once)."""
+        answer = turn.answer
+        if answer.answered and WHO_FOR_HER not in answer.lead:
             lead = f"{answer.lead}\n{WHO_FOR_HER}" if answer.lead else WHO_FOR_HER
             turn.answer = relead(answer, lead, text)
         return turn
