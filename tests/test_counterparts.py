@@ -92,3 +92,21 @@ def test_phrases_are_cut_at_commas_and_stops_and_short_ones_dropped():
 
     text = "——坚持党的领导，推进母婴室建设；好的。深化“会聚良缘”服务"
     assert phrases(text) == ["坚持党的领导", "推进母婴室建设", "深化“会聚良缘”服务"]
+
+
+def test_of_a_list_only_the_items_the_other_does_not_say_are_named(by_code):
+    from bot.core.counterparts import differences
+
+    national = by_code[NATIONAL].clause_by_number("（五）")
+    hubei = by_code[HUBEI].clause_by_number("3")
+    only_national = differences(national, hubei).only_first
+    assert "常态化做好维权典型案例评选" in only_national  # not the two items both list
+    assert not any("联合专项执法检查" in p for p in only_national)
+
+
+def test_a_clause_s_title_in_front_of_its_text_is_not_compared(by_code):
+    from bot.core.counterparts import differences
+
+    principles = by_code[NATIONAL].clause_by_number("（二）")  # 基本原则。坚持…
+    whole = by_code[HUBEI].clause_by_number("一")
+    assert "基本原则" not in differences(principles, whole).only_first

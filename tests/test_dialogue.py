@@ -572,14 +572,24 @@ def test_where_it_comes_from_with_nothing_before_asks_for_the_question(dialogue)
 
 
 @pytest.mark.parametrize(
-    "message", ["两个有什么区别", "湖北的有什么不同", "对比一下", "有啥不一样"]
+    "message",
+    [
+        "两个有什么区别",
+        "湖北的有什么不同",
+        "对比一下",
+        "有啥不一样",
+        "差在哪",
+        "和全国的比多了什么",
+        "少了啥",
+        "比较一下两份文件",
+    ],
 )
 def test_the_difference_from_the_counterpart_is_what_each_alone_says(dialogue, message):
     turns = talk(dialogue, "全总意见第（九）条", message, "第二个", "谁负责")
     said = turns[1].answer.message
     assert turns[1].followup == "compare" and turns[1].answer.answered
-    assert "湖北方案另外写了" in said and "加大女职工信息报送力度" in said
-    assert "全总意见写了、湖北方案没有写的" not in said  # the plan says all the opinion says
+    assert "湖北方案有、全总意见没有的说法" in said and "加大女职工信息报送力度" in said
+    assert "全总意见有、湖北方案没有" not in said  # the plan says all the opinion says
     assert "湖北方案还写明了责任单位" in said
     assert [(h.doc_code, h.number) for h in turns[1].answer.hits] == [
         (NATIONAL, "（九）"),
@@ -635,3 +645,20 @@ def test_a_context_stored_before_own_was_kept_reads_as_not_hers(dialogue):
     restored = Context.from_dict(old)
     assert restored is not None and not restored.own
     assert Context.from_dict({**old, "own": 1}) is None
+
+
+@pytest.mark.parametrize(
+    "messages", [["两个文件有什么区别"], ["两份文件是什么关系"], ["你好", "湖北的有什么不同"]]
+)
+def test_documents_compared_with_no_clause_before_say_how_they_relate(dialogue, messages):
+    turn = talk(dialogue, *messages)[-1]
+    said = turn.answer.message
+    assert turn.followup == "compare" and turn.answer.answered
+    assert f"（{HUBEI}）是落实" in said and f"（{NATIONAL}）的文件" in said
+    assert "全总意见有 16 条" in said and "湖北方案为各项工作写明了责任单位" in said
+    assert "再问“有什么区别”" in said and not turn.answer.hits
+
+
+def test_a_ratio_asked_after_an_answer_is_no_comparison(dialogue):
+    turns = talk(dialogue, "托育服务", "那比例呢")
+    assert turns[1].followup != "compare"

@@ -109,19 +109,40 @@ class Differences:
 def phrases(text: str) -> list[str]:
     """A clause's phrases, cut at ，；。：, of ``MIN_PHRASE_CHARS`` characters or more."""
     cut = (p.strip(' —-“”"') for p in PHRASE_RE.split(text))
-    return [p for p in cut if len(re.sub(r"[^\u3400-\u9fff\w]", "", p)) >= MIN_PHRASE_CHARS]
+    return [p for p in cut if _chars(p) >= MIN_PHRASE_CHARS]
 
 
 def _unsaid(text: str, other: str) -> list[str]:
+    """The phrases of ``text`` that ``other`` does not say; of a list (A、B、C) only the items
+    it does not say, when the others it does."""
     said = set(_bigrams(other))
+
+    def new(part: str) -> bool:
+        grams = set(_bigrams(part))
+        return bool(grams) and len(grams & said) / len(grams) < SAID_SHARE
+
     out = []
     for phrase in phrases(text):
-        grams = set(_bigrams(phrase))
-        if grams and len(grams & said) / len(grams) < SAID_SHARE:
+        items = [i for i in phrase.split("、") if _chars(i) >= MIN_PHRASE_CHARS]
+        fresh = [i for i in items if new(i)]
+        if len(items) > 1 and fresh and len(fresh) < len(items):
+            out.append("、".join(fresh))  # 常态化做好维权典型案例评选, not the items it shares
+        elif new(phrase) and (fresh or len(items) <= 1):
             out.append(phrase)
     return out
 
 
+def _chars(text: str) -> int:
+    return len(re.sub(r"[^\u3400-\u9fff\w]", "", text))
+
+
+def _body(clause: Clause) -> str:
+    """A clause's text without its title in front (基本原则。坚持… says 坚持…)."""
+    text = clause.text
+    return text[len(clause.title) :].lstrip("。．. ") if text.startswith(clause.title) else text
+
+
 def differences(first: Clause, second: Clause) -> Differences:
     """How two clauses on the same work differ: the phrases of each the other does not say."""
-    return Differences(_unsaid(first.text, second.text), _unsaid(second.text, first.text))
+    a, b = _body(first), _body(second)
+    return Differences(_unsaid(a, b), _unsaid(b, a))

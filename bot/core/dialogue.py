@@ -130,8 +130,10 @@ WRONG_RE = re.compile(
 # 两个有什么区别, 有啥不一样, 对比一下: how the clause and its counterpart differ.
 COMPARE_RE = re.compile(
     r"(这|那)?(两个|两条|两项|两份|两者|二者|它俩|俩|两边)?(文件|条款|规定)?(之间|相比)?"
-    r"(有|有没有)?(什么|啥|哪些|哪里|哪儿|多大)?(的)?(区别|不同|差别|差异|不一样|异同)"
-    r"|(比较|对比|比)(一下|一比)"
+    r"(?:(有|有没有)?(什么?|啥|哪些|哪里|哪儿|多大)?(的)?(区别|不同|差别|差异|不一样|异同)"
+    r"(在哪(里|儿)?)?|(比较|对比)(一下)?(两份|两个|两条)?(文件|条款)?|比一比"
+    r"|(多|少|新增|增加|添)了?(点)?(什么?|啥|哪些)(内容|东西)?|有(什么?|啥|哪些)新增的?(内容)?"
+    r"|差在哪(里|儿)?|(是|有)?(什么?|啥)关系)"
 )
 # 出自哪一条, 这是哪个文件说的, 出处, 依据是什么: where the answer comes from.
 SOURCE_RE = re.compile(
@@ -370,6 +372,8 @@ class Dialogue:
         turn = self.follow_up(text, q, context) if context is not None and q else None
         nothing_before = context is None or context.focus is None
         kind = self.follow_up_kind(q, in_context=False) if turn is None and nothing_before else ""
+        if kind == "compare":  # 两份文件有什么区别 with no clause before: how the documents relate
+            return Turn(self.documents_compared(text), context, followup="compare")
         if kind and not find_docs(q, self.qa.docs):  # a follow-up with nothing to follow
             answer = reply(text, "search", False, self.clarify(kind), view="none")
             return Turn(answer, context, followup="clarify")  # what she told stays
@@ -703,13 +707,15 @@ class Dialogue:
         )
         diff = differences(first, second)
         name1, name2 = self.qa.doc_name(first.doc_code), self.qa.doc_name(second.doc_code)
-        lines = [f"{first.place}和{second.place}讲的是同一项工作。"]
+        lines = [f"{first.place}和{second.place}讲的是同一项工作，逐句比对原文："]
         if diff.only_second:
-            lines.append(f"{name2}另外写了：{_phrase_list(diff.only_second)}。")
+            lines.append(f"{name2}有、{name1}没有的说法：{_phrase_list(diff.only_second)}。")
         if diff.only_first:
-            lines.append(f"{name1}写了、{name2}没有写的：{_phrase_list(diff.only_first)}。")
+            lines.append(f"{name1}有、{name2}没有的说法：{_phrase_list(diff.only_first)}。")
         if not diff.only_first and not diff.only_second:
-            lines.append("两条的内容基本一致。")
+            lines.append("两条的文字基本一致。")
+        else:
+            lines.append("（按字面比对：意思相近、说法不同的也会列出。）")
         for clause, other, name in ((first, second, name1), (second, first, name2)):
             if clause.departments and not other.departments:
                 lines.append(f"{name}还写明了责任单位：" + "、".join(clause.departments) + "。")
@@ -720,6 +726,31 @@ class Dialogue:
         context.focus = _ref(focus)  # still the clause discussed (谁负责 asks of it)
         context.ranking, context.listed = [_ref(first), _ref(second)], True  # 第二个 picks one
         return turn
+
+    def documents_compared(self, text: str) -> Answer:
+        """How the loaded documents relate: which implements which, how many of its clauses
+        match one of the other's, who lists 责任单位; then how to compare one clause."""
+        docs = self.qa.docs
+        lines = []
+        for doc, other in ((d, o) for d in docs for o in docs if d is not o and implements(d, o)):
+            ours = [c for c in doc.clauses if c.number]
+            theirs = [c for c in other.clauses if c.number]
+            linked = sum(1 for c in ours if c.parallel and c.parallel.doc_code == other.code)
+            name, other_name = self.qa.doc_name(doc.code), self.qa.doc_name(other.code)
+            lines.append(
+                f"{book_title(doc.title)}（{doc.code}）是落实{book_title(other.title)}"
+                f"（{other.code}）的文件：{other_name}有 {len(theirs)} 条，"
+                f"{name}有 {len(ours)} 条，其中 {linked} 条与{other_name}的条款一一对应。"
+            )
+            if any(c.departments for c in ours) and not any(c.departments for c in theirs):
+                lines.append(f"{name}为各项工作写明了责任单位，{other_name}没有列。")
+        if not lines:
+            lines.append("现在的几份文件之间没有落实与被落实的关系，没有逐条对应的条款可比。")
+        lines.append(
+            f"想看某一条的具体区别，可以先发条款编号（例如：{self.clause_example}），"
+            "再问“有什么区别”。"
+        )
+        return reply(text, "search", True, "\n".join(lines), view="none")
 
     def more(self, text: str, context: Context, focus: Clause) -> Turn:
         """还有吗: the next clauses of the last ranking not yet shown."""
