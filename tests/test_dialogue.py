@@ -662,3 +662,21 @@ def test_documents_compared_with_no_clause_before_say_how_they_relate(dialogue, 
 def test_a_ratio_asked_after_an_answer_is_no_comparison(dialogue):
     turns = talk(dialogue, "托育服务", "那比例呢")
     assert turns[1].followup != "compare"
+
+
+@pytest.mark.parametrize("message", ["咋申请", "在哪报名", "怎么报名呢", "我要怎么参加", "去哪办"])
+def test_how_to_take_part_is_where_to_ask_and_keeps_the_talk(dialogue, message):
+    from bot.core.dialogue import PROCEDURE
+
+    turns = talk(dialogue, "工会有没有相亲活动", message, "谁负责")
+    assert turns[1].followup == "help" and turns[1].answer.message == PROCEDURE
+    assert "12351" in PROCEDURE
+    assert turns[2].followup == "who" and turns[2].answer.answered  # the talk goes on
+
+
+@pytest.mark.parametrize("message", ["怎么办", "我该怎么办", "怎么申请产假工资"])
+def test_how_to_take_part_is_not_what_to_do_nor_a_question_with_a_topic(dialogue, message):
+    from bot.core.dialogue import PROCEDURE
+
+    turns = talk(dialogue, "工会有没有相亲活动", message)
+    assert turns[1].answer.message != PROCEDURE

@@ -83,6 +83,17 @@ HOW_ALONE = re.compile(
     r"[？?。！!]*"
 )
 COMPARED_PHRASES = 6  # phrases named on each side when two clauses are compared
+# 咋申请, 在哪报名, 怎么参加 said alone: how to take part, which the documents (what unions are
+# to do) never say; the union at her workplace and 12351 can.
+PROCEDURE_ALONE = re.compile(
+    r"(那)?([我俺咱](们)?)?(要|该|能|可以)?"
+    r"((怎么|咋|如何|怎样)(才能)?(申请|报名|参加|办理|预约|登记|加入|享受|联系)"
+    r"|(去|在|到|找)(哪|哪儿|哪里|谁)(去)?(申请|报名|参加|办理|办|预约|登记|加入))"
+    r"(呢|啊|呀|吗|嘛)?[？?。！!]*"
+)
+PROCEDURE = (
+    "文件里写的是工会要做的工作，没有写具体怎么申请、报名或办理。您想参加或办理，" + TURN_TO_LEAD
+)
 SAD_OPENING = "抱抱您。"
 STILL_HEARD = (
     "娘家人一直在听。心里难受的时候，可以拨打心理援助热线 12356（随时可以打）；遇到具体的难处，"
@@ -228,7 +239,7 @@ class Turn:
     answer: Answer
     context: Context | None
     followup: str = ""  # "" (a fresh question), smalltalk, clarify, help, who, parallel, full,
-    # more, next, previous, ellipsis or alternative
+    # source, compare, more, next, previous, ellipsis or alternative
     resolved_against: str = ""  # the place (or department) a follow-up was resolved against
     rejected_ref: str = ""  # for 不对: the shell's name for the answer rejected (answer_ref)
     farewell: bool = False  # the message said goodbye (再见, 拜拜) and was answered in kind
@@ -362,6 +373,11 @@ class Dialogue:
         focus = self.clause(context.focus) if read else None
         if focus is not None and HOW_ALONE.fullmatch(q):
             return self.whole(text, context, focus)  # 怎么办 after a clause read: what it sets
+        if PROCEDURE_ALONE.fullmatch(q):  # 咋申请, 在哪报名: who can tell her, the talk kept
+            if context is not None:
+                context.at = now
+            answer = reply(text, "search", True, PROCEDURE, view="none")
+            return Turn(answer, context, followup="help")
         about = context is not None and context.focus is not None and not context.helped
         where = ASKS_WHERE_TO_TURN.fullmatch(q) or (TURN_OR_WHO.fullmatch(q) and not about)
         if where:  # 我该找谁 is hers, not a follow-up's 谁负责 (找谁 after a clause is)
