@@ -659,8 +659,9 @@ def test_documents_compared_with_no_clause_before_say_how_they_relate(dialogue, 
     assert "再问“有什么区别”" in said and not turn.answer.hits
 
 
-def test_a_ratio_asked_after_an_answer_is_no_comparison(dialogue):
-    turns = talk(dialogue, "托育服务", "那比例呢")
+@pytest.mark.parametrize("message", ["那比例呢", "这跟我有什么关系"])
+def test_a_ratio_or_what_it_has_to_do_with_her_is_no_comparison(dialogue, message):
+    turns = talk(dialogue, "托育服务", message)
     assert turns[1].followup != "compare"
 
 
