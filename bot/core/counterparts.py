@@ -18,8 +18,13 @@ MIN_PHRASE_CHARS = 4
 SAID_SHARE = 0.6
 
 
+def _letters(text: str) -> str:
+    """The text's characters and letters, punctuation and spaces left out."""
+    return re.sub(r"[^\u3400-\u9fff\w]", "", text)
+
+
 def _bigrams(text: str) -> Counter[str]:
-    chars = re.sub(r"[^\u3400-\u9fff\w]", "", text)
+    chars = _letters(text)
     return Counter(chars[i : i + 2] for i in range(len(chars) - 1))
 
 
@@ -109,7 +114,7 @@ class Differences:
 def phrases(text: str) -> list[str]:
     """A clause's phrases, cut at ，；。：, of ``MIN_PHRASE_CHARS`` characters or more."""
     cut = (p.strip(' —-“”"') for p in PHRASE_RE.split(text))
-    return [p for p in cut if _chars(p) >= MIN_PHRASE_CHARS]
+    return [p for p in cut if len(_letters(p)) >= MIN_PHRASE_CHARS]
 
 
 def _unsaid(text: str, other: str) -> list[str]:
@@ -123,17 +128,13 @@ def _unsaid(text: str, other: str) -> list[str]:
 
     out = []
     for phrase in phrases(text):
-        items = [i for i in phrase.split("、") if _chars(i) >= MIN_PHRASE_CHARS]
+        items = [i for i in phrase.split("、") if len(_letters(i)) >= MIN_PHRASE_CHARS]
         fresh = [i for i in items if new(i)]
         if len(items) > 1 and fresh and len(fresh) < len(items):
             out.append("、".join(fresh))  # 常态化做好维权典型案例评选, not the items it shares
         elif new(phrase) and (fresh or len(items) <= 1):
             out.append(phrase)
     return out
-
-
-def _chars(text: str) -> int:
-    return len(re.sub(r"[^\u3400-\u9fff\w]", "", text))
 
 
 def _body(clause: Clause) -> str:
