@@ -354,6 +354,33 @@ def test_two_processes_writing_at_once_lose_no_row(qlog):
     assert queries.count(qlog.path) == 900
 
 
+def test_writers_in_three_processes_wait_for_the_lock_and_never_retry(tmp_path):
+    """Small commits from three processes at once (two terminal chats and the bot): each write
+    waits for the lock instead of failing with "database is locked" and being tried again."""
+    path = tmp_path / "three.db"
+    code = (
+        "import logging\nlogging.basicConfig(level=logging.WARNING)\n"
+        + WRITER
+        + "for i in range(300):\n    ask(i)\n    if i % 3 == 0:\n        log.flush()\n"
+        "log.close()\nprint(log.dropped)\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(path), name],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b", "c")
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0]
+    assert [out.strip() for out, _ in outputs] == ["0", "0", "0"]
+    assert not any("query log write failed" in err for _, err in outputs), outputs
+    assert queries.count(path) == 900
+
+
 def test_committed_rows_survive_the_process_being_killed(tmp_path):
     path = tmp_path / "killed.db"
     code = WRITER + (

@@ -243,6 +243,21 @@ def open_log(path: str | Path) -> sqlite_utils.Database:
 
 
 @contextmanager
+def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction that takes the write lock when it begins (``BEGIN IMMEDIATE``).
+    A deferred one (sqlite-utils' ``atomic``) reads the schema first and then asks for the
+    lock; if another process has committed in between, SQLite refuses at once ("database is
+    locked") without waiting out the busy timeout. Begun immediately, it simply waits."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.conn.commit()
+    except BaseException:
+        db.conn.rollback()  # a no-op when the error already ended the transaction
+        raise
+
+
+@contextmanager
 def reading(path: str | Path) -> Iterator[sqlite_utils.Database]:
     """The log (``open_log``) for one read or admin task, closed afterwards; a database error
     on the way becomes QueryLogError."""
@@ -423,7 +438,7 @@ class QueryLog:
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             try:
-                with db.atomic():
+                with writing(db):
                     for table in ("queries", "feedback", "events"):
                         batch = [row for t, row in rows if t == table]
                         if batch:
@@ -480,7 +495,7 @@ def purge(path: str | Path, older_than: timedelta, now: datetime | None = None) 
     transaction; return the number of questions deleted. Safe while a QueryLog writes."""
     cutoff = ((now or datetime.now(UTC)) - older_than).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with reading(path) as db:
-        with db.atomic():
+        with writing(db):
             db.execute(
                 "delete from feedback where query_ref in (select ref from queries where ts < ?)",
                 [cutoff],
