@@ -439,6 +439,8 @@ def test_the_decline_evidence_reads_the_same_clauses_whatever_the_depth_asked(qa
         "我怀孕四个月了，申请调岗位领导不批，工会能帮我说句话吗",
         "俺在超市上班，老板老是拖欠工资，心里扛不住了，托育服务有没有",
         "我们厂把怀孕的姐妹辞退了，女职工权益谁来管",
+        "怀孕了被公司辞退咋办",
+        "刚休完产假就被裁员了，该找谁",
     ],
 )
 def test_a_worker_telling_of_her_own_trouble_is_heard_before_the_rule(qa, question):
@@ -463,6 +465,8 @@ def test_a_worker_telling_of_her_own_trouble_is_heard_before_the_rule(qa, questi
         "孕期能不能不让上夜班，我想了解一下规定",
         "我想知道产假期间工资会不会不发",
         "咱厂女工想学点电脑，工会给不给培训",
+        "女职工孕期被辞退怎么办，工会有什么规定",
+        "被辞退的女职工能不能继续参加工会活动",
     ],
 )
 def test_a_question_about_a_rule_or_without_trouble_gets_no_consoling(qa, question):
@@ -672,6 +676,13 @@ def test_a_number_in_each_document_is_shown_from_each_and_said_to_be_so(qa):
     assert answer.lead == "两份文件里各有这一条："
     assert {h.doc_code for h in answer.hits} == {NATIONAL, HUBEI}
     assert qa.ask("全总意见第（六）条").lead == ""
+
+
+def test_a_number_a_document_lacks_is_told_with_the_numbers_it_has(qa):
+    answer = qa.ask("湖北方案第12项")
+    assert not answer.answered
+    assert answer.lead.startswith("湖北方案没有12这一条（湖北方案的条款是第一部分、第1项至第11项")
+    assert qa.ask("第99条").lead.startswith("文件没有99这一条。")  # no document named
 
 
 def test_a_level_named_before_a_number_is_that_level_s_document(qa):

@@ -90,6 +90,17 @@ def test_the_other_way_round_and_the_same_document(dialogue):
     assert turns[1].answer.hits[0].doc_code == NATIONAL
     turns = talk(dialogue, "湖北方案第4项", "这在湖北方案是第几项")
     assert turns[1].answer.hits[0].number == "4" and "就是" in turns[1].answer.message
+    assert turns[1].answer.view == "quote"
+
+
+def test_how_the_plan_carries_it_out_after_who_moved_to_the_plan_shows_it_whole(dialogue, by_code):
+    turns = talk(dialogue, "单位没地方喂奶咋整", "谁负责", "湖北怎么落实的")
+    clause = by_code[HUBEI].clause_by_number("4")
+    assert turns[2].followup == "parallel" and turns[2].answer.view == "full"
+    assert f"就是{clause.place}（对应{by_code[NATIONAL].clause_by_number('（六）').place}）" in (
+        turns[2].answer.message
+    )
+    assert clause.text in turns[2].answer.message
 
 
 @pytest.mark.parametrize("message", ["详细说说", "全文", "原文是怎么写的", "全文给我看看"])
@@ -107,6 +118,28 @@ def test_more_shows_clauses_not_yet_shown_then_runs_out(dialogue):
     assert len(shown) == len(set(shown))
     many = talk(dialogue, "婚恋交友服务", *["还有吗"] * 6)
     assert not many[-1].answer.answered and "没有更多" in many[-1].answer.message
+
+
+def test_a_clause_shown_by_more_is_picked_by_its_place(dialogue, qa):
+    turns = talk(dialogue, "哺乳室", "还有吗", "第二个", "第5个")
+    shown = turns[1].answer.hits
+    assert len(shown) >= 2 and turns[2].followup == "full"
+    picked = turns[2].answer.hits[0]
+    assert (picked.doc_code, picked.number) == (shown[1].doc_code, shown[1].number)
+    assert picked.text in turns[2].answer.message  # the whole clause
+    assert f"上面列出的只有 {len(shown)} 条" in turns[3].answer.message
+
+
+def test_a_context_stored_before_picks_were_kept_picks_as_before(dialogue):
+    context = talk(dialogue, "哺乳室", "还有吗")[1].context
+    old = context.to_dict()
+    assert old.pop("picks")
+    restored = Context.from_dict(old)
+    assert restored is not None and restored.picks == []
+    turn = dialogue.respond("第二个", restored, now=restored.at)
+    assert "没有列出可选的条款" in turn.answer.message  # not listed, as a stored one was
+    assert Context.from_dict({**old, "picks": "x"}) is None
+    assert Context.from_dict({**old, "picks": [["a", "b"]]}) is None
 
 
 def test_next_and_previous_clause(dialogue):
@@ -681,3 +714,34 @@ def test_how_to_take_part_is_not_what_to_do_nor_a_question_with_a_topic(dialogue
 
     turns = talk(dialogue, "工会有没有相亲活动", message)
     assert turns[1].answer.message != PROCEDURE
+
+
+@pytest.mark.parametrize("message", ["那它还负责什么", "它还管啥", "这个部门还负责哪些工作"])
+def test_what_else_a_single_department_does_lists_its_work(dialogue, message):
+    turns = talk(dialogue, "湖北方案第6项谁负责", "女职工部负责什么", message)
+    assert turns[2].followup == "duties"
+    assert turns[2].answer.intent == "dept" and turns[2].answer.view == "list"
+    assert turns[2].answer.lead.startswith("（接上一条：女职工部的职责）")
+    assert turns[2].context.department == "女职工部"
+
+
+def test_what_else_it_does_after_several_departments_asks_which(dialogue, by_code):
+    turns = talk(dialogue, "哺乳室谁负责", "那它还负责什么")
+    clause = by_code[HUBEI].clause_by_number("4")
+    assert turns[1].followup == "duties" and not turns[1].answer.answered
+    assert f"有 {len(clause.departments)} 个：" + "、".join(clause.departments) in (
+        turns[1].answer.message
+    )
+    assert turns[1].context.focus == turns[0].context.focus  # the talk stays on the clause
+
+
+def test_what_else_it_does_after_a_clause_without_departments_says_so(dialogue, by_code):
+    lone = next(c for c in by_code[NATIONAL].clauses if c.parallel is None)  # the 前言
+    context = Context("search", focus=[lone.doc_code, lone.number, lone.title], at=1000.0)
+    turn = dialogue.respond("它还负责什么", context, now=1000.0)
+    assert turn.followup == "duties" and not turn.answer.answered
+    assert "责任单位" in turn.answer.message
+
+
+def test_what_else_it_does_with_nothing_before_is_no_follow_up(dialogue):
+    assert talk(dialogue, "它还负责什么")[0].followup != "duties"

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.documents import (
+    Clause,
+    Document,
     cn_to_int,
     extract_departments,
     heading_title,
@@ -339,3 +341,14 @@ def test_a_notices_addressees_are_told_from_its_first_sentence(line, addressees)
     from bot.core.documents import ADDRESSEES_RE
 
     assert bool(ADDRESSEES_RE.fullmatch(line)) is addressees
+
+
+def test_numbering_names_each_run_of_numbers_as_a_range(by_code):
+    assert by_code[HUBEI].numbering() == "第一部分、第1项至第11项、第（一）条至第（三）条"
+    assert by_code[NATIONAL].numbering().startswith("第（一）条至第（")
+
+
+def test_numbering_breaks_a_run_where_a_number_is_skipped():
+    clauses = [Clause("X", i, n, "t", "text") for i, n in enumerate(("1", "2", "4", "（一）"))]
+    doc = Document("X", "t", "x", "", "", "", clauses)
+    assert doc.numbering() == "第1项至第2项、第4项、第（一）条"

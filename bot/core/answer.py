@@ -69,6 +69,15 @@ HARDSHIP = re.compile(
     r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|好累|累死|累垮|焦虑|失眠|"
     r"掉眼泪|哭|没人理解|没人管我|没人帮我|好苦|压力(好|太|很|特别)大|撑不下去|撑不住|害怕|不敢说"
 )
+# A hardship suffered, told without 我 (怀孕了被公司辞退咋办: the subject left out, as it often
+# is) and asking what to do: hers, unless someone else is named as the one it befell.
+SUFFERED = re.compile(
+    r"被[^，,。？?！!\s]{0,4}(辞退|开除|解雇|裁员|裁掉|裁了|炒了|炒鱿鱼|降薪|降工资|扣钱|扣工资|欠薪)"
+)
+ASKS_WHAT_TO_DO = re.compile(r"咋办|怎么办|咋整|怎么弄|该咋|找谁|谁能帮|帮帮")
+SOMEONE_ELSE = re.compile(
+    r"(女职工|职工|员工|女工|工人|会员|她|他|同事|别人)[^，,。？?！!\s]{0,4}被"
+)
 # Violence against the asker: the way to help comes before anything the documents say.
 DANGER = re.compile(
     r"家暴|家庭暴力|被[^，,。？?！!\s]{0,3}打(?![卡杂造针电\d疫])|打了我|打我(?!们)|殴打|动手打|"
@@ -179,7 +188,13 @@ def personal_trouble(question: str) -> bool:
         return True
     if HARASSMENT.search(question) and re.search(r"[我俺咱被]", question):
         return True
-    return bool(FIRST_PERSON.search(question) and HARDSHIP.search(question))
+    if FIRST_PERSON.search(question) and HARDSHIP.search(question):
+        return True
+    return bool(
+        SUFFERED.search(question)
+        and ASKS_WHAT_TO_DO.search(question)
+        and not SOMEONE_ELSE.search(question)
+    )
 
 
 class QA:
@@ -409,7 +424,10 @@ class QA:
             if not matches:
                 where = self.doc_name(owner) if owner else "文件"
                 what = f"第{mention.number}部分" if mention.part else f"{mention.number}这一条"
-                missing.append(f"{where}没有{what}")
+                numbering = self.by_code[owner].numbering() if owner else ""
+                missing.append(
+                    f"{where}没有{what}" + (f"（{where}的条款是{numbering}）" if numbering else "")
+                )
             found.extend(m for m in matches if m not in found)
 
         if intent.wants_parallel:

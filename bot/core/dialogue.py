@@ -153,6 +153,14 @@ SOURCE_RE = re.compile(
     r"|出处|依据(是)?(什么?|啥|哪)|(哪|什么)(个|份|一份)?(文件|条款)(里)?(说|写|规定)的"
     r"|(是|在)(哪|什么)(个|份|一份)(文件|条款)(里|上)?"
 )
+# 湖北是怎么落实的, 全国怎么说: how the other document says it (its whole text), not which it is.
+HOW_SAID_RE = re.compile(r"怎么|怎样|如何|咋")
+# 那它还负责什么 after departments were named: what else the department is responsible for.
+DUTIES_RE = re.compile(
+    r"(它|他|她|它们|他们|她们|这个部门|这些部门|这几个部门|这个单位|这些单位|这几个单位)"
+    r"(还|都|另外|又|平时)?(还)?(负责|管|分管|牵头)(了|着)?"
+    r"(些|哪些|什么?|啥|哪几项|别的|其他|其它)(别的|其他)?(工作|事情?|方面|内容)?"
+)  # 什么? : the stripped message has lost its 么 (TRAILING_RE)
 DUTY_WORDS_RE = re.compile(r"(责任|牵头|负责|主管|配合)(单位|部门)|归哪(个|些)?(部门|单位)")
 OTHER_DOCUMENT_RE = re.compile(
     r"对应|落实|细化|贯彻|执行|怎么(说|写|讲|规定)|如何(规定|落实)|第几(项|条)|哪一?(项|条)|哪里"
@@ -204,6 +212,9 @@ class Context:
     # The question was about her own work or life (单位没有哺乳室, 我们厂…): 那谁负责 then also
     # says where she can go. Absent in a context stored before it was kept: not hers.
     own: bool = False
+    # The clauses a 还有吗 answer showed, in order, for 第二个 (a list answer picks from the
+    # ranking). Absent in a context stored before it was kept: none.
+    picks: list[list[str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -219,8 +230,10 @@ class Context:
             return None
         if not isinstance(context.ranking, list) or not isinstance(context.shown, list):
             return None
+        if not isinstance(context.picks, list):
+            return None
         refs = [context.focus] if context.focus else []
-        refs += context.ranking + context.shown
+        refs += context.ranking + context.shown + context.picks
         ok = all(isinstance(r, list) and len(r) == 3 for r in refs)
         ok = ok and isinstance(context.sentences, dict)
         ok = ok and all(isinstance(v, int) for v in context.sentences.values())
@@ -240,7 +253,7 @@ class Turn:
     answer: Answer
     context: Context | None
     followup: str = ""  # "" (a fresh question), smalltalk, clarify, help, who, parallel, full,
-    # source, compare, more, next, previous, ellipsis or alternative
+    # source, compare, duties, more, next, previous, ellipsis or alternative
     resolved_against: str = ""  # the place (or department) a follow-up was resolved against
     rejected_ref: str = ""  # for 不对: the shell's name for the answer rejected (answer_ref)
     farewell: bool = False  # the message said goodbye (再见, 拜拜) and was answered in kind
@@ -546,6 +559,8 @@ class Dialogue:
         if CLAUSE_NO_RE.search(q):
             return ""  # 湖北方案第4项 names its clause
         core = _strip(q)
+        if DUTIES_RE.fullmatch(core):
+            return "duties"
         if NEXT_RE.fullmatch(core):
             return "next"
         if PREVIOUS_RE.fullmatch(core):
@@ -575,16 +590,17 @@ class Dialogue:
         kind = self.follow_up_kind(q)
         named = [m.code for m in find_docs(q, self.qa.docs)] or level_docs(q, self.qa.docs)
         pick = PICK_RE.fullmatch(_strip(q))
-        if pick and not context.listed:
+        choices = context.picks or (context.ranking if context.listed else [])
+        if pick and not choices:
             lead = "上一条回答没有列出可选的条款；想看更多相关条款，可以说“还有吗”。"
             return self.nothing(text, "full", context, focus.place, lead)
         if pick and pick["n"] not in ("0", "零"):  # 第二个详细说说, after a list
             n = int(pick["n"]) if pick["n"].isdigit() else cn_to_int(pick["n"]) or 0
             about = f"上面列出的第 {n} 条"
-            if not 1 <= n <= len(context.ranking):
-                lead = f"上面列出的只有 {len(context.ranking)} 条。"
+            if not 1 <= n <= len(choices):
+                lead = f"上面列出的只有 {len(choices)} 条。"
                 return self.nothing(text, "full", context, about, lead)
-            picked = self.clause(context.ranking[n - 1])
+            picked = self.clause(choices[n - 1])
             if picked is not None:
                 return self.answered(text, "full", "clause", context, about, [picked], view="full")
         if kind in ("next", "previous"):
@@ -601,8 +617,10 @@ class Dialogue:
             return self.compare(text, context, focus)
         if kind == "who":
             return self.who(text, context, focus, named)
+        if kind == "duties":
+            return self.duties(text, context, focus)
         if kind == "parallel" and (named or focus.parallel is not None):
-            return self.other_document(text, context, focus, named)
+            return self.other_document(text, q, context, focus, named)
         match = ELLIPSIS_RE.match(q.rstrip("？?。 "))
         if match and self.is_subject(match.group("subject")):
             return self.ellipsis(text, context, focus, match.group("subject"))
@@ -675,13 +693,41 @@ class Dialogue:
             return self.nothing(text, "who", context, focus.place, lead)
         return self.answered(text, "who", "who", context, focus.place, [target], lead)
 
-    def other_document(self, text: str, context: Context, focus: Clause, named: list[str]) -> Turn:
+    def duties(self, text: str, context: Context, focus: Clause) -> Turn:
+        """那它还负责什么: the work of the department named, or of the one responsible for the
+        clause discussed; of several, which one is asked."""
+        if context.intent == "dept" and context.department:
+            departments = [context.department]
+            about = f"{context.department}的职责"
+        else:
+            target, lead = self.qa.responsible(focus)
+            departments = target.departments
+            about = focus.place
+            if not departments:
+                return self.nothing(text, "duties", context, about, lead)
+        if len(departments) > 1:
+            lead = (
+                f"这项工作的责任单位有 {len(departments)} 个：{'、'.join(departments)}。"
+                f"想看哪个部门负责的全部工作，可以直接问，例如：{departments[0]}负责哪些工作？"
+            )
+            return self.nothing(text, "duties", context, about, lead)
+        return self.carried(text, self.qa.ask_department(departments[0]), context, "duties", about)
+
+    def other_document(
+        self, text: str, q: str, context: Context, focus: Clause, named: list[str]
+    ) -> Turn:
         """湖北是怎么落实的 / 对应哪条: the clause's counterpart in the other document."""
         parallel = self.clause(_ref(focus.parallel))
         target_doc = named[-1] if named else (parallel.doc_code if parallel else focus.doc_code)
-        if focus.doc_code == target_doc:
-            lead = f"就是{focus.place}。"
-            return self.answered(text, "parallel", "clause", context, focus.place, [focus], lead)
+        if focus.doc_code == target_doc:  # 湖北怎么落实的, after 谁负责 moved to the plan's item
+            lead = f"就是{focus.place}" + (f"（对应{parallel.place}）" if parallel else "")
+            if HOW_SAID_RE.search(q):  # how it is carried out: the whole of it
+                return self.answered(
+                    text, "parallel", "clause", context, focus.place, [focus], lead + "：", "full"
+                )
+            return self.answered(
+                text, "parallel", "clause", context, focus.place, [focus], lead + "。"
+            )
         if parallel is not None and parallel.doc_code == target_doc:
             lead = f"对应的是{parallel.place}："
             return self.answered(
@@ -742,6 +788,7 @@ class Dialogue:
         )
         context.focus = _ref(focus)  # still the clause discussed (谁负责 asks of it)
         context.ranking, context.listed = [_ref(first), _ref(second)], True  # 第二个 picks one
+        context.picks = []
         return turn
 
     def documents_compared(self, text: str) -> Answer:
@@ -776,9 +823,11 @@ class Dialogue:
         if not clauses:
             return self.nothing(text, "more", context, focus.place, "没有更多相关条款了。")
         lead = "还有这些相关条款："
-        return self.answered(
+        turn = self.answered(
             text, "more", context.intent, context, focus.place, clauses, lead, "quotes"
         )
+        context.picks = [_ref(c) for c in clauses] if len(clauses) > 1 else []  # 第二个 picks
+        return turn
 
     def alternative(self, text: str, context: Context, focus: Clause) -> Turn:
         """不对: the next clause of the last ranking, the rejected answer noted."""
@@ -841,6 +890,11 @@ class Dialogue:
             about = focus.place
         if not answer.answered:  # 明天天气怎么样 is no follow-up: answered as a question of its own
             return None
+        return self.carried(text, answer, context, "ellipsis", about)
+
+    def carried(self, text: str, answer: Answer, context: Context, kind: str, about: str) -> Turn:
+        """A question asked for the user (那组织部呢, 它还负责什么), answered as a follow-up of
+        ``kind``: said to be resolved against ``about``, its own context taking over."""
         new = self.context_of(answer) or context
         answer = self.trimmed(answer)
         answer = reply(
@@ -852,7 +906,7 @@ class Dialogue:
             answer.view,
             about,
         )
-        return Turn(answer, new, followup="ellipsis", resolved_against=about)
+        return Turn(answer, new, followup=kind, resolved_against=about)
 
 
 def example_questions(qa: QA, n: int = 3) -> list[str]:

@@ -134,13 +134,16 @@ def place_of(doc_name: str, number: str, title: str) -> str:
     """Where a clause stands, as people name it: 全总意见 第（八）条「…」, 湖北方案 第4项「…」."""
     if not number:
         return f"{doc_name}「{title}」"
+    return f"{doc_name} {number_named(number)}「{title}」"
+
+
+def number_named(number: str) -> str:
+    """A clause number as people say it: 第（八）条, 第4项, 一、."""
     if number.startswith("（"):
-        where = f"第{number}条"
-    elif number.isdigit():
-        where = f"第{number}项"
-    else:
-        where = f"{number}、"
-    return f"{doc_name} {where}「{title}」"
+        return f"第{number}条"
+    if number.isdigit():
+        return f"第{number}项"
+    return f"{number}、"
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,28 @@ class Document:
             if clause.number and number_key(clause.number) == want:
                 return clause
         return None
+
+    def numbering(self) -> str:
+        """The numbers its clauses run through, each run of one style as a range: 第一部分、
+        第1项至第11项、第（一）条至第（三）条 ("" when none is numbered)."""
+        runs: list[list[Clause]] = []
+        for clause in (c for c in self.clauses if c.number):
+            style, value = number_key(clause.number)
+            if runs and value is not None:
+                last_style, last_value = number_key(runs[-1][-1].number)
+                if style == last_style and last_value is not None and value == last_value + 1:
+                    runs[-1].append(clause)
+                    continue
+            runs.append([clause])
+
+        def said(number: str) -> str:
+            return f"第{number}部分" if number_key(number)[0] == "cn" else number_named(number)
+
+        named = [
+            said(run[0].number) + (f"至{said(run[-1].number)}" if len(run) > 1 else "")
+            for run in runs
+        ]
+        return "、".join(named)
 
 
 # --------------------------------------------------------------------------- text helpers

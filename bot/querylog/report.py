@@ -59,6 +59,7 @@ FOLLOWUP_LABELS = {
     "alternative": "说“不对”",
     "compare": "问两份文件的区别",
     "source": "问出处",
+    "duties": "问部门的其他职责",
 }
 # The follow-ups that show where the documents leave people wanting more, with the training
 # each suggests for the clauses that draw many of them.
