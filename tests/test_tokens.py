@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.retriever import tokenizer_for
-from bot.core.tokens import bigrams, readings
+from bot.core.tokens import bigrams, readings, sounds_alike
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +22,13 @@ def test_a_character_has_all_its_readings():
     assert {"jin", "jing"} <= readings("劲")
 
 
+def test_characters_sound_alike_by_a_common_reading_or_a_fuzzy_pair_of_first_readings():
+    assert sounds_alike("女", "吕") and sounds_alike("金", "颈") and sounds_alike("森", "生")
+    assert sounds_alike("劲", "颈")  # a reading in common (jin, jing)
+    assert not sounds_alike("想", "省")  # 省's rare reading xian is not merged with xiang
+    assert not sounds_alike("女", "男") and not sounds_alike("a", "b")
+
+
 @pytest.mark.parametrize(
     ("question", "meant"),
     [
@@ -32,6 +39,13 @@ def test_a_character_has_all_its_readings():
         ("心灵护航加油栈在哪", "加油站"),
         ("女职工的全益保障", "权益"),
         ("工会婚恋交有活动", "交友"),
+        # the fuzzy pairs of pinyin input: n/l, in/ing, en/eng, zh/z, sh/s
+        ("吕职工的特殊利益谁来维护", "女职工"),
+        ("工会搞不搞婚念交友活动", "婚恋"),
+        ("宫金癌筛查", "宫颈癌"),
+        ("基层工会金费怎么用", "经费"),
+        ("落实国家森育政策", "生育"),
+        ("特定行业的女工能做姿业病检查不", "职业病"),
     ],
 )
 def test_typos_and_homophones_are_mended(tokenizer, question, meant):
@@ -46,6 +60,8 @@ def test_typos_and_homophones_are_mended(tokenizer, question, meant):
         "年终奖不发可以去仲裁吗",
         "听人说有个女职工专项集体合同，签了对我们女工有啥好处",
         "俺们厂流水线上几百号女工，工会倒是有，就是没个女工委员会，这中不中",
+        "我想学点电脑，做表格、剪视频这些，工会有没有免费的培训？",  # 想 is not 省
+        "湖北新修订的女职工劳保规定出来了没有",
     ],
 )
 def test_words_spelt_right_are_left_alone(tokenizer, question):

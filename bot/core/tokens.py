@@ -169,6 +169,28 @@ def readings(char: str) -> frozenset[str]:
     return frozenset(r for r in found.split(",") if r)
 
 
+# The sounds a pinyin input method's fuzzy options merge, because many speakers do: zh/z,
+# ch/c, sh/s, n/l at the start (湖北话 says 女 and 吕 alike), -ng/-n at the end (ing/in,
+# eng/en, ang/an).
+_FUZZY_INITIAL = re.compile(r"^([zcs])h|^n(?=[aeiouv])")
+_FUZZY_FINAL = re.compile(r"(?<=[aei])ng$")
+
+
+@lru_cache(maxsize=8192)
+def fuzzy_reading(char: str) -> str:
+    """A character's first (most common) reading with the fuzzy pairs merged (女 nv → lv,
+    金 jin and 颈 jing → jin); "" for a character without one. Only the first: a rare reading
+    merged as well (省 xian ~ 想 xiang) would make typos of ordinary words."""
+    first = _reading_table().get(ord(char), "").split(",")[0]
+    return _FUZZY_FINAL.sub("n", _FUZZY_INITIAL.sub(lambda m: m.group(1) or "l", first))
+
+
+def sounds_alike(a: str, b: str) -> bool:
+    """Two characters a pinyin input method could swap: a reading in common, or first readings
+    that the fuzzy pairs merge."""
+    return bool(readings(a) & readings(b)) or fuzzy_reading(a) == fuzzy_reading(b) != ""
+
+
 class Respeller:
     """Typos and homophones in a question, mended against the documents' own words: a run of
     the question that is no word but differs from a document word in one character that sounds
@@ -204,7 +226,7 @@ class Respeller:
                 continue
             for i in range(len(piece)):
                 for word, _ in self._masked.get(piece[:i] + "?" + piece[i + 1 :], ()):
-                    if word not in found and readings(piece[i]) & readings(word[i]):
+                    if word not in found and sounds_alike(piece[i], word[i]):
                         found.append(word)
         return found
 
