@@ -454,6 +454,20 @@ def test_a_worker_telling_of_her_own_trouble_is_heard_before_the_rule(qa, questi
         assert answer.message.index(answer.lead) < answer.message.index(answer.shown[0].place)
 
 
+def test_a_ruling_asked_for_is_said_not_to_be_given_before_a_rule_that_gives_none(qa):
+    from bot.core.answer import RULING_NOT_GIVEN, RULING_WHERE
+    from bot.core.decline import RULE_STATED_RE
+
+    not_given = RULING_NOT_GIVEN.format(docs="这两份文件")
+    answer = qa.ask("老板让怀孕的女工上夜班，这合法吗")
+    assert answer.answered and not RULE_STATED_RE.search(answer.hits[0].quote)
+    assert answer.lead == not_given + RULING_WHERE + "文件里的相关规定："
+    heard = qa.ask("怀孕了老板想把我辞退，这合法吗")  # her own: heard first, 12351 said once
+    assert heard.lead.startswith("您说的难处") and not_given in heard.lead
+    assert heard.lead.count("12351") == 1
+    assert not_given not in qa.ask("女职工夜班有什么规定").lead  # no ruling asked
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from bot.core.decline import FEATURES, DeclineModel, Evidence, quantity_unstated
+from bot.core.decline import (
+    FEATURES,
+    DeclineModel,
+    Evidence,
+    quantity_unstated,
+    ruling_unstated,
+)
 from tests.conftest import quantity_only
 
 
@@ -31,6 +37,29 @@ def evidence(**values: float) -> Evidence:
 )
 def test_a_quantity_asked_for_must_be_stated(question, quote, unstated):
     assert quantity_unstated(question, quote) is unstated
+
+
+@pytest.mark.parametrize(
+    ("question", "quote", "unstated"),
+    [
+        ("怀孕了老板想把我辞退，这合法吗", "突出女职工“五期”保护。", True),
+        ("怀孕了老板想把我辞退，这合法吗", "用人单位不得在女职工孕期解除劳动合同。", False),
+        ("送快递路上被车撞了，算不算工伤", "推动新就业形态劳动者入会。", True),
+        ("哺乳期排我上夜班，我能不能拒绝", "加强女职工休息哺乳室建设。", True),
+        ("被客户投诉扣钱，工会能管吗", "用好网上工作平台。", True),
+        ("劳动仲裁要准备哪些材料", "开展普法宣传。", True),
+        ("基层工会经费能不能用来办托管", "所需经费，可从工会经费中列支。", False),
+        (
+            "怎么维护女职工合法权益",
+            "维护女职工合法权益和特殊利益。",
+            False,
+        ),  # 合法权益 asks no ruling
+        ("单位有没有哺乳室", "加强女职工休息哺乳室建设。", False),
+        ("工会能不能帮我们建哺乳室", "加强女职工休息哺乳室建设。", False),
+    ],
+)
+def test_a_ruling_asked_for_is_unstated_by_a_passage_that_rules_nothing(question, quote, unstated):
+    assert ruling_unstated(question, quote) is unstated
 
 
 def test_probability_follows_the_weights():

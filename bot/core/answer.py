@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from bot.core.decline import DeclineModel, Evidence, quantity_unstated
+from bot.core.decline import DeclineModel, Evidence, quantity_unstated, ruling_unstated
 from bot.core.documents import (
     Clause,
     ClauseRef,
@@ -156,6 +156,16 @@ WHERE_TO_TURN = (
     "或向当地劳动人事争议仲裁委员会申请仲裁。"
 )
 TURN_TO_LEAD = "可以先找单位工会（女职工委员会）反映，也可以拨打职工服务热线 12351。"
+# A ruling on her case asked (合法吗, 算不算工伤, 能不能拒绝, 扣不扣钱, 去哪办) and the clause found
+# rules nothing: said before the rule, so that the rule is not read as the ruling.
+RULING_NOT_GIVEN = (
+    "{docs}讲的是工会要做的工作，没有对个人的具体情况作判定（合不合法、算不算、能不能拒绝、"
+    "怎么办理）。"
+)
+RULING_WHERE = (
+    "这类问题可以咨询单位工会或拨打职工服务热线 12351；涉及劳动合同、工资、社保的，"
+    "也可以拨打 12333。"
+)
 HEARD = HEARD_OPENING + "遇到具体的事，" + TURN_TO_LEAD
 # A question asking for the items of something (包括哪几项, 有哪些, 几条).
 ASKS_LIST = re.compile(
@@ -586,6 +596,7 @@ class QA:
         words = set(self.retriever.tokenizer.words(query))
         held = self.retriever.clause_words[index]
         dense = first.channels.get("dense", 0.0)
+        quote = self.quote(first.clause, first.best_sentence, EVIDENCE_JOIN_BELOW)
         return Evidence(
             dense=dense,
             dense_gap=dense - max((r.channels.get("dense", 0.0) for r in rest), default=dense),
@@ -593,11 +604,7 @@ class QA:
             / max(4, len(query)),
             coverage=len(words & held) / len(words) if words else 0.0,
             margin=(first.score - rest[0].score) / first.score if rest and first.score else 1.0,
-            quantity_unstated=float(
-                quantity_unstated(
-                    query, self.quote(first.clause, first.best_sentence, EVIDENCE_JOIN_BELOW)
-                )
-            ),
+            quantity_unstated=float(quantity_unstated(query, quote)),
         )
 
     def answer_search(self, raw: str, q: str, intent: Intent, k: int, method: str) -> Answer:
@@ -643,6 +650,9 @@ class QA:
             return reply(raw, intent.kind, False, msg, hits if topics else [], view="none")
         # Her trouble heard, or (…我该找谁) where to turn, before the rule.
         opening = HEARD if heard else TURN_TO_LEAD if TURN_TO.search(q) else ""
+        if intent.kind == "search" and ruling_unstated(q, hits[0].quote):  # 这合法吗
+            opening += RULING_NOT_GIVEN.format(docs="这两份文件" if len(self.docs) == 2 else "文件")
+            opening += "" if opening.count("12351") else RULING_WHERE
         lead = opening + "文件里的相关规定：" if opening else ""
         if intent.kind == "who":  # 全总意见里…由谁负责: the opinion lists none; its counterpart
             _, lead = self.responsible(ranked[0].clause)

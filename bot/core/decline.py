@@ -35,6 +35,30 @@ FREQUENCY_Q_RE = re.compile(r"多久|多长时间|几次|频率|隔多")
 FREQUENCY_RE = re.compile(r"定期|每(年|季度|季|月|周|半年|届)|经常|常态化|长期")
 
 
+# A question asking for a ruling on her own case: whether something is lawful, what it counts
+# as, whether she may refuse or claim, what she is paid or docked, how a procedure of hers goes.
+RULING_RE = re.compile(
+    r"合法(吗|么|嘛|不|的吗)|是否合法|不合法|违法|犯法|违规(吗|么|不)|侵权(吗|么|不)"
+    r"|算不算|算(是)?(工伤|病假|事假|旷工|歧视|违约|加班)"
+    r"|(能|可)不(能|可以)(拒绝|不(去|上|来|干|加|做|续|签|交)|告|起诉|索赔|要求赔|领|报销|退)"
+    r"|可以(拒绝|不(去|上|干|加|做|续|签|交))|有没有权|有权(利)?(拒绝|要求)"
+    r"|能这么|能这样|可以这样|这样(做)?(行|对|合理)(吗|不)"
+    r"|扣不扣|扣(我|俺)?的?(钱|工资)|发不发|给不给(钱|工资|补贴|报销)|赔(偿)?多少|补偿多少|怎么赔"
+    r"|(怎么|如何)走?流程|手续|(要|准备)(哪些|什么|啥)材料|(去|到)哪(里|儿)?(办|申请|立案|举报|投诉|领)"
+    r"|怎么(申请|办理|报销|领取|认定|起诉|仲裁)"
+)
+# A passage that rules: an obligation, a prohibition, a right or a permission.
+RULE_STATED_RE = re.compile(
+    r"不得|应当|必须|禁止|有权|享有|享受|依法|依照|可以|可从|可按|可由|可在"
+)
+
+
+def ruling_unstated(question: str, quote: str) -> bool:
+    """The question asks for a ruling on a case (合法吗, 算不算工伤, 能不能拒绝, 扣不扣钱, 去哪办)
+    and the quote rules nothing: what a policy of 推动 and 支持 cannot settle."""
+    return bool(RULING_RE.search(question)) and not RULE_STATED_RE.search(quote)
+
+
 def quantity_unstated(question: str, quote: str) -> bool:
     """The question asks for a quantity (天数, 比例, 多久) and the quote gives none."""
     if not QUANTITY_RE.search(question) or NUMBER_RE.search(quote):
