@@ -441,6 +441,9 @@ def test_the_decline_evidence_reads_the_same_clauses_whatever_the_depth_asked(qa
         "我们厂把怀孕的姐妹辞退了，女职工权益谁来管",
         "怀孕了被公司辞退咋办",
         "刚休完产假就被裁员了，该找谁",
+        "今天又被主管骂哭了，心里好难受",  # how she feels, the subject left out
+        "上班被同事欺负，天天哭",
+        "孩子生病住院，单位还扣我工资，好绝望",
     ],
 )
 def test_a_worker_telling_of_her_own_trouble_is_heard_before_the_rule(qa, question):
@@ -452,6 +455,37 @@ def test_a_worker_telling_of_her_own_trouble_is_heard_before_the_rule(qa, questi
     if answer.answered:  # the clauses still follow the lead
         assert answer.shown and answer.shown[0].place in answer.message
         assert answer.message.index(answer.lead) < answer.message.index(answer.shown[0].place)
+
+
+@pytest.mark.parametrize("question", ["心里好难受", "今天又被主管骂哭了，心里好难受", "好绝望"])
+def test_how_she_feels_with_nothing_the_documents_speak_of_is_met_as_a_person(qa, question):
+    from bot.core.answer import FEELINGS_HEARD
+
+    answer = qa.ask(question)
+    assert answer.message == FEELINGS_HEARD and "12356" in answer.message
+    assert "没有直接规定" not in answer.message and not answer.hits
+
+
+@pytest.mark.parametrize(
+    ("question", "meant"),
+    [
+        ("被领导性骚饶了怎么办", "被领导性骚扰了怎么办"),
+        ("老板老是骚绕我", "老板老是骚扰我"),
+        ("我家宝宝没人带", "我家宝宝没人带"),  # 家暴's homophones are not respelt
+        ("我寻思着问一下", "我寻思着问一下"),
+        ("收到很多骚扰电话", "收到很多骚扰电话"),
+    ],
+)
+def test_a_word_of_harassment_mistyped_is_read_as_meant(question, meant):
+    from bot.core.answer import respell_harassment
+
+    assert respell_harassment(question) == meant
+
+
+def test_harassment_mistyped_gets_what_to_do_first(qa):
+    from bot.core.answer import HARASSMENT_HELP
+
+    assert qa.ask("被领导性骚饶了怎么办").message.startswith(HARASSMENT_HELP)
 
 
 def test_a_ruling_asked_for_is_said_not_to_be_given_before_a_rule_that_gives_none(qa):
@@ -481,6 +515,9 @@ def test_a_ruling_asked_for_is_said_not_to_be_given_before_a_rule_that_gives_non
         "咱厂女工想学点电脑，工会给不给培训",
         "女职工孕期被辞退怎么办，工会有什么规定",
         "被辞退的女职工能不能继续参加工会活动",
+        "女职工受了委屈找谁",
+        "同事被领导骂哭了，工会管不管",
+        "工会有没有心理疏导",
     ],
 )
 def test_a_question_about_a_rule_or_without_trouble_gets_no_consoling(qa, question):

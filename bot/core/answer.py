@@ -39,6 +39,7 @@ from bot.core.intents import (
 )
 from bot.core.replies import Answer, Hit, relead, reply
 from bot.core.retriever import TUNING_FILE, Retriever, ScoredClause
+from bot.core.tokens import sounds_alike
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,18 @@ FIRST_PERSON = re.compile(r"[我俺咱]")
 HARDSHIP = re.compile(
     r"不批|没人管|没人带|辞退|开除|解雇|炒了我|降薪|扣钱|扣工资|拖欠|欠薪|不给结|不发工资|"
     r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|好累|累死|累垮|焦虑|失眠|"
-    r"掉眼泪|哭|没人理解|没人管我|没人帮我|好苦|压力(好|太|很|特别)大|撑不下去|撑不住|害怕|不敢说"
+    r"掉眼泪|哭|没人理解|没人管我|没人帮我|好苦|压力(好|太|很|特别)大|撑不下去|撑不住|害怕|不敢说|"
+    r"绝望|伤心|难过|憋屈|被[^，,。？?！!\s]{0,4}骂"
 )
+# Of those, the ones that tell how she feels or what was done to her (心里好难受, 被主管骂哭了,
+# 被同事欺负): hers even without 我, as Chinese leaves the subject out, unless someone else is
+# named.
+FEELING = re.compile(
+    r"委屈|崩溃|受不了|扛不住|熬不住|难受|心累|掉眼泪|哭|没人理解|好苦|撑不下去|撑不住|绝望|伤心|"
+    r"难过|憋屈|被[^，,。？?！!\s]{0,4}(骂|欺负)"
+)
+# Someone other than the asker named: a question about others (女职工受了委屈找谁) or a rule.
+OTHERS = re.compile(r"女职工|职工|员工|女工|工人|会员|她|他|别人|姐妹|孕妇|妈妈们|大家")
 # A hardship suffered, told without 我 (怀孕了被公司辞退咋办: the subject left out, as it often
 # is) and asking what to do: hers, unless someone else is named as the one it befell.
 SUFFERED = re.compile(
@@ -167,6 +178,11 @@ RULING_WHERE = (
     "也可以拨打 12333。"
 )
 HEARD = HEARD_OPENING + "遇到具体的事，" + TURN_TO_LEAD
+# How she feels told, and nothing the documents speak of (心里好难受, 被主管骂哭了).
+FEELINGS_HEARD = (
+    HEARD_OPENING + "心里难受的时候，可以拨打心理援助热线 12356（随时可以打）；遇到具体的难处，"
+    "可以找单位工会（女职工委员会）反映，或拨打职工服务热线 12351。您愿意的话，跟我说说发生了什么。"
+)
 # A question asking for the items of something (包括哪几项, 有哪些, 几条).
 ASKS_LIST = re.compile(
     r"(包括|包含|分为|有|是)(哪几|哪些|几)(项|条|个方面|方面|部分|内容|原则|措施|任务)?"
@@ -191,15 +207,36 @@ def is_list(text: str) -> bool:
     )
 
 
+# Words of harassment that a typo must not hide (被领导性骚饶了: 饶 for 扰). Not 家暴 (我家宝宝),
+# 轻生 (轻声) or 寻死 (寻思): their homophones are everyday words.
+HARASSMENT_WORDS = ("性骚扰", "骚扰", "猥亵", "性侵")
+
+
+def respell_harassment(question: str) -> str:
+    """The question with a word of harassment mistyped by one character that sounds the same
+    (骚饶, 性搔扰) written as it is meant."""
+    for word in HARASSMENT_WORDS:
+        n = len(word)
+        for i in range(len(question) - n + 1):
+            window = question[i : i + n]
+            differ = [(a, b) for a, b in zip(window, word, strict=True) if a != b]
+            if len(differ) == 1 and sounds_alike(*differ[0]):
+                question = question[:i] + word + question[i + n :]
+    return question
+
+
 def personal_trouble(question: str) -> bool:
     """The question tells of the asker's own hardship (我…不批, 俺…扛不住), of violence or
     harassment, or of thoughts of ending her life; not of a rule."""
+    question = respell_harassment(question)
     if DANGER.search(question) or CRISIS.search(question):
         return True
     if HARASSMENT.search(question) and re.search(r"[我俺咱被]", question):
         return True
     if FIRST_PERSON.search(question) and HARDSHIP.search(question):
         return True
+    if FEELING.search(question) and not OTHERS.search(question):
+        return not SOMEONE_ELSE.search(question)  # 被同事欺负 is hers, 同事被骂了 is not
     return bool(
         SUFFERED.search(question)
         and ASKS_WHAT_TO_DO.search(question)
@@ -307,6 +344,7 @@ class QA:
         if len(q) > MAX_QUERY_CHARS:
             q = q[:MAX_QUERY_CHARS]
             note = f"（问题较长，只按前 {MAX_QUERY_CHARS} 个字查找。）"
+        q = respell_harassment(q)  # 被领导性骚饶了: help for harassment is not lost to a typo
         hotline = HOTLINE_ASKED.fullmatch(q)
         if hotline:  # 12351是什么, 那12338呢, 12356: said plainly, not declined with the number
             return reply(raw, "search", True, HOTLINES[hotline["line"]], view="none")
@@ -632,6 +670,8 @@ class QA:
         if asks_list and is_list(hits[0].text):  # 基本原则有哪些: every item, not the first
             hits[0] = replace(hits[0], quote=hits[0].text, sentence=0)
         heard = personal_trouble(q)
+        if heard and FEELING.search(q) and not self.topical(q):  # 心里好难受: a person, no rule
+            return reply(raw, intent.kind, False, FEELINGS_HEARD, view="none")
         if self.decline.declines(evidence):
             topical = self.topical(q)
             if not topical and not heard:  # nothing the documents speak of: no nearest topics

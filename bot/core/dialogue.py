@@ -68,7 +68,8 @@ SMALLTALK = {  # in order of precedence when a message has several
     "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
     # A sigh or tears, with nothing said yet: heard first, then asked what is wrong.
     "sad": r"唉+|唉呀|呜+|嘤+|哭了?|哭哭|想哭|"
-    r"(我|俺)?(好难|好烦|烦死了|难受|好难受|心好累|好怕|好害怕)|"
+    r"(我|俺)?(心里|心情)?(好难|好烦|烦死了|(好|很|太|真|特别)?(难受|难过|伤心|绝望|憋屈)|心好累|"
+    r"好怕|好害怕)|"
     r"(我|俺)?(只是)?想(有人|找人)(听我)?(说说话|说话|聊聊|说说)|"
     r"(我|俺)?(工作|上班|干活|每天)?(好累|太累了?|累死了?|压力(好|太)大)",
     # Only the opening of a question (请问, 我想问一下, 咨询一下): the question is still to come.
