@@ -428,9 +428,10 @@ def test_a_question_ending_in_ne_is_its_own_question_and_documents_need_no_conte
     turn = dialogue.respond("怀孕期间能不能加班呢", context, now=1000.0)
     assert turn.followup == "" and turn.answer.context is None
     assert dialogue.respond("那呢", context, now=1000.0).followup == ""
-    for first in ("湖北方案讲了什么", "湖北方案是怎么落实全总意见的"):
-        (turn,) = talk(dialogue, first)
-        assert turn.followup == "" and "不太确定" not in turn.answer.message
+    (turn,) = talk(dialogue, "湖北方案讲了什么")
+    assert turn.followup == "" and "不太确定" not in turn.answer.message
+    (turn,) = talk(dialogue, "湖北方案是怎么落实全总意见的")  # how the two relate
+    assert "不太确定" not in turn.answer.message and f"（{HUBEI}）是落实" in turn.answer.message
 
 
 def test_wrong_after_wrong_stays_near_the_question_then_says_so(dialogue, qa):
@@ -745,3 +746,42 @@ def test_what_else_it_does_after_a_clause_without_departments_says_so(dialogue, 
 
 def test_what_else_it_does_with_nothing_before_is_no_follow_up(dialogue):
     assert talk(dialogue, "它还负责什么")[0].followup != "duties"
+
+
+@pytest.mark.parametrize("messages", [["湖北怎么落实的"], ["你好", "湖北是怎么细化的"]])
+def test_how_the_plan_carries_it_out_with_no_clause_before_says_how_they_relate(dialogue, messages):
+    turn = talk(dialogue, *messages)[-1]
+    said = turn.answer.message
+    assert turn.followup == "parallel" and f"（{HUBEI}）是落实" in said
+    assert "想看某一条怎么落实" in said and not turn.answer.hits
+
+
+@pytest.mark.parametrize("message", ["第二个", "第3个详细说说", "再说一遍", "说简单点"])
+def test_a_follow_up_as_the_first_message_asks_for_the_question(dialogue, message):
+    turn = talk(dialogue, message)[0]
+    assert turn.followup == "clarify" and not turn.answer.hits
+
+
+@pytest.mark.parametrize("message", ["再说一遍", "没看清", "请再说一次"])
+def test_say_it_again_quotes_the_clause_discussed(dialogue, message):
+    turns = talk(dialogue, "婚恋交友服务", "详细说说", message)
+    focus = turns[1].answer.hits[0]
+    again = turns[2].answer
+    assert turns[2].followup == "repeat" and again.view == "quote"
+    assert (again.hits[0].doc_code, again.hits[0].number) == (focus.doc_code, focus.number)
+
+
+@pytest.mark.parametrize("message", ["说简单点", "能说得通俗点吗", "这是什么意思", "用大白话讲讲"])
+def test_say_it_simply_gives_the_heading_and_the_sentence_that_answered(dialogue, message):
+    turns = talk(dialogue, "婚恋交友服务", message)
+    first = turns[0].answer.hits[0]
+    simple = turns[1].answer
+    assert turns[1].followup == "simpler"
+    assert f"这一条讲的是“{first.title}”" in simple.lead
+    assert simple.hits[0].quote == first.quote  # the same sentence, not the clause's first
+
+
+@pytest.mark.parametrize("message", ["文号是多少", "发文字号是什么"])
+def test_the_document_number_asked_after_a_clause_is_its_source(dialogue, message):
+    turns = talk(dialogue, "湖北方案第4项", message)
+    assert turns[1].followup == "source" and HUBEI in turns[1].answer.message

@@ -98,15 +98,17 @@ def test_the_report_says_what_people_ask_next(tmp_path, qa):
         ("那组织部呢", "ellipsis", "组织部"),
         ("不对", "alternative", HUBEI_4),
         ("谢谢", "smalltalk", ""),
+        *[("说简单点", "simpler", QUANZONG_5)] * 3,
     ]
     for i, (text, kind, context) in enumerate(turns):
         ask(qlog, qa, text, i, kind, context)
     qlog.close()
     data = gather(tmp_path / "querylog.db", qa.place, FakeEncoder())
-    assert data.total == 12 and data.followups == 11 and data.followup_share == 11 / 12  # no 谢谢
+    assert data.total == 15 and data.followups == 14 and data.followup_share == 14 / 15  # no 谢谢
     assert data.followup_kinds == [
         ("追问责任单位", 3),
         ("要看全文", 3),
+        ("要求说简单点", 3),
         ("上一条/下一条", 2),
         ("还有吗", 1),
         ("换个对象接着问", 1),
@@ -117,14 +119,16 @@ def test_the_report_says_what_people_ask_next(tmp_path, qa):
         ("full", QUANZONG_5, 2),
         ("full", HUBEI_4, 1),
         ("more", QUANZONG_5, 1),
+        ("simpler", QUANZONG_5, 3),
     ]
     assert f"{HUBEI_4}（3 次）答完后常被追问“谁负责”" in " ".join(data.suggestions)
+    assert f"{QUANZONG_5}（3 次）常被要求“说简单点”" in " ".join(data.suggestions)
     assert not any("详细说说" in s for s in data.suggestions)  # 2 is not many
     page = to_html(data)
-    assert "<h2>追问：大家接着问什么</h2>" in page and "占全部问题的 92%" in page
+    assert "<h2>追问：大家接着问什么</h2>" in page and "占全部问题的 93%" in page
     assert f'<tr><td>追问责任单位</td><td>{HUBEI_4}</td><td class="n">3</td></tr>' in page
     markdown = to_markdown(data)
-    assert "| 要看全文 | 3 | 27% |" in markdown
+    assert "| 要看全文 | 3 | 21% |" in markdown
     assert f"| 要看全文 | {QUANZONG_5} | 2 |" in markdown
 
 

@@ -46,6 +46,7 @@ RULING_RE = re.compile(
     r"|扣不扣|扣(我|俺)?的?(钱|工资)|发不发|给不给(钱|工资|补贴|报销)|赔(偿)?多少|补偿多少|怎么赔"
     r"|(怎么|如何)走?流程|手续|(要|准备)(哪些|什么|啥)材料|(去|到)哪(里|儿)?(办|申请|立案|举报|投诉|领)"
     r"|怎么(申请|办理|报销|领取|认定|起诉|仲裁)"
+    r"|(能|会|可以)被?(开除|辞退|解雇|裁)(吗|么|嘛|不)|会不会被(开除|辞退|解雇|裁)"
 )
 # A passage that rules: an obligation, a prohibition, a right or a permission.
 RULE_STATED_RE = re.compile(

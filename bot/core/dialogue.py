@@ -152,7 +152,18 @@ COMPARE_RE = re.compile(
 SOURCE_RE = re.compile(
     r"(出自|来自|摘自|引自)(哪|什么|那)(里|儿|个|份|一份|一条|一项|条|项)?(文件|条款|规定)?"
     r"|出处|依据(是)?(什么?|啥|哪)|(哪|什么)(个|份|一份)?(文件|条款)(里)?(说|写|规定)的"
-    r"|(是|在)(哪|什么)(个|份|一份)(文件|条款)(里|上)?"
+    r"|(是|在)(哪|什么)(个|份|一份)(文件|条款)(里|上)?|(文号|发文字号)(是)?(多少|什么?|啥)?"
+)
+# 再说一遍, 没看清: the clause discussed again, as it was quoted.
+REPEAT_RE = re.compile(
+    r"(请|麻烦)?(你)?(再|重新)(说|讲|发|来)(一|1)?(遍|次|下)|重复一(遍|下|次)|没看清(楚)?|刚才说的(啥|什么?)"
+)
+# 说简单点, 通俗点: the clause in brief (what it is about, and the sentence that answered).
+SIMPLER_RE = re.compile(
+    r"(能不能|能|可不可以|可以|请|麻烦)?(再)?(说|讲|解释)?(得)?(简单|通俗|直白|明白|浅显)(一)?(点|些)"
+    r"(说|讲)?"
+    r"|(简单|通俗|直白)(地|点|些)?(说|讲)(一下|说)?|说白了(是)?(啥|什么?)(意思)?"
+    r"|(这|那)?(是)?(啥|什么?)意思|用大白话(说|讲){1,2}(一下)?"
 )
 # 湖北是怎么落实的, 全国怎么说: how the other document says it (its whole text), not which it is.
 HOW_SAID_RE = re.compile(r"怎么|怎样|如何|咋")
@@ -254,7 +265,7 @@ class Turn:
     answer: Answer
     context: Context | None
     followup: str = ""  # "" (a fresh question), smalltalk, clarify, help, who, parallel, full,
-    # source, compare, duties, more, next, previous, ellipsis or alternative
+    # source, compare, duties, repeat, simpler, more, next, previous, ellipsis or alternative
     resolved_against: str = ""  # the place (or department) a follow-up was resolved against
     rejected_ref: str = ""  # for 不对: the shell's name for the answer rejected (answer_ref)
     farewell: bool = False  # the message said goodbye (再见, 拜拜) and was answered in kind
@@ -405,6 +416,9 @@ class Dialogue:
         kind = self.follow_up_kind(q, in_context=False) if turn is None and nothing_before else ""
         if kind == "compare":  # 两份文件有什么区别 with no clause before: how the documents relate
             return Turn(self.documents_compared(text), context, followup="compare")
+        if kind == "parallel" and OTHER_DOCUMENT_RE.search(q):  # 湖北怎么落实的, nothing before
+            answer = self.documents_compared(text, then="湖北怎么落实的")
+            return Turn(answer, context, followup="parallel")
         if kind and not find_docs(q, self.qa.docs):  # a follow-up with nothing to follow
             answer = reply(text, "search", False, self.clarify(kind), view="none")
             return Turn(answer, context, followup="clarify")  # what she told stays
@@ -562,6 +576,12 @@ class Dialogue:
         core = _strip(q)
         if DUTIES_RE.fullmatch(core):
             return "duties"
+        if REPEAT_RE.fullmatch(core):
+            return "repeat"
+        if SIMPLER_RE.fullmatch(core):
+            return "simpler"
+        if PICK_RE.fullmatch(core):
+            return "pick"
         if NEXT_RE.fullmatch(core):
             return "next"
         if PREVIOUS_RE.fullmatch(core):
@@ -620,6 +640,10 @@ class Dialogue:
             return self.who(text, context, focus, named)
         if kind == "duties":
             return self.duties(text, context, focus)
+        if kind == "repeat":
+            return self.answered(text, "repeat", "clause", context, focus.place, [focus])
+        if kind == "simpler":
+            return self.simpler(text, context, focus)
         if kind == "parallel" and (named or focus.parallel is not None):
             return self.other_document(text, q, context, focus, named)
         match = ELLIPSIS_RE.match(q.rstrip("？?。 "))
@@ -640,7 +664,18 @@ class Dialogue:
     def clarify(self, kind: str) -> str:
         """What to say to a follow-up (of this kind) with nothing to follow; a message naming
         a document (湖北方案讲了什么) is a question of its own, never this."""
-        if kind in ("full", "next", "previous", "more", "alternative", "source", "compare"):
+        if kind in (
+            "full",
+            "next",
+            "previous",
+            "more",
+            "alternative",
+            "source",
+            "compare",
+            "repeat",
+            "simpler",
+            "pick",
+        ):
             return (
                 f"您想看哪一条？可以先问一个问题，或者直接发条款编号，例如：{self.clause_example}。"
             )
@@ -693,6 +728,12 @@ class Dialogue:
         if not target.departments:
             return self.nothing(text, "who", context, focus.place, lead)
         return self.answered(text, "who", "who", context, focus.place, [target], lead)
+
+    def simpler(self, text: str, context: Context, focus: Clause) -> Turn:
+        """说简单点: what the clause is about, in its own heading, and the sentence that
+        answered (the documents' words: nothing is made up)."""
+        lead = f"简单说，这一条讲的是“{focus.title}”。和您问的最相关的是这一句："
+        return self.answered(text, "simpler", "clause", context, focus.place, [focus], lead)
 
     def duties(self, text: str, context: Context, focus: Clause) -> Turn:
         """那它还负责什么: the work of the department named, or of the one responsible for the
@@ -792,9 +833,9 @@ class Dialogue:
         context.picks = []
         return turn
 
-    def documents_compared(self, text: str) -> Answer:
+    def documents_compared(self, text: str, then: str = "有什么区别") -> Answer:
         """How the loaded documents relate: which implements which, how many of its clauses
-        match one of the other's, who lists 责任单位; then how to compare one clause."""
+        match one of the other's, who lists 责任单位; then how to ask ``then`` of one clause."""
         docs = self.qa.docs
         lines = []
         for doc, other in ((d, o) for d in docs for o in docs if d is not o and implements(d, o)):
@@ -811,9 +852,9 @@ class Dialogue:
                 lines.append(f"{name}为各项工作写明了责任单位，{other_name}没有列。")
         if not lines:
             lines.append("现在的几份文件之间没有落实与被落实的关系，没有逐条对应的条款可比。")
+        what = "的具体区别" if then == "有什么区别" else "怎么落实"
         lines.append(
-            f"想看某一条的具体区别，可以先发条款编号（例如：{self.clause_example}），"
-            "再问“有什么区别”。"
+            f"想看某一条{what}，可以先发条款编号（例如：{self.clause_example}），再问“{then}”。"
         )
         return reply(text, "search", True, "\n".join(lines), view="none")
 

@@ -24,6 +24,8 @@ import numpy as np
 
 from bot.core.answer import QA
 from bot.core.dialogue import (
+    COMPARE_RE,
+    DUTIES_RE,
     DUTY_WORDS_RE,
     ELLIPSIS_RE,
     FRAME_RE,
@@ -33,7 +35,10 @@ from bot.core.dialogue import (
     NEXT_RE,
     OTHER_DOCUMENT_RE,
     PREVIOUS_RE,
+    REPEAT_RE,
     SEGMENT_RE,
+    SIMPLER_RE,
+    SOURCE_RE,
     WRONG_RE,
     Dialogue,
 )
@@ -60,6 +65,8 @@ FOLLOWUP_LABELS = {
     "compare": "问两份文件的区别",
     "source": "问出处",
     "duties": "问部门的其他职责",
+    "repeat": "要求再说一遍",
+    "simpler": "要求说简单点",
 }
 # The follow-ups that show where the documents leave people wanting more, with the training
 # each suggests for the clauses that draw many of them.
@@ -67,6 +74,7 @@ WANTING_MORE = {
     "who": "答完后常被追问“谁负责”：建议在培训中讲清这些条款的责任单位和对接方式。",
     "full": "常被要求“详细说说”：条文写得较原则，建议培训时逐条展开讲解，并举出办理实例。",
     "more": "答完后常被问“还有吗”：建议把相关规定归纳成专题，在培训中一并讲解。",
+    "simpler": "常被要求“说简单点”：条文对职工来说较难懂，建议培训时用大白话讲解并举例。",
 }
 MAX_WANTING_MORE = 5  # clauses listed for each of those kinds
 MANY_FOLLOWUPS = 3  # follow-ups of one kind that make a clause worth a suggestion
@@ -84,6 +92,11 @@ FOLLOW_UP_WORDS = (
     WRONG_RE,
     DUTY_WORDS_RE,
     OTHER_DOCUMENT_RE,
+    SOURCE_RE,
+    COMPARE_RE,
+    DUTIES_RE,
+    REPEAT_RE,
+    SIMPLER_RE,
 )
 
 
