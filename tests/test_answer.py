@@ -488,6 +488,14 @@ def test_harassment_mistyped_gets_what_to_do_first(qa):
     assert qa.ask("被领导性骚饶了怎么办").message.startswith(HARASSMENT_HELP)
 
 
+@pytest.mark.parametrize("question", ["总体要求谁负责", "湖北方案总体要求由哪个部门负责"])
+def test_who_is_responsible_for_a_clause_that_names_no_one_says_so(qa, question):
+    answer = qa.ask(question)
+    assert answer.lead == "这一条没有写明责任单位。"
+    assert answer.hits[0].title == "总体要求" and not answer.hits[0].departments
+    assert "总体要求" in qa.untitled_duties and "加大支持保障" not in qa.untitled_duties
+
+
 def test_a_ruling_asked_for_is_said_not_to_be_given_before_a_rule_that_gives_none(qa):
     from bot.core.answer import RULING_NOT_GIVEN, RULING_WHERE
     from bot.core.decline import RULE_STATED_RE

@@ -785,3 +785,15 @@ def test_say_it_simply_gives_the_heading_and_the_sentence_that_answered(dialogue
 def test_the_document_number_asked_after_a_clause_is_its_source(dialogue, message):
     turns = talk(dialogue, "湖北方案第4项", message)
     assert turns[1].followup == "source" and HUBEI in turns[1].answer.message
+
+
+@pytest.mark.parametrize(
+    "messages", [["我被公司辞退了", "工会能帮我吗"], ["老公打我", "工会管这个吗"]]
+)
+def test_whether_the_union_helps_asked_after_her_trouble_is_answered_yes_and_how(
+    dialogue, messages
+):
+    from bot.core.dialogue import UNION_HELPS
+
+    turns = talk(dialogue, *messages)
+    assert turns[1].answer.message == UNION_HELPS and "12351" in UNION_HELPS

@@ -10,6 +10,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import replace
+from functools import cached_property
 
 import numpy as np
 
@@ -264,6 +265,17 @@ class QA:
                 )
                 decline = DeclineModel.quantity_only()
         self.decline = decline
+
+    @cached_property
+    def untitled_duties(self) -> set[str]:
+        """Titles of the clauses that name no 责任单位, nor does their counterpart: a
+        who-question naming one is answered that it names none, not with another clause's."""
+        out = set()
+        for clause in self.retriever.clauses:
+            partner = self.clause_of(clause.parallel) if clause.parallel else None
+            if not clause.departments and not (partner and partner.departments):
+                out.add(clause.title)
+        return out
 
     @property
     def index_version(self) -> str:
@@ -596,7 +608,8 @@ class QA:
     ) -> tuple[list[ScoredClause], Evidence | None]:
         """Ranked clauses for a search or who question, and the evidence for the top one."""
         mask = None
-        if intent.kind == "who":
+        titled = intent.topic.strip(" ？?。的") in self.untitled_duties
+        if intent.kind == "who" and not titled:  # 总体要求谁负责: that clause, which names none
             mask = np.array([bool(c.departments) for c in self.retriever.clauses])
             if intent.docs:
                 mask &= self.doc_mask(intent.docs)

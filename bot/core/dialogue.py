@@ -101,6 +101,13 @@ STILL_HEARD = (
     "可以找单位工会（女职工委员会），或拨打职工服务热线 12351；有危险请拨打 110。"
     "您愿意的话，跟我说说发生了什么。"
 )
+# 工会能帮我吗, 工会管不管这个, 工会能出面吗: asked after her trouble, whether the union helps.
+UNION_HELP_ASKED_RE = re.compile(r"工会[^，,。？?！!]{0,4}(帮|管|出面|撑腰|做主|替我|为我)")
+UNION_HELPS = (
+    "能。维护女职工的合法权益和特殊利益，是工会的职责。您可以先找单位工会（女职工委员会）反映，"
+    "也可以拨打职工服务热线 12351，工会的工作人员会帮您；心里难受的时候，"
+    "可以拨打心理援助热线 12356。您愿意的话，跟我说说发生了什么。"
+)
 WHO_FOR_HER = "这些是文件里负责这项工作的部门；您遇到具体的事，" + TURN_TO_LEAD
 CARE_OPENINGS = (SAD_OPENING, HEARD_OPENING, CRISIS_CARE)
 # Faces of laughter: 哈 when the emoji go (想死😂 is a laugh, not a crisis).
@@ -358,7 +365,9 @@ class Dialogue:
         unasked = turn.followup == "" and answer.intent == "search" and not named
         unasked = unasked and bool(answer.hits) and not self.qa.topical(q)
         if answer.message == OUTSIDE or unasked or turn.followup == "clarify":
-            turn.answer = reply(text, answer.intent, False, STILL_HEARD, view="none")
+            # 工会能帮我吗, 工会管这个吗: yes, and how; else someone to turn to
+            said = UNION_HELPS if UNION_HELP_ASKED_RE.search(q) else STILL_HEARD
+            turn.answer = reply(text, answer.intent, False, said, view="none")
             turn.context = context
         elif turn.followup == "who":
             turn = self.for_her(turn, text)
