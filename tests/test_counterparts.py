@@ -110,3 +110,29 @@ def test_a_clause_s_title_in_front_of_its_text_is_not_compared(by_code):
     principles = by_code[NATIONAL].clause_by_number("（二）")  # 基本原则。坚持…
     whole = by_code[HUBEI].clause_by_number("一")
     assert "基本原则" not in differences(principles, whole).only_first
+
+
+def test_a_list_s_first_item_is_said_without_the_verb_that_opens_the_list(by_code):
+    from bot.core.counterparts import differences
+
+    national = by_code[NATIONAL].clause_by_number("（十二）")
+    hubei = by_code[HUBEI].clause_by_number("10")
+    diff = differences(national, hubei)
+    assert "玫瑰书香" in national.text and "精心打造玫瑰书香" in hubei.text
+    assert not any("玫瑰书香" in p for p in diff.only_second)  # both name the brand
+    assert any("爱心母婴室" in p for p in diff.only_second)  # the opinion does not
+
+
+def test_clauses_that_share_one_counterpart_are_compared_together(by_code):
+    from bot.core.counterparts import differences, sharing
+
+    guide = by_code[NATIONAL].clause_by_number("（一）")
+    principles = by_code[NATIONAL].clause_by_number("（二）")
+    whole = by_code[HUBEI].clause_by_number("一")
+    assert sharing(guide, whole, by_code[NATIONAL]) == [guide, principles]
+    assert sharing(whole, guide, by_code[HUBEI]) == [whole]  # its counterpart is (二)
+    six = by_code[NATIONAL].clause_by_number("（六）")
+    assert sharing(six, by_code[HUBEI].clause_by_number("4"), by_code[NATIONAL]) == [six]
+    together = differences([guide, principles], whole).only_second
+    alone = differences(principles, whole).only_second
+    assert len(together) < len(alone)  # what (一) says is no longer the plan's alone

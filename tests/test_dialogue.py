@@ -797,3 +797,12 @@ def test_whether_the_union_helps_asked_after_her_trouble_is_answered_yes_and_how
 
     turns = talk(dialogue, *messages)
     assert turns[1].answer.message == UNION_HELPS and "12351" in UNION_HELPS
+
+
+def test_comparing_a_clause_whose_counterpart_answers_two_compares_all_three(dialogue):
+    turns = talk(dialogue, "全总意见第（一）条", "两个有什么区别", "第二个")
+    listed = [(h.doc_code, h.number) for h in turns[1].answer.hits]
+    assert listed == [(NATIONAL, "（一）"), (NATIONAL, "（二）"), (HUBEI, "一")]
+    assert turns[1].answer.lead.count("讲的是同一项工作") == 1
+    picked = turns[2].answer.hits[0]
+    assert (picked.doc_code, picked.number) == (NATIONAL, "（二）")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.documents import Clause, Document, names_heading, section_names
@@ -15,6 +16,7 @@ MIN_SIMILARITY = 0.35
 # whose character bigrams the other clause holds for the most part (SAID_SHARE) says nothing new.
 PHRASE_RE = re.compile(r"[，,；;。！!？?：:]")
 MIN_PHRASE_CHARS = 4
+LIST_FRAME_CHARS = 5  # the verb before a list's first item or the words after its last
 SAID_SHARE = 0.6
 
 
@@ -126,10 +128,26 @@ def _unsaid(text: str, other: str) -> list[str]:
         grams = set(_bigrams(part))
         return bool(grams) and len(grams & said) / len(grams) < SAID_SHARE
 
+    def new_item(item: str, first: bool, last: bool) -> bool:
+        """An item of a list, the first with the verb that opens the list (精心打造玫瑰书香) and
+        the last with the words that close it (…等特色品牌): said when what is left once up to
+        ``LIST_FRAME_CHARS`` of those are taken off is said."""
+        cuts = [item]
+        for n in range(1, LIST_FRAME_CHARS + 1):
+            cuts += [item[n:]] if first else []
+            cuts += [item[:-n]] if last else []
+        cuts = [c for c in cuts if len(_letters(c)) >= MIN_PHRASE_CHARS]
+        return all(new(c) for c in cuts)
+
     out = []
     for phrase in phrases(text):
-        items = [i for i in phrase.split("、") if len(_letters(i)) >= MIN_PHRASE_CHARS]
-        fresh = [i for i in items if new(i)]
+        parts = phrase.split("、")
+        items = [
+            (i, n == 0, n == len(parts) - 1)
+            for n, i in enumerate(parts)
+            if len(_letters(i)) >= MIN_PHRASE_CHARS
+        ]
+        fresh = [i for i, first, last in items if new_item(i, first, last)]
         if len(items) > 1 and fresh and len(fresh) < len(items):
             out.append("、".join(fresh))  # 常态化做好维权典型案例评选, not the items it shares
         elif new(phrase) and (fresh or len(items) <= 1):
@@ -143,7 +161,26 @@ def _body(clause: Clause) -> str:
     return text[len(clause.title) :].lstrip("。．. ") if text.startswith(clause.title) else text
 
 
-def differences(first: Clause, second: Clause) -> Differences:
-    """How two clauses on the same work differ: the phrases of each the other does not say."""
-    a, b = _body(first), _body(second)
+def differences(first: Clause | Sequence[Clause], second: Clause | Sequence[Clause]) -> Differences:
+    """How two clauses on the same work differ: the phrases of each the other does not say.
+    Either side may be several clauses that share one counterpart (全总意见 (一) and (二) are
+    湖北方案's 一、总体要求), read as one text."""
+
+    def text(side: Clause | Sequence[Clause]) -> str:
+        return "".join(_body(c) for c in ([side] if isinstance(side, Clause) else side))
+
+    a, b = text(first), text(second)
     return Differences(_unsaid(a, b), _unsaid(b, a))
+
+
+def sharing(clause: Clause, counterpart: Clause, doc: Document) -> list[Clause]:
+    """The clauses of ``doc`` (``clause``'s document) whose counterpart is ``counterpart``, in
+    order: ``clause`` and its siblings when several clauses answer to one (全总意见 (一) and (二)
+    to 湖北方案 一、); ``clause`` alone when none does (its counterpart is another's)."""
+    ref = (counterpart.doc_code, counterpart.number, counterpart.title)
+    same = [
+        c
+        for c in doc.clauses
+        if c.parallel and (c.parallel.doc_code, c.parallel.number, c.parallel.title) == ref
+    ]
+    return same if clause in same else [clause]

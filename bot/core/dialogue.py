@@ -34,7 +34,7 @@ from bot.core.answer import (
     TURN_TO_LEAD,
     personal_trouble,
 )
-from bot.core.counterparts import differences, implements
+from bot.core.counterparts import differences, implements, sharing
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, level_docs, normalise_query
 from bot.core.replies import Answer, Hit, book_title, relead, reply, shorten
@@ -814,14 +814,19 @@ class Dialogue:
             lead = "这一条在另一份文件里没有对应的条款，没有可以比较的。"
             return self.nothing(text, "compare", context, focus.place, lead)
         by_code = self.qa.by_code
+        # Each side with the clauses that share its counterpart (全总意见 (一) and (二) are both
+        # 湖北方案 一、总体要求): compared as one text.
+        ours = sharing(focus, partner, by_code[focus.doc_code])
+        theirs = sharing(partner, focus, by_code[partner.doc_code])
         first, second = (
-            (partner, focus)
+            (theirs, ours)
             if implements(by_code[focus.doc_code], by_code[partner.doc_code])
-            else (focus, partner)
+            else (ours, theirs)
         )
         diff = differences(first, second)
-        name1, name2 = self.qa.doc_name(first.doc_code), self.qa.doc_name(second.doc_code)
-        lines = [f"{first.place}和{second.place}讲的是同一项工作，逐句比对原文："]
+        name1, name2 = self.qa.doc_name(first[0].doc_code), self.qa.doc_name(second[0].doc_code)
+        place1, place2 = ("、".join(c.place for c in side) for side in (first, second))
+        lines = [f"{place1}和{place2}讲的是同一项工作，逐句比对原文："]
         if diff.only_second:
             lines.append(f"{name2}有、{name1}没有的说法：{_phrase_list(diff.only_second)}。")
         if diff.only_first:
@@ -830,15 +835,15 @@ class Dialogue:
             lines.append("两条的文字基本一致。")
         else:
             lines.append("（按字面比对：意思相近、说法不同的也会列出。）")
-        for clause, other, name in ((first, second, name1), (second, first, name2)):
-            if clause.departments and not other.departments:
-                lines.append(f"{name}还写明了责任单位：" + "、".join(clause.departments) + "。")
+        for side, other, name in ((first, second, name1), (second, first, name2)):
+            listed = list(dict.fromkeys(d for c in side for d in c.departments))
+            if listed and not any(c.departments for c in other):
+                lines.append(f"{name}还写明了责任单位：" + "、".join(listed) + "。")
         lead = "\n".join(lines)
-        turn = self.answered(
-            text, "compare", "clause", context, focus.place, [first, second], lead, "list"
-        )
+        clauses = [*first, *second]
+        turn = self.answered(text, "compare", "clause", context, focus.place, clauses, lead, "list")
         context.focus = _ref(focus)  # still the clause discussed (谁负责 asks of it)
-        context.ranking, context.listed = [_ref(first), _ref(second)], True  # 第二个 picks one
+        context.ranking, context.listed = [_ref(c) for c in clauses], True  # 第二个 picks one
         context.picks = []
         return turn
 
