@@ -211,14 +211,22 @@ def is_list(text: str) -> bool:
 # Words of harassment that a typo must not hide (被领导性骚饶了: 饶 for 扰). Not 家暴 (我家宝宝),
 # 轻生 (轻声) or 寻死 (寻思): their homophones are everyday words.
 HARASSMENT_WORDS = ("性骚扰", "骚扰", "猥亵", "性侵")
+HARASSMENT_CHARS = frozenset("".join(HARASSMENT_WORDS))
 
 
 def respell_harassment(question: str) -> str:
     """The question with a word of harassment mistyped by one character that sounds the same
     (骚饶, 性搔扰) written as it is meant."""
+    at: dict[str, list[int]] = {}
+    for p, ch in enumerate(question):
+        if ch in HARASSMENT_CHARS:
+            at.setdefault(ch, []).append(p)
     for word in HARASSMENT_WORDS:
         n = len(word)
-        for i in range(len(question) - n + 1):
+        # A one-character typo keeps the word's other characters: only windows holding one
+        # of them where the word has it are read.
+        starts = {p - k for k, w in enumerate(word) for p in at.get(w, ())}
+        for i in sorted(x for x in starts if 0 <= x <= len(question) - n):
             window = question[i : i + n]
             differ = [(a, b) for a, b in zip(window, word, strict=True) if a != b]
             if len(differ) == 1 and sounds_alike(*differ[0]):
