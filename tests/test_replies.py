@@ -55,3 +55,24 @@ def test_an_answer_given_another_lead_keeps_the_rest_and_renders_again():
     assert again.query == "唉，单位有哺乳室吗" and again.message.startswith("抱抱您。")
     assert "文件里的相关规定" not in again.message
     assert relead(first, "").query == "单位有哺乳室吗"
+
+
+def test_departments_named_in_the_lead_are_not_listed_again_under_the_clause():
+    hit = Hit(
+        "鄂",
+        "湖北方案",
+        "4",
+        "t",
+        "湖北方案 第4项",
+        "引文。",
+        "全文。",
+        ["甲部", "乙部"],
+        None,
+        1.0,
+    )
+    told = reply("谁负责", "who", True, "这项工作的责任单位是：甲部、乙部。", [hit])
+    assert told.message.count("甲部、乙部") == 1
+    plain = reply("哺乳室", "search", True, "", [hit])
+    assert "责任单位：甲部、乙部" in plain.message
+    other = reply("谁负责", "who", True, "这项工作的责任单位是：甲部。", [hit])
+    assert "责任单位：甲部、乙部" in other.message  # not the same list: shown

@@ -69,10 +69,11 @@ async def test_an_answer_carries_title_departments_parallel_and_buttons(api, bot
     text = reply["text"]
     assert "湖北方案 第4项「提升女职工生活品质」" in text
     assert "鄂工办发〔2023〕7号" in text
-    assert (
-        "责任单位：女职工部、宣传部（网络工作部）、权益保障部（法律工作部）、"
-        "经济技术劳动保护部、基层工作部" in text
+    departments = (
+        "女职工部、宣传部（网络工作部）、权益保障部（法律工作部）、经济技术劳动保护部、基层工作部"
     )
+    assert f"责任单位是：{departments}" in text
+    assert text.count(departments) == 1  # said in the lead, not again under the clause
     assert "对应条款：全总意见 第（六）条「提升女职工生活品质」" in text
     labels = [label for label, _ in buttons(reply)]
     assert labels == ["全文", "更多相关条款", "对应条款", "👍", "👎"]

@@ -65,10 +65,17 @@ class Answer:
         return list(self.hits)
 
 
-def hit_text(hit: Hit, full: bool = False) -> str:
-    """One clause: where it stands, the quote (or the whole text), 责任单位, its parallel."""
+def departments_said(hit: Hit, lead: str) -> bool:
+    """Whether the lead already names the clause's 责任单位 (这项工作的责任单位是：…), which the
+    clause then does not list again."""
+    return bool(hit.departments) and "、".join(hit.departments) in lead
+
+
+def hit_text(hit: Hit, full: bool = False, said: bool = False) -> str:
+    """One clause: where it stands, the quote (or the whole text), 责任单位 (unless ``said``
+    before it), its parallel."""
     lines = [f"【{hit.place}】", f"“{hit.text if full else hit.quote}”"]
-    if hit.departments:
+    if hit.departments and not said:
         lines.append("责任单位：" + "、".join(hit.departments))
     if hit.parallel:
         lines.append("对应条款：" + hit.parallel.place)
@@ -81,7 +88,9 @@ def render_text(answer: Answer) -> str:
     if answer.view == "list":
         body = "\n".join(f"· {h.place}" for h in shown)
         return "\n".join(part for part in (answer.lead, body) if part)
-    body = "\n\n".join(hit_text(h, full=answer.view == "full") for h in shown)
+    body = "\n\n".join(
+        hit_text(h, answer.view == "full", departments_said(h, answer.lead)) for h in shown
+    )
     return "\n\n".join(part for part in (answer.lead, body) if part)
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.documents import Document
-from bot.core.replies import Answer, Hit, book_title
+from bot.core.replies import Answer, Hit, book_title, departments_said
 
 TELEGRAM_LIMIT = 4096
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
@@ -91,14 +91,15 @@ def pack(paras: list[Para], limit: int = TELEGRAM_LIMIT) -> list[str]:
     return messages or [""]
 
 
-def hit_paras(hit: Hit, full: bool = False) -> list[Para]:
-    """One clause: where it stands, the quote (or the whole text), 责任单位, its parallel."""
+def hit_paras(hit: Hit, full: bool = False, said: bool = False) -> list[Para]:
+    """One clause: where it stands, the quote (or the whole text), 责任单位 (unless ``said`` in
+    the lead), its parallel."""
     paras = [
         Para(hit.place, "b"),
         Para(hit.doc_code, "i"),
         Para(hit.text if full else hit.quote, "blockquote"),
     ]
-    if hit.departments:
+    if hit.departments and not said:
         paras.append(Para("责任单位：" + "、".join(hit.departments)))
     if hit.parallel:
         paras.append(Para("对应条款：" + hit.parallel.place))
@@ -115,7 +116,7 @@ def answer_paras(answer: Answer) -> list[Para]:
     for i, hit in enumerate(shown):
         if paras or i:
             paras.append(Para(""))
-        paras += hit_paras(hit, full=answer.view == "full")
+        paras += hit_paras(hit, answer.view == "full", departments_said(hit, answer.lead))
     return paras
 
 
