@@ -806,3 +806,25 @@ def test_comparing_a_clause_whose_counterpart_answers_two_compares_all_three(dia
     assert turns[1].answer.lead.count("讲的是同一项工作") == 1
     picked = turns[2].answer.hits[0]
     assert (picked.doc_code, picked.number) == (NATIONAL, "（二）")
+
+
+def _on_sentence(clause, words: str) -> Context:
+    """A context on ``clause``, answered by its sentence holding ``words``."""
+    index = next(i for i, s in enumerate(clause.sentences) if words in s)
+    key = f"{clause.doc_code}|{clause.number}|{clause.title}"
+    ref = [clause.doc_code, clause.number, clause.title]
+    return Context("search", focus=ref, ranking=[ref], sentences={key: index}, at=1000.0)
+
+
+def test_whether_the_other_document_says_it_too_is_read_phrase_by_phrase(dialogue, by_code):
+    plan = by_code[HUBEI].clause_by_number("4")
+    context = _on_sentence(plan, "心灵护航加油站")
+    turn = dialogue.respond("全国文件有这个吗", context, now=1000.0)
+    hit = turn.answer.hits[0]
+    assert turn.followup == "parallel" and (hit.doc_code, hit.number) == (NATIONAL, "（六）")
+    assert "按字面比对，全总意见没有这些说法：" in turn.answer.lead
+    assert "心灵护航" in turn.answer.lead
+    both = dialogue.respond("全总意见里有没有", _on_sentence(plan, "宫颈癌"), now=1000.0)
+    assert "有。对应的是全总意见 第（六）条" in both.answer.lead
+    plain = dialogue.respond("全国的怎么说", _on_sentence(plan, "宫颈癌"), now=1000.0)
+    assert "有。" not in plain.answer.lead and "按字面比对" not in plain.answer.lead

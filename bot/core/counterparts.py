@@ -173,6 +173,11 @@ def differences(first: Clause | Sequence[Clause], second: Clause | Sequence[Clau
     return Differences(_unsaid(a, b), _unsaid(b, a))
 
 
+def unsaid_in(text: str, clause: Clause) -> list[str]:
+    """The phrases of ``text`` that ``clause`` does not say (as ``differences`` reads them)."""
+    return _unsaid(text, _body(clause))
+
+
 def sharing(clause: Clause, counterpart: Clause, doc: Document) -> list[Clause]:
     """The clauses of ``doc`` (``clause``'s document) whose counterpart is ``counterpart``, in
     order: ``clause`` and its siblings when several clauses answer to one (全总意见 (一) and (二)

@@ -34,7 +34,7 @@ from bot.core.answer import (
     TURN_TO_LEAD,
     personal_trouble,
 )
-from bot.core.counterparts import differences, implements, sharing
+from bot.core.counterparts import differences, implements, phrases, sharing, unsaid_in
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, level_docs, normalise_query
 from bot.core.replies import Answer, Hit, book_title, relead, reply, shorten
@@ -174,6 +174,10 @@ SIMPLER_RE = re.compile(
 )
 # 湖北是怎么落实的, 全国怎么说: how the other document says it (its whole text), not which it is.
 HOW_SAID_RE = re.compile(r"怎么|怎样|如何|咋")
+# 全国文件有这个吗, 湖北也有吗, 提到了吗: whether the other document says it too.
+HAS_IT_RE = re.compile(
+    r"有(这个|这条|这句|这项|这些|这)(内容|规定|说法)?(吗|么|没有|不)|也有|有没有|提到|讲到|说到|写了"
+)
 # 那它还负责什么 after departments were named: what else the department is responsible for.
 DUTIES_RE = re.compile(
     r"(它|他|她|它们|他们|她们|这个部门|这些部门|这几个部门|这个单位|这些单位|这几个单位)"
@@ -781,6 +785,8 @@ class Dialogue:
             )
         if parallel is not None and parallel.doc_code == target_doc:
             lead = f"对应的是{parallel.place}："
+            if HAS_IT_RE.search(q):  # 全国文件有这个吗: whether it says what was just quoted
+                lead = self.has_it(context, focus, parallel) + lead
             return self.answered(
                 text, "parallel", "clause", context, focus.place, [parallel], lead, "full"
             )
@@ -792,6 +798,21 @@ class Dialogue:
         lead = "没有直接对应的条款，最接近的是："
         clauses = [ranked[0].clause]
         return self.answered(text, "parallel", "clause", context, focus.place, clauses, lead)
+
+    def has_it(self, context: Context, focus: Clause, parallel: Clause) -> str:
+        """Whether ``parallel`` says the sentence of ``focus`` that answered: yes, in part
+        (what it leaves out), or no; phrase by phrase, as a comparison reads them."""
+        sentences = focus.sentences
+        index = context.sentence(focus) or 0
+        sentence = sentences[index] if 0 <= index < len(sentences) else focus.text
+        said = phrases(sentence)
+        left = unsaid_in(sentence, parallel)
+        name = self.qa.doc_name(parallel.doc_code)
+        if not said or not left:
+            return "有。"
+        if len(left) == len(said):
+            return f"按字面比对，{name}没有这句话的说法（“{shorten(sentence, 40)}”）。同一项工作"
+        return f"按字面比对，{name}没有这些说法：{_phrase_list(left)}。同一项工作"
 
     def whole(self, text: str, context: Context, focus: Clause) -> Turn:
         """详细说说 / 全文: the whole text of the clause discussed."""
