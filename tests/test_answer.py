@@ -482,6 +482,23 @@ def test_a_word_of_harassment_mistyped_is_read_as_meant(question, meant):
     assert respell_harassment(question) == meant
 
 
+@pytest.mark.parametrize(
+    "question", ["我们单位想建立预防性骚扰的制度，文件有规定吗", "工会怎么防治性骚绕"]
+)
+def test_a_policy_on_harassment_asked_gets_the_rule_not_what_she_should_do(qa, question):
+    from bot.core.answer import HARASSMENT_HELP, personal_trouble
+
+    assert not personal_trouble(question)
+    assert HARASSMENT_HELP not in qa.ask(question).message
+
+
+def test_a_document_hard_to_read_gets_a_way_on_not_a_hotline_for_distress(qa):
+    from bot.core.answer import HARD_TO_READ
+
+    answer = qa.ask("这文件读得我好难受，看不懂")
+    assert answer.message == HARD_TO_READ and "12356" not in answer.message
+
+
 def test_harassment_mistyped_gets_what_to_do_first(qa):
     from bot.core.answer import HARASSMENT_HELP
 
@@ -526,6 +543,9 @@ def test_a_ruling_asked_for_is_said_not_to_be_given_before_a_rule_that_gives_non
         "女职工受了委屈找谁",
         "同事被领导骂哭了，工会管不管",
         "工会有没有心理疏导",
+        "我们单位很多女职工反映心里难受，工会怎么开展心理疏导",  # a cadre, of others
+        "有女职工被主管骂哭了，作为工会干部我该怎么做",
+        "这文件读得我好难受，看不懂",  # the reading is hard, not her life
     ],
 )
 def test_a_question_about_a_rule_or_without_trouble_gets_no_consoling(qa, question):

@@ -718,12 +718,25 @@ def test_how_to_take_part_is_not_what_to_do_nor_a_question_with_a_topic(dialogue
 
 
 @pytest.mark.parametrize("message", ["那它还负责什么", "它还管啥", "这个部门还负责哪些工作"])
-def test_what_else_a_single_department_does_lists_its_work(dialogue, message):
+def test_what_else_a_department_does_after_its_list_is_that_list(dialogue, qa, message):
     turns = talk(dialogue, "湖北方案第6项谁负责", "女职工部负责什么", message)
-    assert turns[2].followup == "duties"
-    assert turns[2].answer.intent == "dept" and turns[2].answer.view == "list"
-    assert turns[2].answer.lead.startswith("（接上一条：女职工部的职责）")
+    count = len(qa.department_clauses("女职工部"))
+    assert turns[2].followup == "duties" and not turns[2].answer.hits
+    assert f"上面列的就是女职工部负责的全部 {count} 项工作。" in turns[2].answer.message
     assert turns[2].context.department == "女职工部"
+
+
+def test_what_else_the_one_department_of_a_clause_does_lists_its_work(dialogue, qa, monkeypatch):
+    from dataclasses import replace
+
+    one = replace(qa.clause_of(ClauseRef(HUBEI, "4", "提升女职工生活品质")), departments=["组织部"])
+    monkeypatch.setattr(qa, "responsible", lambda clause, named=(): (one, ""))
+    turns = talk(dialogue, "湖北方案第4项", "它还负责什么")
+    assert turns[1].followup == "duties" and turns[1].answer.intent == "dept"
+    assert turns[1].answer.view == "list" and turns[1].context.department == "组织部"
+    assert [h.place for h in turns[1].answer.hits] == [
+        c.place for c in qa.department_clauses("组织部")
+    ]
 
 
 def test_what_else_it_does_after_several_departments_asks_which(dialogue, by_code):
@@ -793,10 +806,29 @@ def test_the_document_number_asked_after_a_clause_is_its_source(dialogue, messag
 def test_whether_the_union_helps_asked_after_her_trouble_is_answered_yes_and_how(
     dialogue, messages
 ):
-    from bot.core.dialogue import UNION_HELPS
+    from bot.core.dialogue import UNION_HELPS, UNION_HELPS_AFTER
 
     turns = talk(dialogue, *messages)
-    assert turns[1].answer.message == UNION_HELPS and "12351" in UNION_HELPS
+    assert turns[1].answer.message == UNION_HELPS_AFTER and "12338" in UNION_HELPS_AFTER
+    (alone,) = talk(dialogue, "工会能帮我吗")  # nothing told: yes, and how
+    assert alone.answer.message == UNION_HELPS and alone.followup == "help"
+
+
+def test_whether_the_union_sees_to_a_topic_just_answered_is_yes_with_its_clause(dialogue):
+    turns = talk(dialogue, "婚恋交友服务", "工会管这个吗")
+    first, again = turns[0].answer.hits[0], turns[1].answer
+    assert again.lead.endswith("管。这是文件里写明的工会工作：")
+    assert (again.hits[0].doc_code, again.hits[0].number) == (first.doc_code, first.number)
+
+
+@pytest.mark.parametrize("message", ["这合法吗", "算不算工伤", "我能不能拒绝"])
+def test_a_ruling_asked_with_no_topic_says_the_documents_rule_on_no_case(dialogue, message):
+    from bot.core.answer import RULING_WHERE
+
+    for turns in (talk(dialogue, message), talk(dialogue, "婚恋交友服务", message)):
+        turn = turns[-1]
+        assert turn.followup == "help" and RULING_WHERE in turn.answer.message
+        assert not turn.answer.hits
 
 
 def test_comparing_a_clause_whose_counterpart_answers_two_compares_all_three(dialogue):
@@ -828,3 +860,25 @@ def test_whether_the_other_document_says_it_too_is_read_phrase_by_phrase(dialogu
     assert "有。对应的是全总意见 第（六）条" in both.answer.lead
     plain = dialogue.respond("全国的怎么说", _on_sentence(plan, "宫颈癌"), now=1000.0)
     assert "有。" not in plain.answer.lead and "按字面比对" not in plain.answer.lead
+
+
+@pytest.mark.parametrize(
+    ("messages", "codes"),
+    [
+        (["湖北方案的文号是多少"], [HUBEI]),
+        (["全总那个意见的文号"], [NATIONAL]),
+        (["文号是多少"], [NATIONAL, HUBEI]),  # nothing before: each document's
+        (["婚恋交友服务", "湖北方案的文号是多少"], [HUBEI]),  # the document named, not the clause's
+    ],
+)
+def test_a_document_s_number_asked_is_told_with_its_full_title(dialogue, messages, codes):
+    turn = talk(dialogue, *messages)[-1]
+    said = turn.answer.message
+    assert turn.followup == "source" and [c for c in (NATIONAL, HUBEI) if c in said] == codes
+    assert said.count("的文号是") == len(codes) and "全称《" in said
+
+
+def test_say_it_simply_after_a_list_asks_which_one_first(dialogue):
+    turns = talk(dialogue, "女职工部负责哪些工作", "说简单点")
+    assert turns[1].followup == "simpler" and not turns[1].answer.hits
+    assert "上面是一份清单" in turns[1].answer.message

@@ -79,6 +79,37 @@ FEELING = re.compile(
     r"委屈|崩溃|受不了|扛不住|熬不住|难受|心累|掉眼泪|哭|没人理解|好苦|撑不下去|撑不住|绝望|伤心|"
     r"难过|憋屈|被[^，,。？?！!\s]{0,4}(骂|欺负)"
 )
+# A hardship that happened (辞退, 拖欠), as against a feeling: 我们厂把怀孕的姐妹辞退了 is
+# hers to tell, 我们单位很多女职工反映心里难受 is a cadre's question.
+EVENT = re.compile(
+    r"不批|辞退|开除|解雇|炒了我|降薪|扣钱|扣工资|拖欠|欠薪|不给结|不发工资|欺负|骚扰"
+)
+# The asker speaks as a cadre, or of the reading: no trouble of her own.
+AS_A_CADRE = re.compile(r"工会干部|作为工会|我是工会|我们(县|市|区|省)?总工会|我们工会")
+READING_IS_HARD = re.compile(r"(看|读|听)不(懂|明白)|太难懂|好难懂|看得?我?头(疼|大)")
+HARD_TO_READ = (
+    "抱歉，文件的原话比较书面。您可以直接问想知道的事，比如“单位有没有哺乳室”，我把相关的那一句"
+    "找出来；看到一条后，也可以说“说简单点”。着急的话可以拨打职工服务热线 12351。"
+)
+# A policy on harassment asked (预防性骚扰的制度, 工会怎么防治性骚扰): the rule, not help.
+HARASSMENT_POLICY = re.compile(
+    r"预防|防治|防范|制度|机制|怎么开展|如何开展|培训|宣传|文件|规定|条款"
+)
+
+
+HARASSED_HERSELF = re.compile(
+    r"[我俺咱][^，,。？?！!]{0,4}(被|遭)|(骚扰|摸|蹭)(我|俺)|(要|逼|让|叫)(我|俺)"
+)
+# Others named as the ones harassed (not 他, who is as often the one doing it).
+HARASSMENT_OTHERS = re.compile(r"女职工|职工|员工|女工|会员|姐妹|大家")
+
+
+def cadre_on_harassment(question: str) -> bool:
+    """A question about harassment asked as policy, or about others (预防性骚扰的制度, 有女职工
+    被性骚扰，工会怎么办): the rule, not what she should do."""
+    return bool(HARASSMENT_POLICY.search(question) or HARASSMENT_OTHERS.search(question))
+
+
 # Someone other than the asker named: a question about others (女职工受了委屈找谁) or a rule.
 OTHERS = re.compile(r"女职工|职工|员工|女工|工人|会员|她|他|别人|姐妹|孕妇|妈妈们|大家")
 # A hardship suffered, told without 我 (怀孕了被公司辞退咋办: the subject left out, as it often
@@ -240,10 +271,14 @@ def personal_trouble(question: str) -> bool:
     question = respell_harassment(question)
     if DANGER.search(question) or CRISIS.search(question):
         return True
-    if HARASSMENT.search(question) and re.search(r"[我俺咱被]", question):
-        return True
+    if AS_A_CADRE.search(question) or READING_IS_HARD.search(question):
+        return False  # 作为工会干部我该怎么做; 这文件读得我好难受，看不懂
+    if HARASSMENT.search(question):
+        told = bool(re.search(r"[我俺咱被]", question)) and not cadre_on_harassment(question)
+        return told or bool(HARASSED_HERSELF.search(question))
     if FIRST_PERSON.search(question) and HARDSHIP.search(question):
-        return True
+        # 我们单位很多女职工反映心里难受: others' feelings, told by a cadre
+        return not (OTHERS.search(question) and not EVENT.search(question))
     if FEELING.search(question) and not OTHERS.search(question):
         return not SOMEONE_ELSE.search(question)  # 被同事欺负 is hers, 同事被骂了 is not
     return bool(
@@ -408,7 +443,9 @@ class QA:
                 return reply(raw, answer.intent, False, SAFETY + "\n" + HEARD, view="none")
             note = "\n".join(part for part in (SAFETY, note) if part)
             helped = True
-        elif HARASSMENT.search(q):
+        elif HARASSMENT.search(q) and (
+            HARASSED_HERSELF.search(q) or not cadre_on_harassment(q)
+        ):  # 我被领导性骚扰了, 遇到性骚扰怎么办; not 工会怎么防治性骚扰
             if not answer.answered:  # 老板骚扰我: no rule found; what to do is the answer
                 return reply(raw, answer.intent, False, HARASSMENT_HELP, view="none")
             note = "\n".join(part for part in (HARASSMENT_HELP, note) if part)
@@ -690,6 +727,8 @@ class QA:
         hits = [self.hit(r.clause, r.score, r.best_sentence) for r in ranked]
         if asks_list and is_list(hits[0].text):  # 基本原则有哪些: every item, not the first
             hits[0] = replace(hits[0], quote=hits[0].text, sentence=0)
+        if READING_IS_HARD.search(q) and not self.topical(q):  # 这文件读得我好难受，看不懂
+            return reply(raw, intent.kind, False, HARD_TO_READ, view="none")
         heard = personal_trouble(q)
         if heard and FEELING.search(q) and not self.topical(q):  # 心里好难受: a person, no rule
             return reply(raw, intent.kind, False, FEELINGS_HEARD, view="none")

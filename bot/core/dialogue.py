@@ -30,11 +30,14 @@ from bot.core.answer import (
     HEARD_OPENING,
     OUTSIDE,
     QA,
+    RULING_NOT_GIVEN,
+    RULING_WHERE,
     TURN_OR_WHO,
     TURN_TO_LEAD,
     personal_trouble,
 )
 from bot.core.counterparts import differences, implements, phrases, sharing, unsaid_in
+from bot.core.decline import RULING_RE
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, level_docs, normalise_query
 from bot.core.replies import Answer, Hit, book_title, relead, reply, shorten
@@ -108,6 +111,11 @@ UNION_HELPS = (
     "也可以拨打职工服务热线 12351，工会的工作人员会帮您；心里难受的时候，"
     "可以拨打心理援助热线 12356。您愿意的话，跟我说说发生了什么。"
 )
+# The same after she told of her trouble: she has said what happened; who else can help.
+UNION_HELPS_AFTER = (
+    "能。维护女职工的合法权益和特殊利益，是工会的职责：您可以先找单位工会（女职工委员会）反映，"
+    "也可以拨打职工服务热线 12351；遇到家庭暴力，还可以找当地妇联或拨打 12338；有危险请拨打 110。"
+)
 WHO_FOR_HER = "这些是文件里负责这项工作的部门；您遇到具体的事，" + TURN_TO_LEAD
 CARE_OPENINGS = (SAD_OPENING, HEARD_OPENING, CRISIS_CARE)
 # Faces of laughter: 哈 when the emoji go (想死😂 is a laugh, not a crisis).
@@ -172,6 +180,7 @@ SIMPLER_RE = re.compile(
     r"|(简单|通俗|直白)(地|点|些)?(说|讲)(一下|说)?|说白了(是)?(啥|什么?)(意思)?"
     r"|(这|那)?(是)?(啥|什么?)意思|用大白话(说|讲){1,2}(一下)?"
 )
+DOC_NUMBER_RE = re.compile(r"文号|发文字号|发文号")
 # 湖北是怎么落实的, 全国怎么说: how the other document says it (its whole text), not which it is.
 HOW_SAID_RE = re.compile(r"怎么|怎样|如何|咋")
 # 全国文件有这个吗, 湖北也有吗, 提到了吗: whether the other document says it too.
@@ -370,7 +379,7 @@ class Dialogue:
         unasked = unasked and bool(answer.hits) and not self.qa.topical(q)
         if answer.message == OUTSIDE or unasked or turn.followup == "clarify":
             # 工会能帮我吗, 工会管这个吗: yes, and how; else someone to turn to
-            said = UNION_HELPS if UNION_HELP_ASKED_RE.search(q) else STILL_HEARD
+            said = UNION_HELPS_AFTER if UNION_HELP_ASKED_RE.search(q) else STILL_HEARD
             turn.answer = reply(text, answer.intent, False, said, view="none")
             turn.context = context
         elif turn.followup == "who":
@@ -424,11 +433,31 @@ class Dialogue:
             if context is not None:
                 context.at = now
             return Turn(answer, context, followup="help")
+        alone = self.asked_alone(q)
+        if alone:  # 这合法吗, 工会能帮我吗: said with no topic of its own, whatever came before
+            if context is not None:
+                context.at = now
+            focus = self.clause(context.focus) if context is not None else None
+            if alone == "union" and focus is not None and not context.helped:
+                # 单位有没有哺乳室 → 工会管这个吗: yes, it is the union's work, as written
+                lead = "管。这是文件里写明的工会工作："
+                return self.answered(text, "help", "clause", context, focus.place, [focus], lead)
+            said = {
+                "ruling": RULING_NOT_GIVEN.format(
+                    docs="这两份文件" if len(self.qa.docs) == 2 else "文件"
+                )
+                + RULING_WHERE,
+                "union": UNION_HELPS_AFTER if context and context.helped else UNION_HELPS,
+            }[alone]
+            return Turn(reply(text, "search", True, said, view="none"), context, followup="help")
         turn = self.follow_up(text, q, context) if context is not None and q else None
         nothing_before = context is None or context.focus is None
         kind = self.follow_up_kind(q, in_context=False) if turn is None and nothing_before else ""
         if kind == "compare":  # 两份文件有什么区别 with no clause before: how the documents relate
             return Turn(self.documents_compared(text), context, followup="compare")
+        if kind == "source" and DOC_NUMBER_RE.search(q):  # 文号是多少, nothing before: each's
+            named = [m.code for m in find_docs(q, self.qa.docs)] or [d.code for d in self.qa.docs]
+            return Turn(self.documents_named(text, named), context, followup="source")
         if kind == "parallel" and OTHER_DOCUMENT_RE.search(q):  # 湖北怎么落实的, nothing before
             answer = self.documents_compared(text, then="湖北怎么落实的")
             return Turn(answer, context, followup="parallel")
@@ -442,6 +471,17 @@ class Dialogue:
         if turn.context is not None:
             turn.context.at = now
         return turn
+
+    def asked_alone(self, q: str) -> str:
+        """What a message with no topic of its own asks that no clause settles: "ruling" (这合法吗,
+        算不算工伤: the documents rule on no one's case), "union" (工会能帮我吗, 工会管这个吗:
+        whether the union helps), or ""."""
+        if RULING_RE.search(q) and not self.has_topic(RULING_RE.sub(" ", q)):
+            return "ruling"
+        asked = UNION_HELP_ASKED_RE.search(q)
+        if asked and not self.has_topic(q[: asked.start()] + " " + q[asked.end() :]):
+            return "union"
+        return ""
 
     # ------------------------------------------------------------------ small talk
 
@@ -645,6 +685,8 @@ class Dialogue:
             return self.more(text, context, focus)
         if kind == "full":
             return self.whole(text, context, focus)
+        if kind == "source" and named and DOC_NUMBER_RE.search(q):  # 湖北方案的文号是多少
+            return Turn(self.documents_named(text, named), context, followup="source")
         if kind == "source":
             return self.source(text, context, focus)
         if kind == "compare":
@@ -745,21 +787,24 @@ class Dialogue:
     def simpler(self, text: str, context: Context, focus: Clause) -> Turn:
         """说简单点: what the clause is about, in its own heading, and the sentence that
         answered (the documents' words: nothing is made up)."""
+        if context.listed or context.intent == "dept":  # after a list: which one first
+            lead = "上面是一份清单。想看哪一条，可以说“第几个”；看到那一条后，再说“说简单点”。"
+            return self.nothing(text, "simpler", context, focus.place, lead)
         lead = f"简单说，这一条讲的是“{focus.title}”。和您问的最相关的是这一句："
         return self.answered(text, "simpler", "clause", context, focus.place, [focus], lead)
 
     def duties(self, text: str, context: Context, focus: Clause) -> Turn:
-        """那它还负责什么: the work of the department named, or of the one responsible for the
-        clause discussed; of several, which one is asked."""
-        if context.intent == "dept" and context.department:
-            departments = [context.department]
-            about = f"{context.department}的职责"
-        else:
-            target, lead = self.qa.responsible(focus)
-            departments = target.departments
-            about = focus.place
-            if not departments:
-                return self.nothing(text, "duties", context, about, lead)
+        """那它还负责什么: after a department's list, that it was the whole of it; after a
+        clause, the work of the one department responsible for it, or of several, which one."""
+        if context.intent == "dept" and context.department:  # 它还负责什么 after its list
+            count = len(self.qa.department_clauses(context.department))
+            lead = f"上面列的就是{context.department}负责的全部 {count} 项工作。"
+            return self.nothing(text, "duties", context, f"{context.department}的职责", lead)
+        target, lead = self.qa.responsible(focus)
+        departments = target.departments
+        about = focus.place
+        if not departments:
+            return self.nothing(text, "duties", context, about, lead)
         if len(departments) > 1:
             lead = (
                 f"这项工作的责任单位有 {len(departments)} 个：{'、'.join(departments)}。"
@@ -867,6 +912,14 @@ class Dialogue:
         context.ranking, context.listed = [_ref(c) for c in clauses], True  # 第二个 picks one
         context.picks = []
         return turn
+
+    def documents_named(self, text: str, codes: list[str]) -> Answer:
+        """Each document's full title and 文号 (湖北方案的文号是多少)."""
+        lines = []
+        for code in dict.fromkeys(codes):
+            doc = self.qa.by_code[code]
+            lines.append(f"{self.qa.doc_name(code)}的文号是{code}，全称{book_title(doc.title)}。")
+        return reply(text, "search", True, "\n".join(lines), view="none")
 
     def documents_compared(self, text: str, then: str = "有什么区别") -> Answer:
         """How the loaded documents relate: which implements which, how many of its clauses
