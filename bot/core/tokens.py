@@ -196,9 +196,12 @@ class Respeller:
     the question that is no word but differs from a document word in one character that sounds
     the same (宫劲癌 → 宫颈癌, 数字计能 → 数字技能), as a pinyin input method mistypes."""
 
-    def __init__(self, vocabulary: Iterable[str], known: Callable[[str], bool]) -> None:
+    def __init__(
+        self, vocabulary: Iterable[str], known: Callable[[str], bool], said: str = ""
+    ) -> None:
         self.vocabulary = {w for w in vocabulary if 2 <= len(w) <= 6 and CJK_WORD.fullmatch(w)}
         self.known = known  # words of the language (jieba's dictionary): not typos
+        self.said = said  # the documents' text, titles too: what they say is no typo (数智)
         self._masked: dict[str, list[tuple[str, int]]] = {}
         for word in self.vocabulary:
             for i in range(len(word)):
@@ -222,7 +225,7 @@ class Respeller:
             pieces += [p for p in (before + token, token + after) if p != token and len(p) <= 6]
         found: list[str] = []
         for piece in pieces:
-            if piece in self.vocabulary:
+            if piece in self.vocabulary or piece in self.said:
                 continue
             for i in range(len(piece)):
                 for word, _ in self._masked.get(piece[:i] + "?" + piece[i + 1 :], ()):
@@ -274,7 +277,8 @@ class Tokenizer:
                 freq = self._jieba.FREQ
                 # Two characters of the documents that make a word (书香 in 玫瑰书香).
                 words |= {g for t in self._texts for g in bigrams(t) if freq.get(g, 0) > 0}
-                self._respeller = Respeller(words, lambda w: freq.get(w, 0) > 0)
+                said = "\n".join([*self._texts, *self.terms])
+                self._respeller = Respeller(words, lambda w: freq.get(w, 0) > 0, said)
         return self._respeller
 
     def _words(self, text: str) -> tuple[str, ...]:
