@@ -882,3 +882,17 @@ def test_say_it_simply_after_a_list_asks_which_one_first(dialogue):
     turns = talk(dialogue, "女职工部负责哪些工作", "说简单点")
     assert turns[1].followup == "simpler" and not turns[1].answer.hits
     assert "上面是一份清单" in turns[1].answer.message
+
+
+def test_what_else_after_an_opinion_clause_says_whose_departments_they_are(dialogue, by_code):
+    turns = talk(dialogue, "全总意见第（六）条", "它还负责什么")
+    plan = by_code[HUBEI].clause_by_number("4")
+    assert f"责任单位（{plan.place}列的）有 {len(plan.departments)} 个" in turns[1].answer.message
+
+
+@pytest.mark.parametrize("message", ["撑不下去了", "我快受不了了", "好委屈"])
+def test_a_bare_feeling_is_a_sigh(dialogue, message):
+    from bot.core.dialogue import SAD_OPENING
+
+    turn = talk(dialogue, message)[0]
+    assert turn.followup == "smalltalk" and turn.answer.message.startswith(SAD_OPENING)

@@ -71,8 +71,9 @@ SMALLTALK = {  # in order of precedence when a message has several
     "bye": r"再见|拜拜|bye|886|回头见|下次再聊",
     # A sigh or tears, with nothing said yet: heard first, then asked what is wrong.
     "sad": r"唉+|唉呀|呜+|嘤+|哭了?|哭哭|想哭|"
-    r"(我|俺)?(心里|心情)?(好难|好烦|烦死了|(好|很|太|真|特别)?(难受|难过|伤心|绝望|憋屈)|心好累|"
+    r"(我|俺)?(心里|心情)?(好难|好烦|烦死了|(好|很|太|真|特别)?(难受|难过|伤心|绝望|憋屈|委屈)|心好累|"
     r"好怕|好害怕)|"
+    r"(我|俺)?(快|真的|实在)?(撑不下去|撑不住|扛不住|受不了|熬不住|崩溃)了?|"
     r"(我|俺)?(只是)?想(有人|找人)(听我)?(说说话|说话|聊聊|说说)|"
     r"(我|俺)?(工作|上班|干活|每天)?(好累|太累了?|累死了?|压力(好|太)大)",
     # Only the opening of a question (请问, 我想问一下, 咨询一下): the question is still to come.
@@ -805,9 +806,10 @@ class Dialogue:
         about = focus.place
         if not departments:
             return self.nothing(text, "duties", context, about, lead)
+        whose = "" if target is focus else f"（{target.place}列的）"
         if len(departments) > 1:
             lead = (
-                f"这项工作的责任单位有 {len(departments)} 个：{'、'.join(departments)}。"
+                f"这项工作的责任单位{whose}有 {len(departments)} 个：{'、'.join(departments)}。"
                 f"想看哪个部门负责的全部工作，可以直接问，例如：{departments[0]}负责哪些工作？"
             )
             return self.nothing(text, "duties", context, about, lead)
