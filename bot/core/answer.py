@@ -96,7 +96,7 @@ HARASSMENT_POLICY = re.compile(
     r"预防|防治|防范|制度|机制|怎么开展|如何开展|培训|宣传|文件|规定|条款"
 )
 
-
+# Harassment told as done to her (我被…, 骚扰我, 要我陪…): hers, however it is asked.
 HARASSED_HERSELF = re.compile(
     r"[我俺咱][^，,。？?！!]{0,4}(被|遭)|(骚扰|摸|蹭)(我|俺)|(要|逼|让|叫)(我|俺)"
 )
@@ -308,6 +308,11 @@ class QA:
                 )
                 decline = DeclineModel.quantity_only()
         self.decline = decline
+
+    @property
+    def ruling_not_given(self) -> str:
+        """That the documents rule on no one's case (合不合法, 算不算 …)."""
+        return RULING_NOT_GIVEN.format(docs="这两份文件" if len(self.docs) == 2 else "文件")
 
     @cached_property
     def untitled_duties(self) -> set[str]:
@@ -751,8 +756,8 @@ class QA:
         # Her trouble heard, or (…我该找谁) where to turn, before the rule.
         opening = HEARD if heard else TURN_TO_LEAD if TURN_TO.search(q) else ""
         if intent.kind == "search" and ruling_unstated(q, hits[0].quote):  # 这合法吗
-            opening += RULING_NOT_GIVEN.format(docs="这两份文件" if len(self.docs) == 2 else "文件")
-            opening += "" if opening.count("12351") else RULING_WHERE
+            opening += self.ruling_not_given
+            opening += "" if "12351" in opening else RULING_WHERE
         lead = opening + "文件里的相关规定：" if opening else ""
         if intent.kind == "who":  # 全总意见里…由谁负责: the opinion lists none; its counterpart
             _, lead = self.responsible(ranked[0].clause)

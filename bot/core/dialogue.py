@@ -30,7 +30,6 @@ from bot.core.answer import (
     HEARD_OPENING,
     OUTSIDE,
     QA,
-    RULING_NOT_GIVEN,
     RULING_WHERE,
     TURN_OR_WHO,
     TURN_TO_LEAD,
@@ -443,13 +442,10 @@ class Dialogue:
                 # 单位有没有哺乳室 → 工会管这个吗: yes, it is the union's work, as written
                 lead = "管。这是文件里写明的工会工作："
                 return self.answered(text, "help", "clause", context, focus.place, [focus], lead)
-            said = {
-                "ruling": RULING_NOT_GIVEN.format(
-                    docs="这两份文件" if len(self.qa.docs) == 2 else "文件"
-                )
-                + RULING_WHERE,
-                "union": UNION_HELPS_AFTER if context and context.helped else UNION_HELPS,
-            }[alone]
+            if alone == "ruling":
+                said = self.qa.ruling_not_given + RULING_WHERE
+            else:
+                said = UNION_HELPS_AFTER if context and context.helped else UNION_HELPS
             return Turn(reply(text, "search", True, said, view="none"), context, followup="help")
         turn = self.follow_up(text, q, context) if context is not None and q else None
         nothing_before = context is None or context.focus is None
