@@ -65,24 +65,22 @@ BARE_FRAME = re.compile(r"^(那么?|还有|那个)\s*|\s*的?(呢|吧|啊|呀)?$
 # A worker telling of her own trouble (我/俺/咱 and a hardship) is answered as a person first:
 # where to turn, then what the documents say. General language only, no document's wording.
 FIRST_PERSON = re.compile(r"[我俺咱]")
-# Words of a hardship suffered, not of a rule asked about (不管是…, 会不会不发 are questions).
-HARDSHIP = re.compile(
-    r"不批|没人管|没人带|辞退|开除|解雇|炒了我|降薪|扣钱|扣工资|拖欠|欠薪|不给结|不发工资|"
-    r"欺负|骚扰|委屈|崩溃|受不了|扛不住|熬不住|吃不消|难受|心累|太累|好累|累死|累垮|焦虑|失眠|"
-    r"掉眼泪|哭|没人理解|没人管我|没人帮我|好苦|压力(好|太|很|特别)大|撑不下去|撑不住|害怕|不敢说|"
-    r"绝望|伤心|难过|憋屈|被[^，,。？?！!\s]{0,4}骂"
+# Hardships that happened (辞退, 拖欠), as against a feeling: 我们厂把怀孕的姐妹辞退了 is
+# hers to tell, 我们单位很多女职工反映心里难受 is a cadre's question.
+EVENT = re.compile(
+    r"不批|辞退|开除|解雇|炒了我|降薪|扣钱|扣工资|拖欠|欠薪|不给结|不发工资|欺负|骚扰"
 )
-# Of those, the ones that tell how she feels or what was done to her (心里好难受, 被主管骂哭了,
-# 被同事欺负): hers even without 我, as Chinese leaves the subject out, unless someone else is
-# named.
+# How she feels or what was done to her (心里好难受, 被主管骂哭了, 被同事欺负): hers even
+# without 我, as Chinese leaves the subject out, unless someone else is named.
 FEELING = re.compile(
     r"委屈|崩溃|受不了|扛不住|熬不住|难受|心累|掉眼泪|哭|没人理解|好苦|撑不下去|撑不住|绝望|伤心|"
     r"难过|憋屈|被[^，,。？?！!\s]{0,4}(骂|欺负)"
 )
-# A hardship that happened (辞退, 拖欠), as against a feeling: 我们厂把怀孕的姐妹辞退了 is
-# hers to tell, 我们单位很多女职工反映心里难受 is a cadre's question.
-EVENT = re.compile(
-    r"不批|辞退|开除|解雇|炒了我|降薪|扣钱|扣工资|拖欠|欠薪|不给结|不发工资|欺负|骚扰"
+# Words of a hardship suffered, not of a rule asked about (不管是…, 会不会不发 are questions):
+# the events and feelings above, and strain that is neither.
+HARDSHIP = re.compile(
+    rf"{EVENT.pattern}|{FEELING.pattern}|"
+    r"没人管|没人带|吃不消|太累|好累|累死|累垮|焦虑|失眠|没人帮我|压力(好|太|很|特别)大|害怕|不敢说"
 )
 # The asker speaks as a cadre, or of the reading: no trouble of her own.
 AS_A_CADRE = re.compile(r"工会干部|作为工会|我是工会|我们(县|市|区|省)?总工会|我们工会")
@@ -110,17 +108,17 @@ def cadre_on_harassment(question: str) -> bool:
     return bool(HARASSMENT_POLICY.search(question) or HARASSMENT_OTHERS.search(question))
 
 
+# Workers named as such (女职工, 员工 …): someone other than the asker.
+WORKERS = "女职工|职工|员工|女工|工人|会员"
 # Someone other than the asker named: a question about others (女职工受了委屈找谁) or a rule.
-OTHERS = re.compile(r"女职工|职工|员工|女工|工人|会员|她|他|别人|姐妹|孕妇|妈妈们|大家")
+OTHERS = re.compile(rf"{WORKERS}|她|他|别人|姐妹|孕妇|妈妈们|大家")
 # A hardship suffered, told without 我 (怀孕了被公司辞退咋办: the subject left out, as it often
 # is) and asking what to do: hers, unless someone else is named as the one it befell.
 SUFFERED = re.compile(
     r"被[^，,。？?！!\s]{0,4}(辞退|开除|解雇|裁员|裁掉|裁了|炒了|炒鱿鱼|降薪|降工资|扣钱|扣工资|欠薪)"
 )
 ASKS_WHAT_TO_DO = re.compile(r"咋办|怎么办|咋整|怎么弄|该咋|找谁|谁能帮|帮帮")
-SOMEONE_ELSE = re.compile(
-    r"(女职工|职工|员工|女工|工人|会员|她|他|同事|别人)[^，,。？?！!\s]{0,4}被"
-)
+SOMEONE_ELSE = re.compile(rf"({WORKERS}|她|他|同事|别人)[^，,。？?！!\s]{{0,4}}被")
 # Violence against the asker: the way to help comes before anything the documents say.
 DANGER = re.compile(
     r"家暴|家庭暴力|被[^，,。？?！!\s]{0,3}打(?![卡杂造针电\d疫])|打了我|打我(?!们)|殴打|动手打|"
@@ -658,8 +656,8 @@ class QA:
     ) -> tuple[list[ScoredClause], Evidence | None]:
         """Ranked clauses for a search or who question, and the evidence for the top one."""
         mask = None
-        titled = intent.topic.strip(" ？?。的") in self.untitled_duties
-        if intent.kind == "who" and not titled:  # 总体要求谁负责: that clause, which names none
+        # 总体要求谁负责: that clause, which names none, not the clauses that name departments
+        if intent.kind == "who" and intent.topic.strip(" ？?。的") not in self.untitled_duties:
             mask = np.array([bool(c.departments) for c in self.retriever.clauses])
             if intent.docs:
                 mask &= self.doc_mask(intent.docs)

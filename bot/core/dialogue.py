@@ -106,14 +106,15 @@ STILL_HEARD = (
 )
 # 工会能帮我吗, 工会管不管这个, 工会能出面吗: asked after her trouble, whether the union helps.
 UNION_HELP_ASKED_RE = re.compile(r"工会[^，,。？?！!]{0,4}(帮|管|出面|撑腰|做主|替我|为我)")
+UNION_DUTY = "能。维护女职工的合法权益和特殊利益，是工会的职责"
 UNION_HELPS = (
-    "能。维护女职工的合法权益和特殊利益，是工会的职责。您可以先找单位工会（女职工委员会）反映，"
+    UNION_DUTY + "。您可以先找单位工会（女职工委员会）反映，"
     "也可以拨打职工服务热线 12351，工会的工作人员会帮您；心里难受的时候，"
     "可以拨打心理援助热线 12356。您愿意的话，跟我说说发生了什么。"
 )
 # The same after she told of her trouble: she has said what happened; who else can help.
 UNION_HELPS_AFTER = (
-    "能。维护女职工的合法权益和特殊利益，是工会的职责：您可以先找单位工会（女职工委员会）反映，"
+    UNION_DUTY + "：您可以先找单位工会（女职工委员会）反映，"
     "也可以拨打职工服务热线 12351；遇到家庭暴力，还可以找当地妇联或拨打 12338；有危险请拨打 110。"
 )
 WHO_FOR_HER = "这些是文件里负责这项工作的部门；您遇到具体的事，" + TURN_TO_LEAD
