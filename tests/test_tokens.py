@@ -97,3 +97,36 @@ def test_a_synonym_counts_only_where_it_is_said_as_a_word(tokenizer):
     assert "经费" not in tokenizer.expand("雇主硬是不给结钱")  # not 钱
     assert "网上工会" in tokenizer.expand("工会有没有线上活动")
     assert "人文关怀" in tokenizer.expand("心理疏导")  # inside a longer word it still counts
+
+
+@pytest.mark.parametrize(
+    ("question", "meant"),
+    [
+        ("平台不给交社保", "社会保险"),
+        ("女职工工作干部怎么选配", "选优配强"),
+        ("女工的劳保有没有特殊规定", "劳动保护"),
+    ],
+)
+def test_short_forms_of_the_documents_phrases_are_read_as_meant(tokenizer, question, meant):
+    assert meant in tokenizer.expand(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "not_meant"),
+    [
+        ("我在服装加工厂上班", "加强工会"),  # 加工 is an ordinary word
+        ("参加活动能攒积分吗", "积极分子"),
+        ("早上几点集合", "集体合同"),
+    ],
+)
+def test_ordinary_words_are_no_short_forms(tokenizer, question, not_meant):
+    assert not_meant not in tokenizer.expand(question)
+
+
+def test_a_short_form_the_documents_say_is_their_own_word():
+    from bot.core.tokens import Tokenizer
+
+    own = Tokenizer(synonyms={}, texts=["依法维护社会保险权益。", "社保经办机构。"])
+    other = Tokenizer(synonyms={}, texts=["依法维护社会保险权益。"])
+    assert "社保" not in own.abbreviations
+    assert other.abbreviations["社保"] == ("社会保险",)

@@ -15,6 +15,7 @@ import unicodedata
 from collections import ChainMap
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -139,6 +140,14 @@ def segment(text: str, for_search: bool = True) -> list[str]:
 
 
 @lru_cache(maxsize=1)
+def _common_word_frequency() -> float:
+    """The mean frequency of the dictionary's two-character words: a word seen more often is
+    an ordinary word, not somebody's short form."""
+    counts = [f for w, f in base_dictionary().FREQ.items() if len(w) == 2 and f > 0]
+    return sum(counts) / max(1, len(counts))
+
+
+@lru_cache(maxsize=1)
 def _reading_table() -> dict[int, str]:
     """Every character's readings, toneless (劲: "jin,jing"), from pypinyin's own table read as
     data: importing pypinyin itself would also load its phrase dictionary (about 55 MB)."""
@@ -260,6 +269,7 @@ class Tokenizer:
         self._cached = lru_cache(maxsize=4096)(self._words)
         self._texts = list(texts)
         self._respeller: Respeller | None = None
+        self._abbreviations: dict[str, tuple[str, ...]] | None = None
         self._respeller_lock = threading.Lock()
 
     def warm(self) -> None:
@@ -267,6 +277,7 @@ class Tokenizer:
         if self._texts:
             self.respeller.mend(["字", "字"])
             readings("字")
+            _ = self.abbreviations
 
     @property
     def respeller(self) -> Respeller:
@@ -281,6 +292,33 @@ class Tokenizer:
                 self._respeller = Respeller(words, lambda w: freq.get(w, 0) > 0, said)
         return self._respeller
 
+    @property
+    def abbreviations(self) -> dict[str, tuple[str, ...]]:
+        """Short forms of the documents' four-character phrases, as people shorten them: the
+        first character of each half (社会保险 → 社保, 选优配强 → 选配, 劳动保护 → 劳保). A
+        short form the documents themselves say is their own word and stays out, and so does one
+        that is a commoner word than the average two-character word of the dictionary: 加工 is
+        not 加强工会, 积分 not 积极分子. Built on first use, like the respeller."""
+        with self._respeller_lock:
+            if self._abbreviations is None:
+                found: dict[str, set[str]] = {}
+                for text in self._texts:
+                    cut = self._jieba.lcut(text)
+                    phrases = [w for w in cut if len(w) == 4]
+                    phrases += [a + b for a, b in pairwise(cut) if len(a) == len(b) == 2]
+                    for phrase in phrases:
+                        if CJK_WORD.fullmatch(phrase):
+                            found.setdefault(phrase[0] + phrase[2], set()).add(phrase)
+                said = "\n".join([*self._texts, *self.terms])
+                freq = base_dictionary().FREQ
+                common = _common_word_frequency()
+                self._abbreviations = {
+                    short: tuple(sorted(long))
+                    for short, long in found.items()
+                    if short not in said and short not in STOPWORDS and freq.get(short, 0) < common
+                }
+        return self._abbreviations
+
     def _words(self, text: str) -> tuple[str, ...]:
         out = []
         for run in CJK_RUN.findall(normalise(text)):
@@ -294,9 +332,10 @@ class Tokenizer:
         return list(self._cached(text))
 
     def expand(self, text: str) -> list[str]:
-        """Synonym expansions for the words found in the text, and the document words it seems
-        to have mistyped. A synonym counts where the text says it as a word (or inside a longer
-        word), never across words: 流水线上班 does not say 线上, 结钱 does not say 钱."""
+        """Synonym expansions for the words found in the text, and the document phrases it seems
+        to have mistyped or shortened. A synonym counts where the text says it as a word (or
+        inside a longer word), never across words: 流水线上班 does not say 线上, 结钱 does not
+        say 钱."""
         norm = normalise(text)
         tokens = [w for run in CJK_RUN.findall(norm) for w in self._jieba.lcut(run)]
         extra: list[str] = []
@@ -305,6 +344,9 @@ class Tokenizer:
                 extra.extend(e for e in expansions if e not in extra and e not in norm)
         if self._texts:
             extra.extend(w for w in self.respeller.mend(tokens) if w not in extra)
+            shortened = self.abbreviations
+            for token in tokens:
+                extra.extend(w for w in shortened.get(token, ()) if w not in extra)
         return extra
 
     def query_words(self, text: str, expansions: list[str] | None = None) -> list[str]:
