@@ -92,6 +92,11 @@ def test_everyday_words_of_nursing_and_harassment_reach_the_documents_words(
     assert meant in tokenizer.expand(question)
 
 
+def test_protection_at_work_reaches_the_words_of_labour_safety(tokenizer):
+    expanded = tokenizer.expand("厂里粉尘大，女工的防护有人管吗")
+    assert "劳动保护" in expanded and "安全卫生" in expanded
+
+
 def test_a_synonym_counts_only_where_it_is_said_as_a_word(tokenizer):
     assert "网上工会" not in tokenizer.expand("我在电子厂流水线上班")  # not 线上
     assert "经费" not in tokenizer.expand("雇主硬是不给结钱")  # not 钱
