@@ -770,3 +770,15 @@ def test_a_level_named_before_a_number_is_that_level_s_document(qa):
     # a level elsewhere in the question names no document (国家生育政策 is a topic)
     answer = qa.ask("第4项里的国家生育政策是什么")
     assert [(h.doc_code, h.number) for h in answer.hits] == [(HUBEI, "4")]
+
+
+def test_the_evidence_reads_a_word_mistyped_as_the_word_it_means(qa):
+    ranked = qa.retriever.search("布乳室", k=3)
+    assert "哺乳室" in ranked[0].clause.text
+    assert qa.evidence("布乳室", ranked).coverage == 1.0
+
+
+def test_a_question_in_english_is_asked_in_chinese_in_both_languages(qa):
+    answer = qa.ask("how long is maternity leave")
+    assert not answer.answered and "请用中文提问" in answer.message
+    assert "Please ask in Chinese" in answer.message

@@ -77,6 +77,32 @@ def test_who_phrasings(dialogue, message):
 
 
 @pytest.mark.parametrize(
+    "message", ["文件里有吗", "文件里咋说的", "文件里有没有规定", "政策上怎么规定的"]
+)
+def test_what_the_document_says_after_an_answer_is_the_clause_whole(dialogue, by_code, message):
+    turns = talk(dialogue, "哪个部门负责婚恋交友服务", message)
+    clause = by_code[HUBEI].clause_by_number("4")
+    assert turns[1].followup == "full" and clause.text in turns[1].answer.message
+
+
+def test_a_document_asked_of_with_a_topic_of_its_own_is_a_question(dialogue):
+    assert dialogue.follow_up_kind("文件里有没有哺乳室的规定") == ""
+
+
+@pytest.mark.parametrize("message", ["谁负则", "那谁复责", "详西说说", "能说细点不"])
+def test_follow_up_words_mistyped_are_read_as_meant(dialogue, message):
+    turns = talk(dialogue, "湖北方案第4项", message)
+    assert turns[1].followup in ("who", "full") and turns[1].answer.answered
+    assert turns[1].answer.hits[0].title == "提升女职工生活品质"
+
+
+def test_a_message_is_mended_only_into_a_follow_up(dialogue):
+    assert dialogue.mended_follow_up("谁负则") == "谁负责"
+    assert dialogue.mended_follow_up("那谁负债") == "那谁负债"  # 债 zhai is not 责 ze
+    assert dialogue.mended_follow_up("工会能帮我还负债吗") == "工会能帮我还负债吗"
+
+
+@pytest.mark.parametrize(
     "message", ["湖北是怎么落实的", "对应哪条", "在湖北方案里是第几项", "湖北是怎么细化的"]
 )
 def test_the_other_document(dialogue, message):
@@ -140,6 +166,32 @@ def test_a_context_stored_before_picks_were_kept_picks_as_before(dialogue):
     assert "没有列出可选的条款" in turn.answer.message  # not listed, as a stored one was
     assert Context.from_dict({**old, "picks": "x"}) is None
     assert Context.from_dict({**old, "picks": [["a", "b"]]}) is None
+
+
+def test_follow_ups_after_a_decline_open_the_nearest_topics_it_named(dialogue):
+    from bot.core.dialogue import NEAR_NOTE
+
+    turns = talk(dialogue, "产假一共多少天", "那谁负责", "详细说说")
+    declined = turns[0].answer
+    assert not declined.answered and "相近的话题有：" in declined.message
+    first = declined.message.split("相近的话题有：")[1].split("、")[0].split("。")[0]
+    who, whole = turns[1], turns[2]
+    assert who.followup == "who" and who.answer.answered and who.answer.hits[0].departments
+    assert NEAR_NOTE in who.answer.message and who.answer.hits[0].title == first
+    assert whole.followup == "full" and NEAR_NOTE not in whole.answer.message  # said once
+    named = declined.message.split("相近的话题有：")[1].split("。")[0].split("、")
+    assert len(named) > 1  # 第二个: the second topic it named
+    second = talk(dialogue, "产假一共多少天", "第二个")[1].answer
+    assert second.answered and second.hits[0].title == named[1]
+
+
+def test_a_context_stored_before_nearest_topics_were_followed_is_an_answer_s(dialogue):
+    context = talk(dialogue, "产假一共多少天")[0].context
+    old = context.to_dict()
+    assert old.pop("near") is True
+    restored = Context.from_dict(old)
+    assert restored is not None and not restored.near
+    assert Context.from_dict({**old, "near": "yes"}) is None
 
 
 def test_next_and_previous_clause(dialogue):
@@ -266,6 +318,10 @@ def test_json_gains_the_context_field(dialogue):
         ("请问", "您请说"),
         ("我想问一下", "您请说"),
         ("咨询一下", "您请说"),
+        ("你是机器人吗", "不是真人"),
+        ("你是不是真人", "不是真人"),
+        ("Thank you", "不客气"),
+        ("thx", "不客气"),
     ],
 )
 def test_small_talk_however_it_is_dressed(dialogue, message, says):
@@ -401,9 +457,17 @@ def test_traditional_characters_are_understood(dialogue, qa):
 
 
 def test_a_question_it_cannot_answer_leaves_the_conversation_as_it_was(dialogue):
-    turns = talk(dialogue, "全总意见第（六）条", "产假有多少天", "那谁负责")
+    turns = talk(dialogue, "全总意见第（六）条", "红烧肉要炖几个小时", "那谁负责")
     assert not turns[1].answer.answered and turns[1].context is turns[0].context
     assert turns[2].followup == "who" and turns[2].answer.context == CARE_N
+
+
+def test_a_question_declined_with_nearest_topics_moves_the_talk_to_them(dialogue):
+    from bot.core.dialogue import NEAR_NOTE
+
+    assert talk(dialogue, "全总意见第（六）条", "产假有多少天")[1].context.near
+    turns = talk(dialogue, "全总意见第（六）条", "产假有多少天", "那谁负责")
+    assert turns[2].followup == "who" and NEAR_NOTE in turns[2].answer.message
 
 
 def test_a_department_after_a_clause_is_asked_about_its_duties(dialogue, qa):

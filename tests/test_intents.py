@@ -115,6 +115,25 @@ def test_departments_by_the_parts_people_write(docs, question, department):
     assert (intent.kind, intent.department) == ("dept", department)
 
 
+@pytest.mark.parametrize(
+    ("question", "department"),
+    [
+        ("宣传布负责啥", "宣传部（网络工作部）"),
+        ("组织布管什么", "组织部"),
+        ("财务资产管理布的职责", "财务资产管理部"),
+    ],
+)
+def test_a_department_mistyped_by_sound_is_read_as_meant(docs, directory, question, department):
+    intent = parse_intent(question, docs, directory)
+    assert (intent.kind, intent.department) == ("dept", department)
+
+
+@pytest.mark.parametrize("question", ["权益保障不到位怎么办", "宣传栏负责什么", "组织的工作谁负责"])
+def test_a_word_of_grammar_or_another_sound_is_no_department_mistyped(docs, directory, question):
+    assert parse_intent(question, docs, directory).kind != "dept"
+    assert directory.find_mistyped(question) == []
+
+
 def test_a_part_the_documents_use_as_a_plain_word_is_not_a_name(docs):
     directory = DepartmentDirectory(docs)
     assert "产业工会" not in directory.aliases  # the documents speak of 产业工会 in general

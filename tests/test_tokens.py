@@ -135,3 +135,9 @@ def test_a_short_form_the_documents_say_is_their_own_word():
     other = Tokenizer(synonyms={}, texts=["依法维护社会保险权益。"])
     assert "社保" not in own.abbreviations
     assert other.abbreviations["社保"] == ("社会保险",)
+
+
+def test_a_word_mended_is_expanded_in_turn_and_read_as_meant(tokenizer):
+    assert {"哺乳室", "母婴室"} <= set(tokenizer.expand("布乳室谁负责"))
+    assert tokenizer.respelt("单位没有布乳室") == "单位没有哺乳室"
+    assert tokenizer.respelt("单位没有哺乳室") == "单位没有哺乳室"

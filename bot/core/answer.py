@@ -53,6 +53,7 @@ QUOTE_JOIN_BELOW = 16
 EVIDENCE_JOIN_BELOW = 40
 # The first clauses the decline evidence reads, and how many more are searched for the first
 # clause's counterpart.
+NEAREST_TOPICS = 3  # clauses a decline names its nearest topics from (by title)
 EVIDENCE_DEPTH = 3
 COUNTERPART_DEPTH = 5
 QUOTED_AT_MOST = 3  # clauses an answer quotes in full; more are listed one a line
@@ -410,7 +411,10 @@ class QA:
             if not re.search(r"[A-Za-z0-9]", q):
                 msg = "没看懂这条消息。请用文字描述您的问题，例如：单位有没有哺乳室？"
             else:
-                msg = "目前只能回答关于工会女职工工作文件的中文问题，请用中文提问。"
+                msg = (
+                    "目前只能回答关于工会女职工工作文件的中文问题，请用中文提问。"
+                    "（Please ask in Chinese.）"
+                )
             return reply(raw, "search", False, msg, view="none")
 
         if ASKS_WHERE_TO_TURN.fullmatch(q) or TURN_OR_WHO.fullmatch(q):  # 我该怎么办, 找谁
@@ -692,7 +696,9 @@ class QA:
         first = ranked[0]
         rest = ranked[1:]
         index = next(i for i, c in enumerate(self.retriever.clauses) if c is first.clause)
-        words = set(self.retriever.tokenizer.words(query))
+        # the question as meant: a word it mistyped (布乳室) is covered as the word it means
+        tokenizer = self.retriever.tokenizer
+        words = set(tokenizer.words(tokenizer.respelt(query)))
         held = self.retriever.clause_words[index]
         dense = first.channels.get("dense", 0.0)
         quote = self.quote(first.clause, first.best_sentence, EVIDENCE_JOIN_BELOW)
@@ -744,7 +750,7 @@ class QA:
                 if len(self.docs) == 2
                 else "现有文件没有直接规定这个问题。"
             )
-            topics = self.nearest_topics(ranked[:3]) if topical else ""
+            topics = self.nearest_topics(ranked[:NEAREST_TOPICS]) if topical else ""
             if topics:
                 msg += f"相近的话题有：{topics}。"
             msg += "具体待遇和办事流程，建议咨询单位工会或拨打职工服务热线 12351。"

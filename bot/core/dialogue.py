@@ -28,6 +28,7 @@ from bot.core.answer import (
     ASKS_WHERE_TO_TURN,
     CRISIS_CARE,
     HEARD_OPENING,
+    NEAREST_TOPICS,
     OUTSIDE,
     QA,
     RULING_WHERE,
@@ -40,6 +41,7 @@ from bot.core.decline import RULING_RE
 from bot.core.documents import Clause, ClauseRef, cn_to_int
 from bot.core.intents import CLAUSE_NO_RE, WHO_RE, find_docs, level_docs, normalise_query
 from bot.core.replies import Answer, Hit, book_title, relead, reply, shorten
+from bot.core.tokens import sounds_alike
 
 DEFAULT_TTL = 30 * 60  # seconds of silence after which a conversation starts afresh
 RANKING = 8  # clauses of a ranking kept for 还有吗 and 不对
@@ -49,10 +51,13 @@ RANKING = 8  # clauses of a ranking kept for 还有吗 and 不对
 RANKING_SHARE = 0.5
 RANKING_KEPT = 3  # ... and the first three whatever their scores: those a first answer lists
 MORE = 2  # clauses shown by one 还有吗
+NEAR_NOTE = "您刚才问的事，文件里没有直接规定；下面是相近话题的内容，供参考。"
 
 # Small talk, as whole phrases; what is left after removing them (and filler) is the question.
 SMALLTALK = {  # in order of precedence when a message has several
-    "who": r"你是谁|你叫什么(名字)?|你是(机器人|人工智能|真人|人|ai)[吗么]?",
+    "robot": r"你是(不是)?(机器人|人工智能|真人|人|ai)[吗么嘛]?"
+    r"|(是)?(机器人|真人)(吗|么|还是真人|还是机器人)",
+    "who": r"你是谁|你叫什么(名字)?",
     "help": r"你(都|还)?(能|会|可以)(做|干|回答|帮我|帮)(些)?(什么|啥|哪些)(问题|事)?|"
     r"(这个)?(怎么|如何|咋)(用|使用)(你)?|有(什么|哪些|啥)(功能|用)|你(都)?(能|会)(做|干)?(什么|啥|嘛)",
     "human": r"(转|找|要)?人工(客服|服务)?|(找|要)真人|客服",
@@ -61,7 +66,8 @@ SMALLTALK = {  # in order of precedence when a message has several
     r"(早上|上午|中午|下午|晚上)好|早(安)?|(老师|大家|各位|姐妹们?|同志|领导|师傅|亲|娘家人)(们)?好|"
     r"(亲|老师|姐)?(在[吗么嘛不]|在不在|有人[吗么嘛]?)|亲亲?|老师|大姐|师傅|娘家人",
     "night": r"晚安",
-    "thanks": r"(好的|好|嗯|收到)?(谢谢|多谢|感谢|辛苦|唔该)(你|您|了|姐|娘家人|大家)*"
+    "thanks": r"thanks?( ?you)?|thx"
+    r"|(好的|好|嗯|收到)?(谢谢|多谢|感谢|辛苦|唔该)(你|您|了|姐|娘家人|大家)*"
     r"(听我说(完|话)?|陪我(聊天?)?|愿意听)?",
     "praise": r"你?(真|好|太)?(棒|厉害|聪明|贴心|给力)(了)?",
     "blame": r"你?(真|好|太)?(笨|傻|没用|不行|垃圾|废物|差劲)(了)?|没用|你有病|滚|"
@@ -148,7 +154,15 @@ NEXT_RE = re.compile(r"(再|接着)?下一(项|条|个|点|部分)|接着(往下
 PREVIOUS_RE = re.compile(r"上一(项|条|个|点|部分)|前一(项|条|个)")
 FULL_RE = re.compile(
     r"详细|具体(说|讲|内容|点|一点|些)|全文|原文|展开|完整|全部内容|整条|这条(写|讲|说)了什么"
+    r"|(说|讲)(得)?(细|仔细|清楚)(一)?(点|些)|细(说|讲)"
+    # 文件里有吗, 文件里咋说的: what the document says of what was just discussed
+    r"|^(那)?(文件|政策|原文)(里|上)?(面)?(是)?(有|有没有|有无|咋|怎么|怎样|如何)"
+    r"(这个|这方面|相关)?(的)?(说|讲|写|规定|说法|内容)?(的)?(吗|呢|没有|不|么)?$"
 )
+# Words of follow-ups that a pinyin input method mistypes (谁负则, 谁复责, 那谁负债, 详西说说):
+# a run of two characters sounding like one of them, one character the same, reads as it in a
+# message that is then a follow-up (and is none as it was typed).
+FOLLOW_UP_SPELLINGS = ("负责", "详细", "具体", "区别", "落实", "简单", "出自", "对应", "全文")
 MORE_RE = re.compile(
     r"还有(别的|其他|其它|什么|没有|吗|呢|相关|更多)?|更多|其他(的)?(规定|条款)|别的(规定|条款)"
 )
@@ -248,6 +262,10 @@ class Context:
     # The clauses a 还有吗 answer showed, in order, for 第二个 (a list answer picks from the
     # ranking). Absent in a context stored before it was kept: none.
     picks: list[list[str]] = field(default_factory=list)
+    # The last answer declined and named the nearest topics (focus, ranking and picks are
+    # theirs): a follow-up says first that it speaks of the nearest, not of what was asked.
+    # Absent in a context stored before it was kept: an answer's context.
+    near: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -270,7 +288,7 @@ class Context:
         ok = all(isinstance(r, list) and len(r) == 3 for r in refs)
         ok = ok and isinstance(context.sentences, dict)
         ok = ok and all(isinstance(v, int) for v in context.sentences.values())
-        flags = (context.listed, context.helped, context.own)
+        flags = (context.listed, context.helped, context.own, context.near)
         ok = ok and all(isinstance(flag, bool) for flag in flags)
         return context if ok and isinstance(context.at, int | float) else None
 
@@ -448,6 +466,7 @@ class Dialogue:
             else:
                 said = UNION_HELPS_AFTER if context and context.helped else UNION_HELPS
             return Turn(reply(text, "search", True, said, view="none"), context, followup="help")
+        q = self.mended_follow_up(q)
         turn = self.follow_up(text, q, context) if context is not None and q else None
         nothing_before = context is None or context.focus is None
         kind = self.follow_up_kind(q, in_context=False) if turn is None and nothing_before else ""
@@ -470,6 +489,20 @@ class Dialogue:
             turn.context.at = now
         return turn
 
+    def mended_follow_up(self, q: str) -> str:
+        """The message with the follow-up words it mistyped mended (谁负则 → 谁负责), when that
+        makes a follow-up of what was none; else the message as it was."""
+        if len(q) > 20 or self.follow_up_kind(q):
+            return q
+        mended = q
+        for word in FOLLOW_UP_SPELLINGS:
+            for i in range(len(mended) - 1):
+                run = mended[i : i + 2]
+                if run != word and (run[0] == word[0] or run[1] == word[1]):
+                    if sounds_alike(run[0], word[0]) and sounds_alike(run[1], word[1]):
+                        mended = mended[:i] + word + mended[i + 2 :]
+        return mended if mended != q and self.follow_up_kind(mended) else q
+
     def asked_alone(self, q: str) -> str:
         """What a message with no topic of its own asks that no clause settles: "ruling" (这合法吗,
         算不算工伤: the documents rule on no one's case), "union" (工会能帮我吗, 工会管这个吗:
@@ -486,7 +519,8 @@ class Dialogue:
     def smalltalk(self, q: str) -> tuple[str, str]:
         """(kind of small talk, the question left), or ("", q) when there is no small talk.
         Small talk counts only as whole phrases at the start or the end of a message."""
-        segments = [seg for seg in SEGMENT_RE.split(EMOJI_RUN_RE.sub(r"，\1，", q)) if seg]
+        latin = re.sub(r"(?<=[A-Za-z]) +(?=[A-Za-z])", "", q)  # thank you: one phrase
+        segments = [seg for seg in SEGMENT_RE.split(EMOJI_RUN_RE.sub(r"，\1，", latin)) if seg]
         if segments and GREETING_PREFIX_RE.match(segments[0]):
             segments[:1] = ["你好", GREETING_PREFIX_RE.sub("", segments[0])]
         kinds = [self.smalltalk_kind(seg) for seg in segments]
@@ -565,6 +599,9 @@ class Dialogue:
             "您可以问文件里怎么规定、由哪个部门负责、某一条对应另一份文件的哪一条。"
         )
         greeting = "您好！" if kind == "greeting" else ""
+        if kind == "robot":
+            greeting = "我是自动回答的助手，不是真人。"
+            intro = intro.replace("我是娘家人，", "名叫娘家人，是")
         return f"{greeting}{intro}\n比如：\n{examples}"
 
     # ------------------------------------------------------------------ fresh questions
@@ -591,8 +628,10 @@ class Dialogue:
         )
 
     def context_of(self, answer: Answer) -> Context | None:
-        if not answer.answered or not answer.hits:
+        if not answer.hits:
             return None  # a decline: nothing to follow up on
+        if not answer.answered:  # a decline naming the nearest topics: those to follow up on
+            return self.near_context(answer)
         shown = [_ref(h) for h in answer.shown] or [_ref(answer.hits[0])]
         top = answer.hits[0].score
         floor = min(h.score for h in answer.hits)
@@ -614,6 +653,22 @@ class Dialogue:
             department=department,
             sentences={_key(h): h.sentence for h in ranked},
             listed=answer.view == "list",
+        )
+
+    @staticmethod
+    def near_context(answer: Answer) -> Context:
+        """The context of a decline that named the nearest topics (by title, as it said them):
+        the clauses of those titles; 第二个 picks the second title's first clause."""
+        titles = list(dict.fromkeys(h.title for h in answer.hits[:NEAREST_TOPICS] if h.number))
+        hits = [h for h in answer.hits if h.title in titles]
+        firsts = [next(h for h in hits if h.title == t) for t in titles]
+        return Context(
+            intent="search",
+            focus=_ref(firsts[0]),
+            ranking=[_ref(h) for h in hits],
+            sentences={_key(h): h.sentence for h in hits},
+            picks=[_ref(h) for h in firsts] if len(firsts) > 1 else [],
+            near=True,
         )
 
     # ------------------------------------------------------------------ follow-ups
@@ -766,6 +821,9 @@ class Dialogue:
     ) -> Turn:
         """A follow-up's answer and the context it leaves."""
         hits = [self.qa.hit(c, best=context.sentence(c)) for c in clauses]
+        if context.near:  # after a decline: what follows is the nearest topic, not the answer
+            lead = f"{NEAR_NOTE}\n{lead}" if lead else NEAR_NOTE
+            context.near = False
         answer = reply(text, intent, True, _following(about, lead), hits, view, about)
         context.focus = _ref(clauses[0])
         context.shown += [_ref(c) for c in clauses if _ref(c) not in context.shown]

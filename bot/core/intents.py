@@ -11,7 +11,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from bot.core.documents import (
     CN_DIGITS,
@@ -21,6 +21,7 @@ from bot.core.documents import (
     strip_marker,
     top_heading,
 )
+from bot.core.tokens import sounds_alike
 
 WHO_RE = re.compile(
     r"(哪个|哪些|哪几个|什么|何|啥|那些|边个)(部门|单位|科室|处室|机构)"
@@ -42,6 +43,13 @@ DUTY_RE = re.compile(
 )
 # The last character of a unit's name (部, 室, 校, 会 …), and the characters of generic words
 # for units; a short form must end like a unit and say something beyond the generic words.
+CJK_NAME = re.compile(r"[\u3400-\u9fff]+")
+# Characters of grammar, never a department's name mistyped (权益保障不到位, 办公的).
+FUNCTION_CHARS = set(
+    "不没的地得了着过是在有和与及或也都就还又要会能吗呢吧啊呀嘛哦么被把让给对为以将从到向于这那个"
+)
+# A department's name asked about is short (宣传布负责啥); a long question is searched.
+MISTYPED_NAME_WITHIN = 16
 UNIT_END = set("部室校会心协志处科社站所局团院队组")
 GENERIC_UNIT_CHARS = set("工会部室处科中心委员办公作职各省市县区直属相关机关单位门")
 CLAUSE_NO_RE = re.compile(
@@ -176,6 +184,41 @@ class DepartmentDirectory:
         hits = self.find(text)
         return hits[0][0] if len(hits) == 1 else None
 
+    @cached_property
+    def _masked(self) -> dict[str, list[tuple[str, int]]]:
+        """Names and short forms of three or more characters, each with one character masked."""
+        masked: dict[str, list[tuple[str, int]]] = {}
+        for alias in self.aliases:
+            if len(alias) >= 3 and CJK_NAME.fullmatch(alias):
+                for i in range(len(alias)):
+                    masked.setdefault(alias[:i] + "?" + alias[i + 1 :], []).append((alias, i))
+        return masked
+
+    def find_mistyped(self, text: str) -> list[tuple[str, int, int]]:
+        """Departments named with one character mistyped as another of the same sound
+        (宣传布 → 宣传部, 组织布), as a pinyin input method does; the character typed is no
+        function word (权益保障不到位 names no 权益保障部). Leftmost first."""
+        norm = _nfkc(text)
+        lengths = sorted({len(a) for a, _ in (v[0] for v in self._masked.values())}, reverse=True)
+        found: list[tuple[str, int, int]] = []
+        for start in range(len(norm)):
+            for n in lengths:
+                window = norm[start : start + n]
+                if len(window) < n:
+                    continue
+                for i, typed in enumerate(window):
+                    for alias, _ in self._masked.get(window[:i] + "?" + window[i + 1 :], ()):
+                        meant = alias[i]
+                        if (
+                            typed != meant
+                            and typed not in FUNCTION_CHARS
+                            and sounds_alike(typed, meant)
+                        ):
+                            found.append((self.aliases[alias], start, start + n))
+                if found:
+                    return found[:1]
+        return found
+
 
 def whole_forms(name: str) -> set[str]:
     """A department's name in full, either part of 甲（乙）, and without 各 (省直各产业工会 →
@@ -289,6 +332,8 @@ def parse_intent(text: str, docs: list[Document], departments: DepartmentDirecto
         intent.kind = "clause"
         return intent
     found = departments.find(q)
+    if not found and len(q) <= MISTYPED_NAME_WITHIN:
+        found = departments.find_mistyped(q)
     if found and not WHO_RE.search(q) and DUTY_RE.search(q[found[0][2] :]):
         # The department is the subject and its duties are asked: "宣传部负责什么".
         intent.kind = "dept"

@@ -220,6 +220,14 @@ class Respeller:
         """The document words a question seems to mean where it mistyped them. ``tokens`` are
         the question's jieba tokens: a typo shows as a token no dictionary knows, or as single
         characters left over, so only those (and runs of single characters) are mended."""
+        found: list[str] = []
+        for _, word in self.mends(tokens):
+            if word not in found:
+                found.append(word)
+        return found
+
+    def mends(self, tokens: list[str]) -> list[tuple[str, str]]:
+        """Each mistyped run of the question with a document word it seems to mean."""
         cjk = [t if CJK_WORD.fullmatch(t) and t not in STOPWORDS else "" for t in tokens]
         pieces: list[str] = []
         for i, token in enumerate(cjk):
@@ -232,14 +240,14 @@ class Respeller:
             before = cjk[i - 1] if i else ""
             after = cjk[i + 1] if i + 1 < len(cjk) else ""
             pieces += [p for p in (before + token, token + after) if p != token and len(p) <= 6]
-        found: list[str] = []
+        found: list[tuple[str, str]] = []
         for piece in pieces:
             if piece in self.vocabulary or piece in self.said:
                 continue
             for i in range(len(piece)):
                 for word, _ in self._masked.get(piece[:i] + "?" + piece[i + 1 :], ()):
-                    if word not in found and sounds_alike(piece[i], word[i]):
-                        found.append(word)
+                    if (piece, word) not in found and sounds_alike(piece[i], word[i]):
+                        found.append((piece, word))
         return found
 
 
@@ -335,19 +343,36 @@ class Tokenizer:
         """Synonym expansions for the words found in the text, and the document phrases it seems
         to have mistyped or shortened. A synonym counts where the text says it as a word (or
         inside a longer word), never across words: 流水线上班 does not say 线上, 结钱 does not
-        say 钱."""
+        say 钱. A word mended or a short form read is expanded in turn (布乳室 → 哺乳室 →
+        母婴室)."""
         norm = normalise(text)
         tokens = [w for run in CJK_RUN.findall(norm) for w in self._jieba.lcut(run)]
-        extra: list[str] = []
-        for word, expansions in self.synonyms.items():
-            if any(word == t or (len(word) >= 2 and word in t) for t in tokens):
-                extra.extend(e for e in expansions if e not in extra and e not in norm)
+        meant: list[str] = []
         if self._texts:
-            extra.extend(w for w in self.respeller.mend(tokens) if w not in extra)
+            meant = self.respeller.mend(tokens)
             shortened = self.abbreviations
             for token in tokens:
-                extra.extend(w for w in shortened.get(token, ()) if w not in extra)
+                meant.extend(w for w in shortened.get(token, ()) if w not in meant)
+        extra: list[str] = []
+        for word, expansions in self.synonyms.items():
+            if any(word == t or (len(word) >= 2 and word in t) for t in [*tokens, *meant]):
+                extra.extend(e for e in expansions if e not in extra and e not in norm)
+        extra.extend(w for w in meant if w not in extra)
         return extra
+
+    def respelt(self, text: str) -> str:
+        """The text with each run it mistyped written as the document word it seems to mean
+        (布乳室 → 哺乳室), where that word is the only one meant."""
+        if not self._texts:
+            return text
+        tokens = [w for run in CJK_RUN.findall(normalise(text)) for w in self._jieba.lcut(run)]
+        meant: dict[str, set[str]] = {}
+        for piece, word in self.respeller.mends(tokens):
+            meant.setdefault(piece, set()).add(word)
+        for piece, words in meant.items():
+            if len(words) == 1:
+                text = text.replace(piece, next(iter(words)))
+        return text
 
     def query_words(self, text: str, expansions: list[str] | None = None) -> list[str]:
         """Words of a question plus the words of its synonym expansions."""
