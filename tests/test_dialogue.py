@@ -156,6 +156,30 @@ def test_a_clause_shown_by_more_is_picked_by_its_place(dialogue, qa):
     assert f"上面列出的只有 {len(shown)} 条" in turns[3].answer.message
 
 
+@pytest.mark.parametrize(
+    "message", ["湖北方案和全总意见在婚恋交友上有什么不同", "婚恋交友这块两份文件有啥区别"]
+)
+def test_a_comparison_asked_with_its_topic_compares_the_clause_found(dialogue, message):
+    (turn,) = talk(dialogue, message)
+    answer = turn.answer
+    assert answer.answered and "讲的是同一项工作，逐句比对原文" in answer.message
+    assert {h.title for h in answer.hits} == {"提升女职工生活品质"} and len(answer.hits) == 2
+    assert "接上一条" not in answer.message and turn.followup == ""
+
+
+def test_a_comparison_of_the_documents_without_a_topic_is_how_they_relate(dialogue):
+    (turn,) = talk(dialogue, "两份文件有什么区别")
+    assert turn.followup == "compare" and "一一对应" in turn.answer.message
+
+
+def test_the_second_of_several_clauses_quoted_is_picked(dialogue):
+    turns = talk(dialogue, "全总意见第五部分", "第二个")
+    shown = turns[0].answer.hits
+    assert len(shown) >= 2
+    picked = turns[1].answer.hits[0]
+    assert (picked.doc_code, picked.number) == (shown[1].doc_code, shown[1].number)
+
+
 def test_a_context_stored_before_picks_were_kept_picks_as_before(dialogue):
     context = talk(dialogue, "哺乳室", "还有吗")[1].context
     old = context.to_dict()

@@ -603,10 +603,13 @@ class QA:
                 target = parallel
         if not target.departments:
             return target, "这一条没有写明责任单位。"
-        lead = f"这项工作的责任单位是：{'、'.join(target.departments)}。"
-        if target is not clause:
-            lead += f"（{self.doc_name(clause.doc_code)}没有列责任单位，见{target.place}）"
-        return target, lead
+        departments = "、".join(target.departments)
+        if target is not clause:  # said first: the departments are the other document's
+            return target, (
+                f"{self.doc_name(clause.doc_code)}没有列责任单位；对应的{target.place}"
+                f"列的责任单位是：{departments}。"
+            )
+        return target, f"这项工作的责任单位是：{departments}。"
 
     def outline(self, raw: str, code: str) -> Answer:
         """A document's numbered clauses, listed, the lead naming its parts (一、…（2 条）)."""

@@ -92,6 +92,10 @@ HOW_ALONE = re.compile(
     r"(那)?(该|应该|要|得)?(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做|咋个?搞)(才好)?(呢|吗|啊|呀|嘛)?"
     r"[？?。！!]*"
 )
+# What frames a topic in a comparison asked in one message (在…上, 这块, 两份文件, 和).
+COMPARED_FRAME_RE = re.compile(
+    r"(这|那)?(两份|两个)(文件)?|(在|关于|对于)(?=.)|(方面|这块|这一块|上面|上)(?=\s|$)|[和跟与同]\s"
+)
 COMPARED_PHRASES = 6  # phrases named on each side when two clauses are compared
 # 咋申请, 在哪报名, 怎么参加 said alone: how to take part, which the documents (what unions are
 # to do) never say; the union at her workplace and 12351 can.
@@ -326,8 +330,8 @@ def _key(clause: Clause | Hit) -> str:
 
 
 def _following(about: str, lead: str) -> str:
-    """A follow-up's lead: what it was resolved against, then what it says."""
-    return "\n".join(p for p in (f"（接上一条：{about}）", lead) if p)
+    """A follow-up's lead: what it was resolved against (if anything), then what it says."""
+    return "\n".join(p for p in (f"（接上一条：{about}）" if about else "", lead) if p)
 
 
 def _phrase_list(phrases: list[str], n: int = COMPARED_PHRASES) -> str:
@@ -481,6 +485,8 @@ class Dialogue:
         if kind and not find_docs(q, self.qa.docs):  # a follow-up with nothing to follow
             answer = reply(text, "search", False, self.clarify(kind), view="none")
             return Turn(answer, context, followup="clarify")  # what she told stays
+        if turn is None and COMPARE_RE.search(q):  # 母婴室这块两份文件有什么不同: found, compared
+            turn = self.compared_topic(text, q)
         if turn is None:
             turn = self.fresh(text)
             if turn.context is None and context is not None:
@@ -502,6 +508,24 @@ class Dialogue:
                     if sounds_alike(run[0], word[0]) and sounds_alike(run[1], word[1]):
                         mended = mended[:i] + word + mended[i + 2 :]
         return mended if mended != q and self.follow_up_kind(mended) else q
+
+    def compared_topic(self, text: str, q: str) -> Turn | None:
+        """A comparison asked with its topic in one message (湖北方案和全总意见在母婴室上有什么
+        不同): the clause found for the topic, compared with its counterpart; None when there
+        is no topic or the clause found has no counterpart."""
+        topic = COMPARE_RE.sub(" ", q)
+        for mention in reversed(find_docs(topic, self.qa.docs)):
+            topic = topic[: mention.start] + " " + topic[mention.end :]
+        topic = COMPARED_FRAME_RE.sub(" ", topic).strip(" ，,？?。")
+        if not self.has_topic(topic):
+            return None
+        found = self.fresh(topic)
+        focus = self.clause(found.context.focus) if found.context is not None else None
+        if not found.answer.answered or focus is None or focus.parallel is None:
+            return None
+        turn = self.compare(text, found.context, focus, about="")
+        turn.followup = ""  # a question of its own (its topic is logged), compared as asked
+        return turn
 
     def asked_alone(self, q: str) -> str:
         """What a message with no topic of its own asks that no clause settles: "ruling" (这合法吗,
@@ -653,6 +677,8 @@ class Dialogue:
             department=department,
             sentences={_key(h): h.sentence for h in ranked},
             listed=answer.view == "list",
+            # several clauses quoted one after another (a part, two close): 第二个 picks
+            picks=shown if answer.view in ("quotes", "full") and len(shown) > 1 else [],
         )
 
     @staticmethod
@@ -929,13 +955,14 @@ class Dialogue:
             lead += f"对应的是{partner.place}。"
         return self.answered(text, "source", "clause", context, focus.place, [focus], lead, "none")
 
-    def compare(self, text: str, context: Context, focus: Clause) -> Turn:
+    def compare(self, text: str, context: Context, focus: Clause, about: str | None = None) -> Turn:
         """两个有什么区别: what the clause and its counterpart each say that the other does not,
-        the document implemented first."""
+        the document implemented first. ``about``: what it follows on (default: the clause)."""
+        about = focus.place if about is None else about
         partner = self.clause(_ref(focus.parallel))
         if partner is None:
             lead = "这一条在另一份文件里没有对应的条款，没有可以比较的。"
-            return self.nothing(text, "compare", context, focus.place, lead)
+            return self.nothing(text, "compare", context, about, lead)
         by_code = self.qa.by_code
         # Each side with the clauses that share its counterpart (全总意见 (一) and (二) are both
         # 湖北方案 一、总体要求): compared as one text.
@@ -964,7 +991,7 @@ class Dialogue:
                 lines.append(f"{name}还写明了责任单位：" + "、".join(listed) + "。")
         lead = "\n".join(lines)
         clauses = [*first, *second]
-        turn = self.answered(text, "compare", "clause", context, focus.place, clauses, lead, "list")
+        turn = self.answered(text, "compare", "clause", context, about, clauses, lead, "list")
         context.focus = _ref(focus)  # still the clause discussed (谁负责 asks of it)
         context.ranking, context.listed = [_ref(c) for c in clauses], True  # 第二个 picks one
         context.picks = []
