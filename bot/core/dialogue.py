@@ -682,10 +682,12 @@ class Dialogue:
         )
 
     @staticmethod
-    def near_context(answer: Answer) -> Context:
+    def near_context(answer: Answer) -> Context | None:
         """The context of a decline that named the nearest topics (by title, as it said them):
         the clauses of those titles; 第二个 picks the second title's first clause."""
         titles = list(dict.fromkeys(h.title for h in answer.hits[:NEAREST_TOPICS] if h.number))
+        if not titles:
+            return None
         hits = [h for h in answer.hits if h.title in titles]
         firsts = [next(h for h in hits if h.title == t) for t in titles]
         return Context(
