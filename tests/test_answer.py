@@ -781,3 +781,20 @@ def test_a_question_in_english_is_asked_in_chinese_in_both_languages(qa):
     answer = qa.ask("how long is maternity leave")
     assert not answer.answered and "请用中文提问" in answer.message
     assert "Please ask in Chinese" in answer.message
+
+
+@pytest.mark.parametrize(
+    "question", ["我是做家政的，没单位，被雇主欺负了怎么办", "我跑外卖的，被扣钱了我该找谁"]
+)
+def test_someone_without_a_unit_is_sent_to_the_union_where_she_is(qa, question):
+    from bot.core.answer import LOCAL_UNION
+
+    answer = qa.ask(question)
+    assert LOCAL_UNION in answer.message and "单位工会" not in answer.message
+
+
+def test_someone_with_a_unit_is_sent_to_its_union(qa):
+    from bot.core.answer import LOCAL_UNION
+
+    answer = qa.ask("单位把我辞退了，我该找谁")
+    assert "单位工会" in answer.message and LOCAL_UNION not in answer.message

@@ -167,6 +167,23 @@ def test_a_comparison_asked_with_its_topic_compares_the_clause_found(dialogue, m
     assert "接上一条" not in answer.message and turn.followup == ""
 
 
+@pytest.mark.parametrize(
+    "message", ["湖北方案第4项和全总意见第六条有啥区别", "湖北方案第4项有什么不同"]
+)
+def test_a_comparison_of_a_clause_named_compares_it_with_its_counterpart(dialogue, message):
+    (turn,) = talk(dialogue, message)
+    assert "讲的是同一项工作，逐句比对原文" in turn.answer.message
+    assert {(h.doc_code, h.number) for h in turn.answer.hits} == {
+        (HUBEI, "4"),
+        (NATIONAL, "（六）"),
+    }
+
+
+def test_two_clauses_named_that_are_no_counterparts_are_shown_not_compared(dialogue):
+    (turn,) = talk(dialogue, "湖北方案第4项和全总意见第五条有啥区别")
+    assert "逐句比对" not in turn.answer.message and len(turn.answer.hits) == 2
+
+
 def test_a_comparison_of_the_documents_without_a_topic_is_how_they_relate(dialogue):
     (turn,) = talk(dialogue, "两份文件有什么区别")
     assert turn.followup == "compare" and "一一对应" in turn.answer.message
@@ -216,6 +233,18 @@ def test_a_context_stored_before_nearest_topics_were_followed_is_an_answer_s(dia
     restored = Context.from_dict(old)
     assert restored is not None and not restored.near
     assert Context.from_dict({**old, "near": "yes"}) is None
+
+
+def test_having_no_unit_said_once_holds_for_the_rest_of_the_talk(dialogue):
+    from bot.core.answer import LOCAL_UNION
+
+    turns = talk(dialogue, "我是做家政的，没单位，孩子没人带", "那我该找谁")
+    assert LOCAL_UNION in turns[1].answer.message and "单位工会" not in turns[1].answer.message
+    old = turns[0].context.to_dict()
+    assert old.pop("unitless") is True
+    restored = Context.from_dict(old)  # stored before it was kept: not said
+    assert restored is not None and not restored.unitless
+    assert Context.from_dict({**old, "unitless": 1}) is None
 
 
 def test_next_and_previous_clause(dialogue):

@@ -134,6 +134,16 @@ def test_a_word_of_grammar_or_another_sound_is_no_department_mistyped(docs, dire
     assert directory.find_mistyped(question) == []
 
 
+@pytest.mark.parametrize("question", ["办公室里男同事老是骚扰我", "我们组织部的女同事怀孕了被调岗"])
+def test_a_department_named_in_a_story_is_no_question_about_its_duties(docs, directory, question):
+    assert parse_intent(question, docs, directory).kind != "dept"  # 同事 is no 事 asked
+
+
+@pytest.mark.parametrize("question", ["组织部的工作是什么", "女职工部都做哪些工作", "办公室的事"])
+def test_a_department_s_work_asked_is_its_duties(docs, directory, question):
+    assert parse_intent(question, docs, directory).kind == "dept"
+
+
 def test_a_part_the_documents_use_as_a_plain_word_is_not_a_name(docs):
     directory = DepartmentDirectory(docs)
     assert "产业工会" not in directory.aliases  # the documents speak of 产业工会 in general

@@ -110,6 +110,7 @@ def test_a_synonym_counts_only_where_it_is_said_as_a_word(tokenizer):
         ("平台不给交社保", "社会保险"),
         ("女职工工作干部怎么选配", "选优配强"),
         ("女工的劳保有没有特殊规定", "劳动保护"),
+        ("老板不给买劳保用品", "劳动保护"),  # at the head of a longer word
     ],
 )
 def test_short_forms_of_the_documents_phrases_are_read_as_meant(tokenizer, question, meant):

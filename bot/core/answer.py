@@ -209,6 +209,25 @@ RULING_WHERE = (
     "也可以拨打 12333。"
 )
 HEARD = HEARD_OPENING + "遇到具体的事，" + TURN_TO_LEAD
+# She has no unit, or no union where she works (没单位, 厂里没工会, 打零工, 跑外卖, 做家政): the
+# union of her unit is no place to turn; the union where she lives or works is.
+NO_UNIT_RE = re.compile(
+    r"没(有|个|得)?(工作)?单位|(单位|厂|公司|店|村|社区|园区)(里|上)?(也)?(没有|没得|没|冇)(建|成立)?工会"
+    r"|自由职业|打零工|灵活就业|个体户|跑(外卖|滴滴|网约车|快递|单)|送外卖|外卖(骑手|小哥|员)|骑手"
+    r"|开网约车|网约车司机|做家政|家政(工|阿姨|服务员)|当?保姆|月嫂|育儿嫂|钟点工"
+)
+UNIT_UNION_RE = re.compile(r"(本)?单位(的)?工会(（女职工委员会）|女职工委员会)?")
+LOCAL_UNION = "所在乡镇（街道）、社区或行业的工会"
+
+
+def without_unit(answer: Answer, query: str | None = None) -> Answer:
+    """The answer for someone with no unit or no union at work: where it says to turn to the
+    union of her unit, the union where she lives or works instead."""
+    if not UNIT_UNION_RE.search(answer.lead):
+        return answer
+    return relead(answer, UNIT_UNION_RE.sub(LOCAL_UNION, answer.lead), query)
+
+
 # How she feels told, and nothing the documents speak of (心里好难受, 被主管骂哭了).
 FEELINGS_HEARD = (
     HEARD_OPENING + "心里难受的时候，可以拨打心理援助热线 12356（随时可以打）；遇到具体的难处，"
@@ -395,6 +414,12 @@ class QA:
 
     def ask(self, text: str, k: int = 3, method: str = "hybrid") -> Answer:
         """Answer one question. Never raises on bad input: it says what is wrong instead."""
+        answer = self._ask(text, k, method)
+        if isinstance(text, str) and NO_UNIT_RE.search(normalise_query(text)):
+            answer = without_unit(answer)  # 没单位: the union where she is, not her unit's
+        return answer
+
+    def _ask(self, text: str, k: int, method: str) -> Answer:
         raw = text if isinstance(text, str) else ""
         q = normalise_query(raw)
         if not q:

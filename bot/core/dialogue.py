@@ -29,12 +29,14 @@ from bot.core.answer import (
     CRISIS_CARE,
     HEARD_OPENING,
     NEAREST_TOPICS,
+    NO_UNIT_RE,
     OUTSIDE,
     QA,
     RULING_WHERE,
     TURN_OR_WHO,
     TURN_TO_LEAD,
     personal_trouble,
+    without_unit,
 )
 from bot.core.counterparts import differences, implements, phrases, sharing, unsaid_in
 from bot.core.decline import RULING_RE
@@ -270,6 +272,10 @@ class Context:
     # theirs): a follow-up says first that it speaks of the nearest, not of what was asked.
     # Absent in a context stored before it was kept: an answer's context.
     near: bool = False
+    # She said she has no unit or no union at work (没单位, 跑外卖): where to turn is the union
+    # where she lives or works, for the rest of the talk. Absent in a context stored before it
+    # was kept: not said.
+    unitless: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -292,7 +298,7 @@ class Context:
         ok = all(isinstance(r, list) and len(r) == 3 for r in refs)
         ok = ok and isinstance(context.sentences, dict)
         ok = ok and all(isinstance(v, int) for v in context.sentences.values())
-        flags = (context.listed, context.helped, context.own, context.near)
+        flags = (context.listed, context.helped, context.own, context.near, context.unitless)
         ok = ok and all(isinstance(flag, bool) for flag in flags)
         return context if ok and isinstance(context.at, int | float) else None
 
@@ -387,6 +393,10 @@ class Dialogue:
         # Other small talk (好的, 谢谢) leaves what she told as it was.
         if turn.context is not None and (turn.followup != "smalltalk" or sighed):
             turn.context.helped = told
+        if NO_UNIT_RE.search(q) or (context is not None and context.unitless):
+            turn.answer = without_unit(turn.answer)  # the union where she is, not her unit's
+            if turn.context is not None:
+                turn.context.unitless = True
         return turn
 
     def still_heard(self, turn: Turn, text: str, q: str, context: Context | None) -> Turn:
@@ -513,6 +523,17 @@ class Dialogue:
         """A comparison asked with its topic in one message (湖北方案和全总意见在母婴室上有什么
         不同): the clause found for the topic, compared with its counterpart; None when there
         is no topic or the clause found has no counterpart."""
+        if CLAUSE_NO_RE.search(q):  # 湖北方案第4项和全总意见第六条有啥区别: the clauses named,
+            named = self.fresh(text)  # a clause and its counterpart (or one: with its own)
+            hits = named.answer.hits
+            if named.context is not None and hits and hits[0].parallel is not None:
+                focus = self.clause(_ref(hits[0]))
+                second = [_ref(h) for h in hits[1:2]]
+                if focus is not None and second in ([], [_ref(hits[0].parallel)]):
+                    turn = self.compare(text, named.context, focus, about="")
+                    turn.followup = ""
+                    return turn
+            return None
         topic = COMPARE_RE.sub(" ", q)
         for mention in reversed(find_docs(topic, self.qa.docs)):
             topic = topic[: mention.start] + " " + topic[mention.end :]

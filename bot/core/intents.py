@@ -38,8 +38,11 @@ WHO_FRAME_RE = re.compile(
     r"|[，,]?\s*(由|归)?(谁|哪个|边个)(来)?(负责|管|牵头|抓|落实|主管|承担).{0,6}$"
 )
 DUTY_RE = re.compile(
-    r"负责|承担|职责|任务|分工|管(什么|哪|啥|些)|干(什么|啥)|做(什么|哪|啥)|工作|事|活|"
-    r"哪(几|些)(项|条|块)|牵扯|涉及|参与|分到|分配|承办"
+    r"负责|承担|职责|任务|分工|管(什么|哪|啥|些)|干(什么|啥)|做(什么|哪|啥)|"
+    r"哪(几|些)(项|条|块)|牵扯|涉及|参与|分到|分配|承办|"
+    # 工作, 事, 活 asked about (有哪些工作, 管的事, 的活是什么), not any word holding them (同事)
+    r"(哪些|什么|啥|哪几[项件样]|几[项件样]|多少|的)(的)?(工作|事情?|活儿?)|"
+    r"^(的)?(工作|事情?|活儿?)(是|有)?(什么|啥|哪些)?[？?。！!]*$"
 )
 # The last character of a unit's name (部, 室, 校, 会 …), and the characters of generic words
 # for units; a short form must end like a unit and say something beyond the generic words.

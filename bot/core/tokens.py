@@ -352,7 +352,9 @@ class Tokenizer:
             meant = self.respeller.mend(tokens)
             shortened = self.abbreviations
             for token in tokens:
-                meant.extend(w for w in shortened.get(token, ()) if w not in meant)
+                # a short form said alone or at the head of a word (劳保用品, 社保卡)
+                for form in dict.fromkeys((token, token[:2])):
+                    meant.extend(w for w in shortened.get(form, ()) if w not in meant)
         extra: list[str] = []
         for word, expansions in self.synonyms.items():
             if any(word == t or (len(word) >= 2 and word in t) for t in [*tokens, *meant]):
