@@ -51,9 +51,9 @@ HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 # with the next), so whether a quantity is stated does not turn on the display.
 QUOTE_JOIN_BELOW = 16
 EVIDENCE_JOIN_BELOW = 40
+NEAREST_TOPICS = 3  # clauses a decline names its nearest topics from (by title)
 # The first clauses the decline evidence reads, and how many more are searched for the first
 # clause's counterpart.
-NEAREST_TOPICS = 3  # clauses a decline names its nearest topics from (by title)
 EVIDENCE_DEPTH = 3
 COUNTERPART_DEPTH = 5
 QUOTED_AT_MOST = 3  # clauses an answer quotes in full; more are listed one a line

@@ -165,7 +165,7 @@ FULL_RE = re.compile(
     r"|^(那)?(文件|政策|原文)(里|上)?(面)?(是)?(有|有没有|有无|咋|怎么|怎样|如何)"
     r"(这个|这方面|相关)?(的)?(说|讲|写|规定|说法|内容)?(的)?(吗|呢|没有|不|么)?$"
 )
-# Words of follow-ups that a pinyin input method mistypes (谁负则, 谁复责, 那谁负债, 详西说说):
+# Words of follow-ups that a pinyin input method mistypes (谁负则, 谁复责, 详西说说):
 # a run of two characters sounding like one of them, one character the same, reads as it in a
 # message that is then a follow-up (and is none as it was typed).
 FOLLOW_UP_SPELLINGS = ("负责", "详细", "具体", "区别", "落实", "简单", "出自", "对应", "全文")
@@ -530,9 +530,7 @@ class Dialogue:
                 focus = self.clause(_ref(hits[0]))
                 second = [_ref(h) for h in hits[1:2]]
                 if focus is not None and second in ([], [_ref(hits[0].parallel)]):
-                    turn = self.compare(text, named.context, focus, about="")
-                    turn.followup = ""
-                    return turn
+                    return self.compared(text, named.context, focus)
             return None
         topic = COMPARE_RE.sub(" ", q)
         for mention in reversed(find_docs(topic, self.qa.docs)):
@@ -544,8 +542,13 @@ class Dialogue:
         focus = self.clause(found.context.focus) if found.context is not None else None
         if not found.answer.answered or focus is None or focus.parallel is None:
             return None
-        turn = self.compare(text, found.context, focus, about="")
-        turn.followup = ""  # a question of its own (its topic is logged), compared as asked
+        return self.compared(text, found.context, focus)
+
+    def compared(self, text: str, context: Context, focus: Clause) -> Turn:
+        """A comparison asked in one message: a question of its own (logged with its clause),
+        following on nothing, compared as asked."""
+        turn = self.compare(text, context, focus, about="")
+        turn.followup = ""
         return turn
 
     def asked_alone(self, q: str) -> str:

@@ -202,7 +202,7 @@ class DepartmentDirectory:
         (宣传布 → 宣传部, 组织布), as a pinyin input method does; the character typed is no
         function word (权益保障不到位 names no 权益保障部). Leftmost first."""
         norm = _nfkc(text)
-        lengths = sorted({len(a) for a, _ in (v[0] for v in self._masked.values())}, reverse=True)
+        lengths = sorted({len(a) for a in self.aliases if len(a) >= 3}, reverse=True)
         found: list[tuple[str, int, int]] = []
         for start in range(len(norm)):
             for n in lengths:
