@@ -375,6 +375,8 @@ def test_json_gains_the_context_field(dialogue):
         ("你是不是真人", "不是真人"),
         ("Thank you", "不客气"),
         ("thx", "不客气"),
+        ("thank u", "不客气"),
+        ("3q", "不客气"),
     ],
 )
 def test_small_talk_however_it_is_dressed(dialogue, message, says):
