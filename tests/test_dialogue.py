@@ -20,6 +20,16 @@ def dialogue(qa):
     return Dialogue(qa)
 
 
+def stored_before(context: Context, flag: str, malformed: object) -> None:
+    """A context set ``flag``; stored before the flag was kept, it reads as unset, and a value
+    of another type makes it malformed."""
+    old = context.to_dict()
+    assert old.pop(flag) is True
+    restored = Context.from_dict(old)
+    assert restored is not None and getattr(restored, flag) is False
+    assert Context.from_dict({**old, flag: malformed}) is None
+
+
 def talk(dialogue: Dialogue, *messages: str, now: float = 1000.0):
     context, turns = None, []
     for message in messages:
@@ -227,12 +237,7 @@ def test_follow_ups_after_a_decline_open_the_nearest_topics_it_named(dialogue):
 
 
 def test_a_context_stored_before_nearest_topics_were_followed_is_an_answer_s(dialogue):
-    context = talk(dialogue, "产假一共多少天")[0].context
-    old = context.to_dict()
-    assert old.pop("near") is True
-    restored = Context.from_dict(old)
-    assert restored is not None and not restored.near
-    assert Context.from_dict({**old, "near": "yes"}) is None
+    stored_before(talk(dialogue, "产假一共多少天")[0].context, "near", malformed="yes")
 
 
 def test_having_no_unit_said_once_holds_for_the_rest_of_the_talk(dialogue):
@@ -240,11 +245,7 @@ def test_having_no_unit_said_once_holds_for_the_rest_of_the_talk(dialogue):
 
     turns = talk(dialogue, "我是做家政的，没单位，孩子没人带", "那我该找谁")
     assert LOCAL_UNION in turns[1].answer.message and "单位工会" not in turns[1].answer.message
-    old = turns[0].context.to_dict()
-    assert old.pop("unitless") is True
-    restored = Context.from_dict(old)  # stored before it was kept: not said
-    assert restored is not None and not restored.unitless
-    assert Context.from_dict({**old, "unitless": 1}) is None
+    stored_before(turns[0].context, "unitless", malformed=1)  # not said
 
 
 def test_next_and_previous_clause(dialogue):
@@ -792,12 +793,7 @@ def test_a_new_question_of_a_cadre_s_after_hers_is_no_longer_hers(dialogue):
 
 
 def test_a_context_stored_before_own_was_kept_reads_as_not_hers(dialogue):
-    context = talk(dialogue, "单位没有哺乳室")[0].context
-    old = context.to_dict()
-    assert old.pop("own") is True
-    restored = Context.from_dict(old)
-    assert restored is not None and not restored.own
-    assert Context.from_dict({**old, "own": 1}) is None
+    stored_before(talk(dialogue, "单位没有哺乳室")[0].context, "own", malformed=1)
 
 
 @pytest.mark.parametrize(

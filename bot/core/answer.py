@@ -414,14 +414,15 @@ class QA:
 
     def ask(self, text: str, k: int = 3, method: str = "hybrid") -> Answer:
         """Answer one question. Never raises on bad input: it says what is wrong instead."""
-        answer = self._ask(text, k, method)
-        if isinstance(text, str) and NO_UNIT_RE.search(normalise_query(text)):
+        raw = text if isinstance(text, str) else ""
+        q = normalise_query(raw)
+        answer = self._ask(raw, q, k, method)
+        if NO_UNIT_RE.search(q):
             answer = without_unit(answer)  # 没单位: the union where she is, not her unit's
         return answer
 
-    def _ask(self, text: str, k: int, method: str) -> Answer:
-        raw = text if isinstance(text, str) else ""
-        q = normalise_query(raw)
+    def _ask(self, raw: str, q: str, k: int, method: str) -> Answer:
+        """``ask`` for the message as sent (``raw``) and as normalised (``q``)."""
         if not q:
             return reply(raw, "search", False, ASK_SOMETHING, view="none")
         note = ""

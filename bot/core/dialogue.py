@@ -499,8 +499,8 @@ class Dialogue:
             turn = self.compared_topic(text, q)
         if turn is None:
             turn = self.fresh(text)
-            if turn.context is None and context is not None:
-                turn.context = context  # a question it could not answer leaves the talk as it was
+        if turn.followup == "" and turn.context is None and context is not None:
+            turn.context = context  # a question it could not answer leaves the talk as it was
         if turn.context is not None:
             turn.context.at = now
         return turn
@@ -508,7 +508,7 @@ class Dialogue:
     def mended_follow_up(self, q: str) -> str:
         """The message with the follow-up words it mistyped mended (谁负则 → 谁负责), when that
         makes a follow-up of what was none; else the message as it was."""
-        if len(q) > 20 or self.follow_up_kind(q):
+        if len(q) > 20:
             return q
         mended = q
         for word in FOLLOW_UP_SPELLINGS:
@@ -517,12 +517,16 @@ class Dialogue:
                 if run != word and (run[0] == word[0] or run[1] == word[1]):
                     if sounds_alike(run[0], word[0]) and sounds_alike(run[1], word[1]):
                         mended = mended[:i] + word + mended[i + 2 :]
-        return mended if mended != q and self.follow_up_kind(mended) else q
+        # read as a follow-up only when nothing was mended (the common case) costs nothing
+        if mended == q or self.follow_up_kind(q):
+            return q
+        return mended if self.follow_up_kind(mended) else q
 
     def compared_topic(self, text: str, q: str) -> Turn | None:
         """A comparison asked with its topic in one message (湖北方案和全总意见在母婴室上有什么
         不同): the clause found for the topic, compared with its counterpart; None when there
-        is no topic or the clause found has no counterpart."""
+        is no topic or the clause found has no counterpart. Clauses named by number are
+        answered once: compared when they are a clause and its counterpart, else as asked."""
         if CLAUSE_NO_RE.search(q):  # 湖北方案第4项和全总意见第六条有啥区别: the clauses named,
             named = self.fresh(text)  # a clause and its counterpart (or one: with its own)
             hits = named.answer.hits
@@ -531,7 +535,7 @@ class Dialogue:
                 second = [_ref(h) for h in hits[1:2]]
                 if focus is not None and second in ([], [_ref(hits[0].parallel)]):
                     return self.compared(text, named.context, focus)
-            return None
+            return named
         topic = COMPARE_RE.sub(" ", q)
         for mention in reversed(find_docs(topic, self.qa.docs)):
             topic = topic[: mention.start] + " " + topic[mention.end :]
